@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+// The printer agent: one source tree, two builds (see README.md, "How it is built").
+//
+// - Normal Swift (`swift build`, `swift test`): the host executable, the tests and the
+//   host-only tools.
+// - Embedded Swift (`AGENT_EMBEDDED=1`, driven by `packaging/cross/build`): the device
+//   code only, as one static library that the target's gcc links into the device binary.
+import PackageDescription
+
+let embedded = Context.environment["AGENT_EMBEDDED"] == "1"
+
+/// Settings of every target that ships on the device.
+let deviceSwiftSettings: [SwiftSetting] = embedded
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])]
+    : []
+
+/// A SwiftPM system-library target for a C library found with pkg-config.
+func cLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+var targets: [Target] = [
+    .systemLibrary(name: "CLibc"),
+    cLibrary("CMosquitto", pkgConfig: "libmosquitto", apt: "libmosquitto-dev"),
+    cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
+    cLibrary("CUdev", pkgConfig: "libudev", apt: "libudev-dev"),
+    cLibrary("CJSON", pkgConfig: "libcjson", apt: "libcjson-dev"),
+    .target(
+        name: "AgentJSON", dependencies: ["CJSON"], swiftSettings: deviceSwiftSettings,
+        linkerSettings: [.linkedLibrary("m")]),
+    .target(name: "AgentCore", dependencies: ["AgentJSON"], swiftSettings: deviceSwiftSettings),
+    .target(
+        name: "AgentPlatform",
+        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto"],
+        swiftSettings: deviceSwiftSettings),
+    .target(
+        name: "PrinterAgent",
+        dependencies: ["AgentCore", "AgentJSON", "AgentPlatform", "CLibc"],
+        swiftSettings: deviceSwiftSettings),
+]
+var products: [Product] = []
+
+if embedded {
+    products.append(.library(name: "PrinterAgentDevice", type: .static, targets: ["PrinterAgent"]))
+} else {
+    products.append(.executable(name: "printer-agent", targets: ["printer-agent"]))
+    products.append(.executable(name: "agent-bench", targets: ["agent-bench"]))
+    targets += [
+        .executableTarget(name: "printer-agent", dependencies: ["PrinterAgent", "CLibc"]),
+        .executableTarget(name: "agent-bench", dependencies: ["CMosquitto"]),
+        .target(name: "TestSupport", dependencies: ["CMosquitto"], path: "Tests/TestSupport"),
+        .testTarget(name: "AgentJSONTests", dependencies: ["AgentJSON"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentJSON"]),
+        .testTarget(
+            name: "AgentPlatformTests",
+            dependencies: ["AgentPlatform", "AgentCore", "CLibc", "CCrypto", "CUdev", "TestSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["printer-agent", "AgentJSON", "TestSupport"]),
+    ]
+}
+
+let package = Package(
+    name: "printer-agent",
+    products: products,
+    targets: targets,
+    swiftLanguageModes: [.v5]
+)

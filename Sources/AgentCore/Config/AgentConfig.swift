@@ -1,0 +1,57 @@
+/// Where the printer's device id and model id come from.
+public enum IdentitySource: String, Equatable {
+    /// `device_id` and `model_id` written in the configuration.
+    case config
+    /// Gen A (Kobra 2 family): the id in `/user/ac_mqtt_connect_info`; model id from the configuration.
+    case genA = "gen-a"
+    /// Gen B (Kobra 3, S1, X): `device.ini`, `device_account.json` and `api.cfg`.
+    case genB = "gen-b"
+}
+
+/// The MQTT protocol version spoken to the broker.
+public enum MQTTVersion: String, Equatable {
+    case v311 = "3.1.1"
+    case v5 = "5"
+}
+
+/// Everything the agent is configured with: the documented defaults, then the file, then
+/// the command line. `origins` says where each explicitly set key came from, so that a
+/// later check (a missing file, a bad identity) can name the file and line.
+public struct AgentConfig: Equatable {
+    public var broker = BrokerAddress(tls: false, host: "127.0.0.1", port: 1883)
+    public var tlsCAFile: String? = nil
+    public var tlsCertFile: String? = nil
+    public var tlsKeyFile: String? = nil
+    public var tlsInsecure = false
+    public var username: String? = nil
+    public var password: String? = nil
+    public var clientId: String? = nil
+    public var keepaliveSeconds = 60
+    public var mqttVersion = MQTTVersion.v311
+    public var modelId: String? = nil
+    public var deviceId: String? = nil
+    public var identity = IdentitySource.config
+    public var genAIdentityFile = "/user/ac_mqtt_connect_info"
+    public var genAIdOffset = 0
+    public var genBDeviceIni = "/userdata/app/gk/config/device.ini"
+    public var genBAccountFile = "/userdata/app/gk/config/device_account.json"
+    public var genBApiConfig = "/userdata/app/gk/config/api.cfg"
+    public var storageLocal = "/mnt/UDISK"
+    public var storageUSB = "/mnt/exUDISK"
+    public var printerName: String? = nil
+    public var versionFile = "/useremain/dev/version"
+    public var logLevel = LogLevel.info
+    public var maxPayloadBytes = 262_144
+    public var offlineQueueSize = 100
+
+    /// Where each explicitly set key came from (`file:line` or `command line (--option)`).
+    public var origins: [String: String] = [:]
+
+    /// The documented defaults.
+    public init() {}
+
+    /// Where `key` was set, or a phrase saying it is the default.
+    public func origin(of key: String) -> String {
+        origins[key] ?? "default \(key)"
+    }
+}

@@ -1,0 +1,87 @@
+/// Every configuration key: its name and how its text value is applied. The same table
+/// reads the file and the command line, and a test checks that `etc/printer-agent.conf`
+/// documents exactly these keys.
+public enum ConfigKeys {
+    /// Applies a value to a configuration; the error is the sentence to show.
+    public typealias Apply = (inout AgentConfig, String) throws(ConfigError) -> Void
+
+    /// The keys, in the order the default file documents them.
+    public static let all: [(name: String, apply: Apply)] = [
+        ("broker", { config, value throws(ConfigError) in config.broker = try BrokerAddress.parse(value) }),
+        ("port", { config, value throws(ConfigError) in config.broker.port = try integer(value, in: 1...65535) }),
+        ("tls_ca_file", { config, value throws(ConfigError) in config.tlsCAFile = value }),
+        ("tls_cert_file", { config, value throws(ConfigError) in config.tlsCertFile = value }),
+        ("tls_key_file", { config, value throws(ConfigError) in config.tlsKeyFile = value }),
+        ("tls_insecure", { config, value throws(ConfigError) in config.tlsInsecure = try boolean(value) }),
+        ("username", { config, value throws(ConfigError) in config.username = value }),
+        ("password", { config, value throws(ConfigError) in config.password = value }),
+        ("client_id", { config, value throws(ConfigError) in config.clientId = try clientId(value) }),
+        ("keepalive", { config, value throws(ConfigError) in config.keepaliveSeconds = try integer(value, in: 5...3600) }),
+        ("mqtt_version", { config, value throws(ConfigError) in
+            guard let version = MQTTVersion(rawValue: value) else { throw ConfigError("", "mqtt_version must be 3.1.1 or 5, not \"\(value)\"") }
+            config.mqttVersion = version
+        }),
+        ("identity", { config, value throws(ConfigError) in
+            guard let source = IdentitySource(rawValue: value) else { throw ConfigError("", "identity must be config, gen-a or gen-b, not \"\(value)\"") }
+            config.identity = source
+        }),
+        ("model_id", { config, value throws(ConfigError) in config.modelId = try IdentityRules.modelId(value) }),
+        ("device_id", { config, value throws(ConfigError) in config.deviceId = try IdentityRules.deviceId(value) }),
+        ("gen_a_identity_file", { config, value throws(ConfigError) in config.genAIdentityFile = value }),
+        ("gen_a_id_offset", { config, value throws(ConfigError) in config.genAIdOffset = try integer(value, in: 0...65536) }),
+        ("gen_b_device_ini", { config, value throws(ConfigError) in config.genBDeviceIni = value }),
+        ("gen_b_account_file", { config, value throws(ConfigError) in config.genBAccountFile = value }),
+        ("gen_b_api_cfg", { config, value throws(ConfigError) in config.genBApiConfig = value }),
+        ("printer_name", { config, value throws(ConfigError) in config.printerName = value }),
+        ("version_file", { config, value throws(ConfigError) in config.versionFile = value }),
+        ("storage_local", { config, value throws(ConfigError) in config.storageLocal = try directory(value) }),
+        ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try directory(value) }),
+        ("log_level", { config, value throws(ConfigError) in
+            guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
+            config.logLevel = level
+        }),
+        ("max_payload", { config, value throws(ConfigError) in config.maxPayloadBytes = try integer(value, in: 1024...16_777_216) }),
+        ("offline_queue", { config, value throws(ConfigError) in config.offlineQueueSize = try integer(value, in: 0...10_000) }),
+    ]
+
+    /// Applies `value` to `key`, recording `origin`; the error names the origin.
+    public static func apply(_ key: String, _ value: String, origin: String,
+                             to config: inout AgentConfig) throws(ConfigError) {
+        guard let entry = all.first(where: { $0.name == key }) else {
+            throw ConfigError(origin, "unknown key \"\(key)\"")
+        }
+        do {
+            try entry.apply(&config, value)
+        } catch {
+            throw ConfigError(origin, error.message)
+        }
+        config.origins[key] = origin
+    }
+
+    static func integer(_ text: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigError("", "expected a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+        }
+        return value
+    }
+
+    static func boolean(_ text: String) throws(ConfigError) -> Bool {
+        switch text {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: throw ConfigError("", "expected yes or no, not \"\(text)\"")
+        }
+    }
+
+    static func directory(_ text: String) throws(ConfigError) -> String {
+        guard text.hasPrefix("/") else { throw ConfigError("", "expected an absolute path, not \"\(text)\"") }
+        return text
+    }
+
+    static func clientId(_ text: String) throws(ConfigError) -> String {
+        guard text.utf8.count <= 65535, !text.utf8.contains(0) else {
+            throw ConfigError("", "client_id must be at most 65535 bytes with no NUL")
+        }
+        return text
+    }
+}

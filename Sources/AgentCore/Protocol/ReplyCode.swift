@@ -1,0 +1,37 @@
+/// The integer `code` of a report: 200 is success, anything else an error (clients treat
+/// only the integer 200 as success). The stock firmware's own codes are kept; the agent's
+/// other errors use HTTP-like numbers, listed in README.md.
+public struct ReplyCode: Equatable {
+    /// The number on the wire.
+    public var rawValue: Int
+
+    /// Creates a code from its number.
+    public init(_ rawValue: Int) { self.rawValue = rawValue }
+
+    /// The command was carried out.
+    public static let ok = ReplyCode(200)
+    /// The payload is not a JSON object, or a field is missing or of the wrong type.
+    public static let badRequest = ReplyCode(400)
+    /// The `type` or `action` is not one the protocol knows.
+    public static let unknownCommand = ReplyCode(404)
+    /// The payload is over the configured size limit.
+    public static let payloadTooLarge = ReplyCode(413)
+    /// The command is known but this build of the agent does not carry it out yet.
+    public static let notAvailable = ReplyCode(501)
+    /// Stock code: a print task is still active.
+    public static let printActive = ReplyCode(10101)
+}
+
+/// A command that could not be carried out: the code and the sentence its report carries.
+public struct CommandFailure: Error, Equatable {
+    /// The report's `code`.
+    public var code: ReplyCode
+    /// The report's `msg`: what went wrong, in words a person can act on.
+    public var message: String
+
+    /// Creates a failure with a code and a message.
+    public init(_ code: ReplyCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,26 @@
+import CLibc
+
+/// Reads small files whole (configuration, identity, version files), with a size limit
+/// so that a wrong path to a huge file cannot exhaust memory.
+public enum FileReader {
+    /// The bytes of the file at `path`, at most `limit` bytes (a larger file is an error).
+    public static func read(_ path: String, limit: Int = 1 << 20) throws(SystemError) -> [UInt8] {
+        let fd = try retryingEINTR("open \(path)") { agent_open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = try retryingEINTR("read \(path)") {
+                chunk.withUnsafeMutableBytes { CLibc.read(fd, $0.baseAddress, $0.count) }
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit {
+                throw SystemError(call: "read \(path)", message: "\(path): file is larger than \(limit) bytes")
+            }
+        }
+    }
+
+    /// Whether `path` names an existing file that this process may read.
+    public static func isReadable(_ path: String) -> Bool { access(path, R_OK) == 0 }
+}

@@ -1,0 +1,192 @@
+import AgentCore
+import CLibc
+import CMosquitto
+
+/// How to reach and log in to the broker.
+public struct MQTTOptions {
+    public var broker: BrokerAddress
+    public var clientId: String
+    public var keepaliveSeconds: Int
+    public var version: MQTTVersion
+    public var username: String?
+    public var password: String?
+    /// CA file that signs the broker's certificate; nil trusts the system's CA store.
+    public var caFile: String?
+    /// Client certificate and key, for mutual TLS.
+    public var certFile: String?
+    public var keyFile: String?
+    /// Skip verification of the broker's certificate (explicit opt-in only).
+    public var insecure: Bool
+    /// The will: published by the broker if the agent vanishes without disconnecting.
+    public var will: Publication
+
+    /// Creates options.
+    public init(broker: BrokerAddress, clientId: String, keepaliveSeconds: Int, version: MQTTVersion,
+                username: String?, password: String?, caFile: String?, certFile: String?, keyFile: String?,
+                insecure: Bool, will: Publication) {
+        self.broker = broker
+        self.clientId = clientId
+        self.keepaliveSeconds = keepaliveSeconds
+        self.version = version
+        self.username = username
+        self.password = password
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.insecure = insecure
+        self.will = will
+    }
+}
+
+/// One libmosquitto client driven by the agent's reactor: its socket is polled like any
+/// other descriptor and served with `mosquitto_loop_read/write/misc` (never libmosquitto's
+/// own thread). It reports what happens through three callbacks and does no policy of its
+/// own: when to reconnect is `BrokerSession`'s decision.
+public final class MQTTConnection: PollSource {
+    /// The broker answered CONNECT: nil on success, else why it refused.
+    public var onConnect: (String?) -> Void = { _ in }
+    /// The connection ended (or an attempt failed after it started), with the reason.
+    public var onDisconnect: (String) -> Void = { _ in }
+    /// A message arrived.
+    public var onMessage: (InboundMessage) -> Void = { _ in }
+
+    private let handle: OpaquePointer
+    private let options: MQTTOptions
+    private static var libraryReady = false
+
+    /// QoS of everything the agent publishes and subscribes to.
+    public static let qos: Int32 = 1
+
+    /// Creates the client and applies the options (credentials, TLS, protocol version).
+    public init(options: MQTTOptions) throws(SystemError) {
+        if !Self.libraryReady {
+            mosquitto_lib_init()
+            Self.libraryReady = true
+        }
+        guard let client = mosquitto_new(options.clientId, true, nil) else {
+            throw SystemError.fromErrno("mosquitto_new")
+        }
+        handle = client
+        self.options = options
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        try configure()
+        installCallbacks()
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    private func configure() throws(SystemError) {
+        let version = options.version == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version)), "protocol version")
+        if options.username != nil || options.password != nil {
+            try check(mosquitto_username_pw_set(handle, options.username, options.password), "credentials")
+        }
+        guard options.broker.tls else { return }
+        if options.caFile == nil {
+            try check(mosquitto_int_option(handle, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "system CA store")
+        }
+        if options.caFile != nil || options.certFile != nil {
+            let capath: String? = options.caFile == nil ? "/etc/ssl/certs" : nil
+            try check(mosquitto_tls_set(handle, options.caFile, capath, options.certFile, options.keyFile, nil), "TLS files")
+        }
+        if options.insecure {
+            try check(mosquitto_tls_opts_set(handle, 0, nil, nil), "TLS verification off")
+            try check(mosquitto_tls_insecure_set(handle, true), "TLS host name check off")
+        }
+    }
+
+    private func check(_ rc: Int32, _ what: String) throws(SystemError) {
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            throw SystemError(call: "mosquitto \(what)", message: "MQTT \(what): \(Self.describe(rc))")
+        }
+    }
+
+    private func installCallbacks() {
+        mosquitto_connect_callback_set(handle) { _, context, rc in
+            guard let context else { return }
+            let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.onConnect(rc == 0 ? nil : "the broker refused the connection: \(String(cString: mosquitto_connack_string(rc)))")
+        }
+        mosquitto_disconnect_callback_set(handle) { _, context, rc in
+            guard let context else { return }
+            let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.onDisconnect(rc == 0 ? "disconnected" : MQTTConnection.describe(rc))
+        }
+        mosquitto_message_callback_set(handle) { _, context, message in
+            guard let context, let message, let topic = message.pointee.topic else { return }
+            let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
+            let length = Int(max(message.pointee.payloadlen, 0))
+            var payload: [UInt8] = []
+            if let bytes = message.pointee.payload, length > 0 {
+                payload = Array(UnsafeRawBufferPointer(start: bytes, count: length))
+            }
+            connection.onMessage(InboundMessage(topic: String(cString: topic), payload: payload,
+                                                retained: message.pointee.retain))
+        }
+    }
+
+    /// libmosquitto's sentence for `rc` (strerror for errno errors).
+    static func describe(_ rc: Int32) -> String {
+        if rc == MOSQ_ERR_ERRNO.rawValue { return SystemError.describe(agent_errno()) }
+        return String(cString: mosquitto_strerror(rc))
+    }
+
+    /// Starts an attempt (closing any old socket). Returns the reason when it failed at
+    /// once (name resolution, an immediately refused connection); otherwise the outcome
+    /// comes through `onConnect` or `onDisconnect`.
+    public func connect() -> String? {
+        let will = options.will
+        let willRC = will.payload.utf8.withContiguousStorageIfAvailable { bytes in
+            mosquitto_will_set(handle, will.topic, Int32(bytes.count), bytes.baseAddress, Self.qos, will.retain)
+        } ?? MOSQ_ERR_INVAL.rawValue
+        if willRC != MOSQ_ERR_SUCCESS.rawValue { return "cannot set the will: \(Self.describe(willRC))" }
+        let rc = mosquitto_connect_async(handle, options.broker.host, Int32(options.broker.port),
+                                         Int32(options.keepaliveSeconds))
+        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+    }
+
+    /// Subscribes to `filter`; returns the reason on failure.
+    public func subscribe(_ filter: String) -> String? {
+        let rc = mosquitto_subscribe(handle, nil, filter, Self.qos)
+        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+    }
+
+    /// Hands `publication` to libmosquitto; returns the reason when it could not.
+    public func publish(_ publication: Publication) -> String? {
+        var payload = publication.payload
+        let rc = payload.withUTF8 { bytes in
+            mosquitto_publish(handle, nil, publication.topic, Int32(bytes.count), bytes.baseAddress,
+                              Self.qos, publication.retain)
+        }
+        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+    }
+
+    /// Sends DISCONNECT (the broker then does not publish the will) and closes the socket
+    /// once it is written; `onDisconnect` follows.
+    public func disconnect() {
+        _ = mosquitto_disconnect(handle)
+    }
+
+    /// Keepalive pings and timeouts: call about once a second.
+    public func tick() {
+        _ = mosquitto_loop_misc(handle)
+    }
+
+    /// Whether libmosquitto still has bytes to write.
+    public var wantsWrite: Bool { mosquitto_want_write(handle) }
+
+    public var pollDescriptor: Int32 { mosquitto_socket(handle) }
+
+    public var pollEvents: Int16 { Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0) }
+
+    public func handle(events: Int16) {
+        if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+            _ = mosquitto_loop_read(handle, 1)
+        }
+        if events & Int16(POLLOUT) != 0, mosquitto_socket(handle) >= 0 {
+            _ = mosquitto_loop_write(handle, 1)
+        }
+    }
+}

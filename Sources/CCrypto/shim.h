@@ -1,0 +1,6 @@
+// OpenSSL's libcrypto: digests (MD5, SHA-256) and signature checks (Debian: libssl-dev).
+#ifndef PRINTER_AGENT_CCRYPTO_SHIM_H
+#define PRINTER_AGENT_CCRYPTO_SHIM_H
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#endif

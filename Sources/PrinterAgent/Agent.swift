@@ -1,0 +1,196 @@
+import AgentCore
+import AgentPlatform
+import CLibc
+
+/// The running agent: wires the pure core (intake, router, broker session) to the
+/// platform (reactor, MQTT connection, signals, systemd) and carries out the actions the
+/// core returns. Everything happens on the reactor's one thread.
+final class Agent {
+    /// How long a connection attempt may take before it counts as failed.
+    static let connectTimeoutMs: Int64 = 30_000
+    /// How long a clean shutdown waits for the offline report to be written.
+    static let shutdownGraceMs: Int64 = 3_000
+
+    private let config: AgentConfig
+    private let logger: Logger
+    private let reactor = Reactor()
+    private let connection: MQTTConnection
+    private let session: BrokerSession
+    private let encoder: ReportEncoder
+    private let router = CommandRouter()
+    private let notifier = SystemdNotifier()
+    private var intake: CommandIntake
+    private var state: PrinterState
+    private var signals: SignalWatcher?
+    private var attempt = 0
+    private var stopping = false
+
+    /// Creates the agent for a checked configuration and identity.
+    init(startup: Startup, logger: Logger) throws(SystemError) {
+        config = startup.config
+        self.logger = logger
+        let identity = startup.identity
+        let topics = DeviceTopics(modelId: identity.modelId.value, deviceId: identity.deviceId.value)
+        encoder = ReportEncoder(topics: topics, wallClockMs: Clock.wallClockMs,
+                                newMessageID: { MessageID.uuid(from: HostInfo.randomBytes(16)) })
+        intake = CommandIntake(topics: topics, maxPayload: config.maxPayloadBytes)
+        session = BrokerSession(topics: topics, queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
+        state = PrinterState(
+            printerName: config.printerName ?? ModelCatalog.name(of: topics.modelId),
+            modelId: topics.modelId, deviceUnionId: identity.deviceUnionId?.value,
+            firmwareVersion: Self.firmwareVersion(config.versionFile, logger: logger),
+            agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
+        connection = try MQTTConnection(options: MQTTOptions(
+            broker: config.broker,
+            clientId: config.clientId ?? "printer-agent-\(topics.deviceId)",
+            keepaliveSeconds: config.keepaliveSeconds, version: config.mqttVersion,
+            username: config.username ?? identity.lanUsername?.value,
+            password: config.password ?? (config.username == nil ? identity.lanPassword?.value : nil),
+            caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
+            insecure: config.tlsInsecure,
+            will: encoder.publication(PrinterReports.offline(), retain: true)))
+        PrinterReports.register(in: router, state: { [unowned self] in self.state })
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit status.
+    func run() -> Int32 {
+        connection.onConnect = { [unowned self] refusal in
+            if let refusal {
+                perform(session.connectionFailed(refusal))
+            } else {
+                state.ip = HostInfo.primaryIPv4()
+                perform(session.connected(announcements: announcements()))
+            }
+        }
+        connection.onDisconnect = { [unowned self] reason in
+            if stopping {
+                reactor.stop()
+            } else {
+                perform(session.connectionFailed(reason))
+            }
+        }
+        connection.onMessage = { [unowned self] message in receive(message) }
+        do {
+            signals = try SignalWatcher { [unowned self] number in shutDown(signal: number) }
+        } catch {
+            logger.log(.error, error.message)
+            return 1
+        }
+        if let signals { reactor.add(signals) }
+        reactor.add(connection)
+        reactor.every(1_000) { [unowned self] in connection.tick() }
+        if let interval = notifier.watchdogIntervalMs {
+            reactor.every(interval) { [unowned self] in notify("WATCHDOG=1") }
+        }
+        logger.log(.info, "printer-agent \(AgentVersion.current) for \(state.modelName) (model \(encoder.topics.modelId), device \(encoder.topics.deviceId)), broker \(config.broker.url)")
+        perform(session.start())
+        notify("READY=1")
+        do {
+            try reactor.run()
+        } catch {
+            logger.log(.error, error.message)
+            return 1
+        }
+        logger.log(.info, "stopped")
+        return 0
+    }
+
+    private func perform(_ actions: [BrokerSession.Action]) {
+        for action in actions {
+            switch action {
+            case .connect:
+                startAttempt()
+            case .scheduleReconnect(let delay):
+                reactor.after(delay) { [unowned self] in perform(session.reconnectDue()) }
+            case .subscribe(let filter):
+                if let reason = connection.subscribe(filter) {
+                    logger.log(.error, "cannot subscribe to \(filter): \(reason)")
+                }
+            case .publish(let publication):
+                if let reason = connection.publish(publication) {
+                    logger.log(.warning, "publish on \(publication.topic) failed (\(reason)); kept for the next connection")
+                    session.publishFailed(publication)
+                }
+            case .disconnect:
+                connection.disconnect()
+            case .log(let level, let message):
+                logger.log(level, message)
+            }
+        }
+    }
+
+    private func startAttempt() {
+        attempt += 1
+        let thisAttempt = attempt
+        logger.log(.debug, "connecting to \(config.broker.url) (attempt \(session.failures + 1))")
+        if let reason = connection.connect() {
+            perform(session.connectionFailed(reason))
+            return
+        }
+        reactor.after(Self.connectTimeoutMs) { [unowned self] in
+            if attempt == thisAttempt, session.state == .connecting {
+                perform(session.connectionFailed("no answer within \(Self.connectTimeoutMs / 1000) s"))
+            }
+        }
+    }
+
+    private func announcements() -> [Publication] {
+        [encoder.publication(PrinterReports.online(), retain: true),
+         encoder.publication(PrinterReports.status(state, msgid: nil)),
+         encoder.publication(PrinterReports.version(state, msgid: nil))]
+    }
+
+    private func receive(_ message: InboundMessage) {
+        switch intake.decide(message, now: Clock.monotonicMs()) {
+        case .execute(let command):
+            logger.log(.debug, "\(command.type)/\(command.action) msgid \(command.msgid ?? "none")")
+            if let msgid = command.msgid { publish(encoder.acknowledgement(msgid)) }
+            publish(encoder.publication(router.route(command)))
+        case .reject(let msgid, let report):
+            logger.log(.warning, "rejected a message on \(message.topic): \(report.message)")
+            if let msgid { publish(encoder.acknowledgement(msgid)) }
+            publish(encoder.publication(report))
+        case .ignore(let reason):
+            logger.log(.info, reason)
+        }
+    }
+
+    private func publish(_ publication: Publication) {
+        perform(session.publish(publication))
+    }
+
+    private func shutDown(signal number: Int32) {
+        if stopping {
+            logger.log(.warning, "second signal \(number): stopping now")
+            reactor.stop()
+            return
+        }
+        stopping = true
+        logger.log(.info, "signal \(number): going offline")
+        notify("STOPPING=1")
+        let actions = session.stop(offline: encoder.publication(PrinterReports.offline(), retain: true))
+        perform(actions)
+        if actions.contains(.disconnect) {
+            reactor.after(Self.shutdownGraceMs) { [unowned self] in reactor.stop() }
+        } else {
+            reactor.stop()
+        }
+    }
+
+    private func notify(_ state: String) {
+        if let error = notifier.notify(state) { logger.log(.warning, error.message) }
+    }
+
+    /// The firmware version from `path` (first line, trimmed), or nil when there is none.
+    private static func firmwareVersion(_ path: String, logger: Logger) -> String? {
+        do {
+            let bytes = try FileReader.read(path, limit: 4096)
+            let firstLine = bytes.split(separator: UInt8(ascii: "\n")).first.map { Array($0) } ?? []
+            let text = ConfigFile.trimmed(Substring(String(decoding: firstLine, as: UTF8.self)))
+            return text.isEmpty ? nil : String(text)
+        } catch {
+            logger.log(.debug, "no firmware version: \(error.message)")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import AgentCore
+import AgentPlatform
+
+/// The agent's entry point: parses the command line, then checks, prints or runs as asked,
+/// and returns the exit status (0 success, 1 a configuration or runtime error, 2 a usage error).
+public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    var arguments: [String] = []
+    for index in 1..<Int(max(argc, 1)) {
+        if let argument = argv[index] { arguments.append(String(cString: argument)) }
+    }
+    let options: CommandLineOptions
+    do {
+        options = try CommandLineOptions.parse(arguments)
+    } catch {
+        StandardStreams.err("printer-agent: \(error.line)\n")
+        return 2
+    }
+    switch options.mode {
+    case .help:
+        StandardStreams.out(CommandLineOptions.usage + "\n")
+        return 0
+    case .version:
+        StandardStreams.out("printer-agent \(AgentVersion.current)\n")
+        return 0
+    case .run, .checkConfig, .printIdentity:
+        break
+    }
+    let startup: Startup
+    do {
+        startup = try Startup.load(options)
+    } catch {
+        StandardStreams.err("printer-agent: \(error.line)\n")
+        return 1
+    }
+    switch options.mode {
+    case .checkConfig:
+        StandardStreams.out("configuration OK (\(startup.configFile ?? "no file, defaults")): device \(startup.identity.deviceId.value), model \(startup.identity.modelId.value), broker \(startup.config.broker.url)\n")
+        return 0
+    case .printIdentity:
+        StandardStreams.out(startup.identity.description.joined(separator: "\n") + "\n")
+        return 0
+    default:
+        break
+    }
+    let logger = Logger(level: startup.config.logLevel)
+    do {
+        return try Agent(startup: startup, logger: logger).run()
+    } catch {
+        logger.log(.error, error.message)
+        return 1
+    }
+}
+
+#if hasFeature(Embedded)
+/// The device binary's C `main`: Embedded Swift has no top-level code entry point.
+@_cdecl("main")
+public func deviceMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    runAgent(argc, argv)
+}
+#endif
