@@ -9,9 +9,11 @@ public struct JSONParseError: Error, Equatable {
 /// Parses and prints JSON through cJSON (design decision 4: no hand-written JSON parser).
 public enum JSONCodec {
     /// Parses a whole JSON text. Trailing bytes other than white space, bytes that are
-    /// not JSON, nesting deeper than cJSON's limit (1000) and empty input are errors.
+    /// not JSON, nesting deeper than cJSON's limit (1000) and empty input are errors; so
+    /// are NUL bytes and `\u0000` escapes, which cJSON's C strings would silently cut at.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         if bytes.isEmpty { throw JSONParseError(message: "empty payload, expected a JSON object") }
+        if let problem = nulProblem(bytes) { throw JSONParseError(message: "malformed JSON: \(problem)") }
         var terminated = bytes
         terminated.append(0)
         var stoppedAt = 0
@@ -28,10 +30,25 @@ public enum JSONCodec {
             throw JSONParseError(message: "malformed JSON at byte \(stoppedAt)")
         }
         defer { cJSON_Delete(tree) }
-        if stoppedAt != bytes.count {
-            throw JSONParseError(message: "malformed JSON: a NUL byte at byte \(stoppedAt)")
-        }
         return value(of: tree)
+    }
+
+    /// Where `bytes` holds a NUL byte or a `\u0000` escape, described, or nil.
+    private static func nulProblem(_ bytes: [UInt8]) -> String? {
+        let escapedNul = Array("u0000".utf8)
+        var index = 0
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0:
+                return "a NUL byte at byte \(index)"
+            case UInt8(ascii: "\\"):
+                if bytes[(index + 1)...].starts(with: escapedNul) { return "a \\u0000 escape at byte \(index)" }
+                index += 2
+            default:
+                index += 1
+            }
+        }
+        return nil
     }
 
     /// Parses a JSON text given as a String.
@@ -83,7 +100,10 @@ public enum JSONCodec {
         switch value {
         case .null: return cJSON_CreateNull()
         case .bool(let flag): return cJSON_CreateBool(flag ? 1 : 0)
-        case .number(let number): return cJSON_CreateNumber(number)
+        case .number(let number):
+            // cJSON prints some whole numbers near 2^53 in exponent form, losing digits.
+            if let whole = value.int64Value { return cJSON_CreateRaw("\(whole)") }
+            return cJSON_CreateNumber(number)
         case .string(let text): return cJSON_CreateString(text)
         case .array(let items):
             let array = cJSON_CreateArray()

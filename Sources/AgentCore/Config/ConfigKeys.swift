@@ -7,7 +7,11 @@ public enum ConfigKeys {
 
     /// The keys, in the order the default file documents them.
     public static let all: [(name: String, apply: Apply)] = [
-        ("broker", { config, value throws(ConfigError) in config.broker = try BrokerAddress.parse(value) }),
+        ("broker", { config, value throws(ConfigError) in
+            let keptPort = config.origins["port"] == nil ? nil : config.broker.port
+            config.broker = try BrokerAddress.parse(value)
+            if let keptPort { config.broker.port = keptPort }
+        }),
         ("port", { config, value throws(ConfigError) in config.broker.port = try integer(value, in: 1...65535) }),
         ("tls_ca_file", { config, value throws(ConfigError) in config.tlsCAFile = value }),
         ("tls_cert_file", { config, value throws(ConfigError) in config.tlsCertFile = value }),

@@ -26,7 +26,7 @@ public struct Identity: Equatable {
     /// (configuration or command line) win over what the files say.
     public static func resolve(_ config: AgentConfig, read: ReadFile) throws(ConfigError) -> Identity {
         var deviceId = config.deviceId.map { Field(value: $0, origin: config.origin(of: "device_id")) }
-        var modelId = config.modelId.map { Field(value: $0, origin: config.origin(of: "model_id")) }
+        let modelId = config.modelId.map { Field(value: $0, origin: config.origin(of: "model_id")) }
         var identity: Identity
         switch config.identity {
         case .config:
