@@ -11,7 +11,7 @@ let embedded = Context.environment["AGENT_EMBEDDED"] == "1"
 
 /// Settings of every target that ships on the device.
 let deviceSwiftSettings: [SwiftSetting] = embedded
-    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])]
+    ? [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize", "-Xfrontend", "-function-sections"])]
     : []
 
 /// A SwiftPM system-library target for a C library found with pkg-config.

@@ -52,6 +52,17 @@ public final class MQTTConnection: PollSource {
 
     private let handle: OpaquePointer
     private let options: MQTTOptions
+    /// Asks the reactor for one round of writability. libmosquitto's `want_write` is not
+    /// enough to drive it from outside: while a TLS connection is set up (and after a
+    /// handshake that finished inside a read) it answers false although a packet waits.
+    /// Its own loop wakes itself through a socket pair after every queued packet; this
+    /// flag does the same after each call that queues one, each read and each tick.
+    private var writeKick = false
+    /// Whether an attempt or connection is under way whose end has not been reported yet.
+    /// libmosquitto does not call its disconnect callback on every path that closes the
+    /// socket (a failed TLS handshake inside a read, for one), so the end is also detected
+    /// here, from the socket being gone after a loop call, and reported exactly once.
+    private var open = false
     private static var libraryReady = false
 
     /// QoS of everything the agent publishes and subscribes to.
@@ -112,7 +123,7 @@ public final class MQTTConnection: PollSource {
         mosquitto_disconnect_callback_set(handle) { _, context, rc in
             guard let context else { return }
             let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
-            connection.onDisconnect(rc == 0 ? "disconnected" : MQTTConnection.describe(rc))
+            connection.ended(rc == 0 ? "disconnected" : MQTTConnection.describe(rc))
         }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let topic = message.pointee.topic else { return }
@@ -144,13 +155,19 @@ public final class MQTTConnection: PollSource {
         if willRC != MOSQ_ERR_SUCCESS.rawValue { return "cannot set the will: \(Self.describe(willRC))" }
         let rc = mosquitto_connect_async(handle, options.broker.host, Int32(options.broker.port),
                                          Int32(options.keepaliveSeconds))
-        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
+        writeKick = true
+        open = true
+        return nil
     }
 
     /// Subscribes to `filter`; returns the reason on failure.
     public func subscribe(_ filter: String) -> String? {
         let rc = mosquitto_subscribe(handle, nil, filter, Self.qos)
-        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
+        writeKick = true
+        open = true
+        return nil
     }
 
     /// Hands `publication` to libmosquitto; returns the reason when it could not.
@@ -160,18 +177,37 @@ public final class MQTTConnection: PollSource {
             mosquitto_publish(handle, nil, publication.topic, Int32(bytes.count), bytes.baseAddress,
                               Self.qos, publication.retain)
         }
-        return rc == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(rc)
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
+        writeKick = true
+        open = true
+        return nil
     }
 
     /// Sends DISCONNECT (the broker then does not publish the will) and closes the socket
     /// once it is written; `onDisconnect` follows.
     public func disconnect() {
         _ = mosquitto_disconnect(handle)
+        writeKick = true
     }
 
     /// Keepalive pings and timeouts: call about once a second.
     public func tick() {
-        _ = mosquitto_loop_misc(handle)
+        checkClosed(mosquitto_loop_misc(handle))
+        writeKick = true
+    }
+
+    /// Reports the end of the attempt or connection, once.
+    private func ended(_ reason: String) {
+        guard open else { return }
+        open = false
+        onDisconnect(reason)
+    }
+
+    /// After a loop call that returned `rc`: a socket that is gone means the connection ended.
+    private func checkClosed(_ rc: Int32) {
+        if open, mosquitto_socket(handle) < 0 {
+            ended(rc == MOSQ_ERR_SUCCESS.rawValue ? "connection closed" : Self.describe(rc))
+        }
     }
 
     /// Whether libmosquitto still has bytes to write.
@@ -179,14 +215,16 @@ public final class MQTTConnection: PollSource {
 
     public var pollDescriptor: Int32 { mosquitto_socket(handle) }
 
-    public var pollEvents: Int16 { Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0) }
+    public var pollEvents: Int16 { Int16(POLLIN) | (wantsWrite || writeKick ? Int16(POLLOUT) : 0) }
 
     public func handle(events: Int16) {
         if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
-            _ = mosquitto_loop_read(handle, 1)
+            checkClosed(mosquitto_loop_read(handle, 1))
+            writeKick = true
         }
         if events & Int16(POLLOUT) != 0, mosquitto_socket(handle) >= 0 {
-            _ = mosquitto_loop_write(handle, 1)
+            writeKick = false
+            checkClosed(mosquitto_loop_write(handle, 1))
         }
     }
 }

@@ -51,7 +51,7 @@ public final class Reactor {
 
     /// Runs `action` every `intervalMs` milliseconds until the reactor stops.
     public func every(_ intervalMs: Int64, _ action: @escaping () -> Void) {
-        after(intervalMs) { [unowned self] in
+        after(intervalMs) { [unowned(unsafe) self] in
             action()
             self.every(intervalMs, action)
         }

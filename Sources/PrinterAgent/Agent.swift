@@ -49,12 +49,12 @@ final class Agent {
             caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
             insecure: config.tlsInsecure,
             will: encoder.publication(PrinterReports.offline(), retain: true)))
-        PrinterReports.register(in: router, state: { [unowned self] in self.state })
+        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in self.state })
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
     func run() -> Int32 {
-        connection.onConnect = { [unowned self] refusal in
+        connection.onConnect = { [unowned(unsafe) self] refusal in
             if let refusal {
                 perform(session.connectionFailed(refusal))
             } else {
@@ -62,25 +62,25 @@ final class Agent {
                 perform(session.connected(announcements: announcements()))
             }
         }
-        connection.onDisconnect = { [unowned self] reason in
+        connection.onDisconnect = { [unowned(unsafe) self] reason in
             if stopping {
                 reactor.stop()
             } else {
                 perform(session.connectionFailed(reason))
             }
         }
-        connection.onMessage = { [unowned self] message in receive(message) }
+        connection.onMessage = { [unowned(unsafe) self] message in receive(message) }
         do {
-            signals = try SignalWatcher { [unowned self] number in shutDown(signal: number) }
+            signals = try SignalWatcher { [unowned(unsafe) self] number in shutDown(signal: number) }
         } catch {
             logger.log(.error, error.message)
             return 1
         }
         if let signals { reactor.add(signals) }
         reactor.add(connection)
-        reactor.every(1_000) { [unowned self] in connection.tick() }
+        reactor.every(1_000) { [unowned(unsafe) self] in connection.tick() }
         if let interval = notifier.watchdogIntervalMs {
-            reactor.every(interval) { [unowned self] in notify("WATCHDOG=1") }
+            reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
         }
         logger.log(.info, "printer-agent \(AgentVersion.current) for \(state.modelName) (model \(encoder.topics.modelId), device \(encoder.topics.deviceId)), broker \(config.broker.url)")
         perform(session.start())
@@ -101,7 +101,7 @@ final class Agent {
             case .connect:
                 startAttempt()
             case .scheduleReconnect(let delay):
-                reactor.after(delay) { [unowned self] in perform(session.reconnectDue()) }
+                reactor.after(delay) { [unowned(unsafe) self] in perform(session.reconnectDue()) }
             case .subscribe(let filter):
                 if let reason = connection.subscribe(filter) {
                     logger.log(.error, "cannot subscribe to \(filter): \(reason)")
@@ -127,7 +127,7 @@ final class Agent {
             perform(session.connectionFailed(reason))
             return
         }
-        reactor.after(Self.connectTimeoutMs) { [unowned self] in
+        reactor.after(Self.connectTimeoutMs) { [unowned(unsafe) self] in
             if attempt == thisAttempt, session.state == .connecting {
                 perform(session.connectionFailed("no answer within \(Self.connectTimeoutMs / 1000) s"))
             }
@@ -171,7 +171,7 @@ final class Agent {
         let actions = session.stop(offline: encoder.publication(PrinterReports.offline(), retain: true))
         perform(actions)
         if actions.contains(.disconnect) {
-            reactor.after(Self.shutdownGraceMs) { [unowned self] in reactor.stop() }
+            reactor.after(Self.shutdownGraceMs) { [unowned(unsafe) self] in reactor.stop() }
         } else {
             reactor.stop()
         }
