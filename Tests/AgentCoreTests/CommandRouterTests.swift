@@ -1,0 +1,85 @@
+import AgentCore
+import AgentJSON
+import Testing
+
+/// Every (type, action) pair the router knows.
+private let protocolPairs: [(String, String)] = CommandRouter.protocolCommands.flatMap { entry in
+    entry.actions.map { (entry.type, $0) }
+}
+
+struct CommandRouterTests {
+    @Test func registeredHandlerAnswers() {
+        let router = CommandRouter()
+        var received: [Command] = []
+        router.register("light", "control") { command in
+            received.append(command)
+            return Report.success(command, state: "done", data: .object(JSONObject([("status", .number(1))])))
+        }
+        let command = Command(type: "light", action: "control", msgid: "m-1", data: .object(JSONObject([("type", .number(1))])))
+        let report = router.route(command)
+        #expect(received == [command])
+        #expect(report.code == .ok)
+        #expect(report.msgid == "m-1")
+        #expect(report.data["status"] == .number(1))
+    }
+
+    @Test func handlerOnlyAnswersItsOwnAction() {
+        let router = CommandRouter()
+        router.register("fan", "set") { Report.success($0) }
+        #expect(router.route(Command(type: "fan", action: "query")).code == .notAvailable)
+    }
+
+    @Test(arguments: protocolPairs)
+    func protocolCommandWithoutHandlerIsNotAvailable(type: String, action: String) {
+        let report = CommandRouter().route(Command(type: type, action: action, msgid: "m-\(type)"))
+        #expect(report.code != .ok)
+        #expect(report.code == .notAvailable)
+        #expect(report.message.contains("\(type)/\(action)"))
+        #expect(report.state == "failed")
+        #expect(report.msgid == "m-\(type)")
+        #expect(report.type == type)
+        #expect(report.action == action)
+    }
+
+    /// The table of `anycubic-protocol.md`, written out here so that a command dropped from
+    /// the router's list is noticed.
+    @Test(arguments: [
+        ("status", "query"), ("info", "query"),
+        ("print", "start"), ("print", "pause"), ("print", "resume"), ("print", "stop"), ("print", "cancel"),
+        ("print", "update"), ("print", "query"), ("print", "getSliceParam"), ("print", "localtasktrans"),
+        ("file", "listLocal"), ("file", "listUdisk"), ("file", "deleteLocal"), ("file", "deleteUdisk"),
+        ("file", "deleteBatch"), ("file", "fileDetails"),
+        ("ota", "reportVersion"), ("ota", "update"),
+        ("tempature", "query"), ("tempature", "set"), ("fan", "query"), ("fan", "set"),
+        ("light", "control"), ("light", "query"), ("video", "startCapture"), ("video", "stopCapture"),
+        ("peripherie", "query"), ("axis", "move"), ("axis", "turnOff"), ("multiColorBox", "getInfo"),
+    ])
+    func everyDocumentedCommandIsKnown(type: String, action: String) {
+        #expect(CommandRouter().route(Command(type: type, action: action)).code == .notAvailable)
+    }
+
+    @Test func unknownActionOfAKnownTypeIs404() {
+        let report = CommandRouter().route(Command(type: "print", action: "explode", msgid: "m-2"))
+        #expect(report.code == .unknownCommand)
+        #expect(report.code.rawValue == 404)
+        #expect(report.message.contains("explode"))
+        #expect(report.message.contains("print"))
+        #expect(report.state == "failed")
+        #expect(report.msgid == "m-2")
+    }
+
+    @Test(arguments: ["teleport", "temperature", "peripheral", "Status", ""])
+    func unknownTypeIs404(type: String) {
+        let report = CommandRouter().route(Command(type: type, action: "query", msgid: "m-3"))
+        #expect(report.code == .unknownCommand)
+        #expect(report.message.contains("\"\(type)\""))
+        #expect(report.state == "failed")
+        #expect(report.msgid == "m-3")
+    }
+
+    @Test func registeringANonProtocolCommandStopsTheProgram() async {
+        await #expect(processExitsWith: .failure) {
+            CommandRouter().register("teleport", "now") { Report.success($0) }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import AgentCore
+import AgentJSON
+import Testing
+
+private func state(modelId: String = "20024", firmware: String? = "2.3.9", busy: Bool = false) -> PrinterState {
+    var state = PrinterState(printerName: "Workshop", modelId: modelId, deviceUnionId: "UNION-1",
+                             firmwareVersion: firmware, agentVersion: "0.1.0", ip: "192.168.1.20")
+    state.busy = busy
+    return state
+}
+
+/// The members of `value` (which must be an object).
+private func members(_ value: JSONValue) throws -> JSONObject {
+    try #require(value.objectValue, "not an object: \(value)")
+}
+
+struct PrinterReportsTests {
+    @Test(arguments: [(false, "free"), (true, "busy")])
+    func statusIsFreeOrBusy(busy: Bool, word: String) {
+        let report = PrinterReports.status(state(busy: busy), msgid: "m-1")
+        #expect(report.type == "status")
+        #expect(report.action == "workReport")
+        #expect(report.state == word)
+        #expect(report.code == .ok)
+        #expect(report.msgid == "m-1")
+    }
+
+    @Test func infoHasEveryDocumentedField() throws {
+        let report = PrinterReports.info(state(), msgid: "m-2")
+        #expect(report.type == "info")
+        #expect(report.state == "done")
+        #expect(report.msgid == "m-2")
+        let data = try members(report.data)
+        // anycubic-protocol.md, `info`: printerName, model, ip, version, state, temp{...},
+        // print_speed_mode, fan_speed_pct, aux_fan_speed_pct, project, features.
+        for key in ["printerName", "model", "ip", "version", "state", "temp", "print_speed_mode", "fan_speed_pct",
+                    "aux_fan_speed_pct", "project", "features"] {
+            #expect(data[key] != nil, "info data has no \(key)")
+        }
+        let temp = try members(try #require(data["temp"]))
+        for place in ["hotbed", "nozzle", "chamber"] {
+            for prefix in ["curr", "target"] {
+                #expect(temp["\(prefix)_\(place)_temp"] == .null, "\(prefix)_\(place)_temp")
+            }
+        }
+        #expect(data["printerName"] == .string("Workshop"))
+        #expect(data["model"] == .string("Kobra 3"))
+        #expect(data["ip"] == .string("192.168.1.20"))
+        #expect(data["version"] == .string("2.3.9"))
+        #expect(data["state"] == .string("free"))
+        #expect(data["features"]?.objectValue != nil)
+    }
+
+    @Test func unknownValuesAreNull() throws {
+        var unknown = state(firmware: nil)
+        unknown.ip = nil
+        let data = try members(PrinterReports.info(unknown, msgid: nil).data)
+        for key in ["version", "ip", "print_speed_mode", "fan_speed_pct", "aux_fan_speed_pct", "project"] {
+            #expect(data[key] == .null, "\(key)")
+        }
+    }
+
+    @Test func measuredValuesAreNumbers() throws {
+        var measured = state(busy: true)
+        measured.nozzleTemperature = 210.5
+        measured.nozzleTarget = 215
+        measured.bedTemperature = 59.8
+        measured.bedTarget = 60
+        measured.chamberTemperature = 31
+        measured.chamberTarget = 0
+        measured.printSpeedMode = 3
+        measured.fanSpeedPercent = 80
+        measured.auxFanSpeedPercent = 0
+        measured.project = .object(JSONObject([("task_id", .string("77")), ("progress", .number(42))]))
+        let data = try members(PrinterReports.info(measured, msgid: nil).data)
+        let temp = try members(try #require(data["temp"]))
+        #expect(temp["curr_nozzle_temp"] == .number(210.5))
+        #expect(temp["target_nozzle_temp"] == .number(215))
+        #expect(temp["curr_hotbed_temp"] == .number(59.8))
+        #expect(temp["target_hotbed_temp"] == .number(60))
+        #expect(temp["curr_chamber_temp"] == .number(31))
+        #expect(temp["target_chamber_temp"] == .number(0))
+        #expect(data["print_speed_mode"] == .number(3))
+        #expect(data["fan_speed_pct"] == .number(80))
+        #expect(data["aux_fan_speed_pct"] == .number(0))
+        #expect(data["state"] == .string("busy"))
+        #expect(data["project"]?["task_id"] == .string("77"))
+    }
+
+    @Test(arguments: [
+        ("20021", "Kobra 2 Pro"), ("20022", "Kobra 2 Plus"), ("20023", "Kobra 2 Max"), ("20024", "Kobra 3"),
+        ("20025", "Kobra S1"), ("20026", "Kobra 3 Max"), ("20027", "Kobra 3 V2"), ("20029", "Kobra S1 Max"),
+        ("20030", "Kobra X"), ("99999", "Anycubic 99999"),
+    ])
+    func modelNameComesFromTheCatalog(modelId: String, name: String) throws {
+        let data = try members(PrinterReports.info(state(modelId: modelId), msgid: nil).data)
+        #expect(data["model"] == .string(name))
+    }
+
+    @Test func versionReport() throws {
+        let report = PrinterReports.version(state(), msgid: nil)
+        #expect(report.type == "ota")
+        #expect(report.action == "reportVersion")
+        #expect(report.state == "done")
+        #expect(report.code == .ok)
+        let data = try members(report.data)
+        #expect(data.members.map(\.key).sorted() ==
+                ["device_unionid", "firmware_version", "machine_version", "model_id", "peripheral_version"])
+        #expect(data["device_unionid"] == .string("UNION-1"))
+        #expect(data["firmware_version"] == .string("2.3.9"))
+        #expect(data["model_id"] == .string("20024"))
+    }
+
+    @Test func versionReportWithoutFirmwareIsNull() throws {
+        var bare = state(firmware: nil)
+        bare.deviceUnionId = nil
+        let data = try members(PrinterReports.version(bare, msgid: nil).data)
+        #expect(data["firmware_version"] == .null)
+        #expect(data["device_unionid"] == .null)
+    }
+
+    @Test(arguments: [(true, "online"), (false, "offline")])
+    func onlineAndOfflineReports(online: Bool, word: String) {
+        let report = online ? PrinterReports.online() : PrinterReports.offline()
+        #expect(report.type == "lastWill")
+        #expect(report.action == "onlineReport")
+        #expect(report.state == word)
+        #expect(report.message == "device \(word)")
+        #expect(report.msgid == nil)
+        #expect(report.code == .ok)
+    }
+
+    @Test func registeredHandlersAnswerFromTheCurrentState() {
+        let router = CommandRouter()
+        var current = state()
+        PrinterReports.register(in: router) { current }
+        #expect(router.route(Command(type: "status", action: "query", msgid: "a")).state == "free")
+        current.busy = true
+        let busy = router.route(Command(type: "status", action: "query", msgid: "b"))
+        #expect(busy.state == "busy")
+        #expect(busy.msgid == "b")
+        #expect(router.route(Command(type: "info", action: "query", msgid: "c")).data["state"] == .string("busy"))
+        let ota = router.route(Command(type: "ota", action: "reportVersion", msgid: "d"))
+        #expect(ota.type == "ota")
+        #expect(ota.msgid == "d")
+        #expect(ota.code == .ok)
+    }
+}

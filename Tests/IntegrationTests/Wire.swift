@@ -1,0 +1,65 @@
+import Foundation
+import TestSupport
+
+/// The topics and payloads of the test printer (model 20021, the harness's device id).
+enum Wire {
+    static let prefix = "anycubic/anycubicCloud/v1/"
+    static let device = "\(AgentProcess.modelId)/\(AgentProcess.deviceId)"
+
+    /// Where a client of kind `sender` sends commands; the tail is free-form.
+    static func command(_ tail: String = "status", sender: String = "server") -> String {
+        "\(prefix)\(sender)/printer/\(device)/\(tail)"
+    }
+
+    /// Where the agent reports `type`.
+    static func report(_ type: String) -> String { "\(prefix)printer/public/\(device)/\(type)/report" }
+
+    /// Where the agent acknowledges msgids.
+    static let response = "\(prefix)printer/public/\(device)/response"
+
+    /// Everything the agent publishes.
+    static let everything = "\(prefix)printer/public/\(device)/#"
+
+    /// A command envelope as JSON text.
+    static func envelope(_ type: String, _ action: String, msgid: String? = UUID().uuidString,
+                         data: String = "null") -> String {
+        let id = msgid.map { "\"msgid\":\"\($0)\"," } ?? ""
+        return "{\"type\":\"\(type)\",\"action\":\"\(action)\",\(id)\"timestamp\":\(Int64(Date().timeIntervalSince1970 * 1000)),\"data\":\(data)}"
+    }
+}
+
+/// A broker, a client subscribed to everything the printer publishes, and a running agent
+/// that has announced itself online.
+final class Harness {
+    let broker: MosquittoBroker
+    let client: MQTTTestClient
+    let agent: AgentProcess
+
+    init(broker: MosquittoBroker? = nil, agentArguments: [String] = [], environment: [String: String] = [:]) throws {
+        self.broker = try broker ?? MosquittoBroker()
+        client = try MQTTTestClient(port: self.broker.port)
+        client.subscribe(Wire.everything)
+        agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment)
+        try waitForOnline()
+    }
+
+    /// Waits for the online report of the latest connection, then forgets what was received.
+    func waitForOnline(timeout: TimeInterval = 15) throws {
+        try client.waitFor("the online report", timeout: timeout) {
+            $0.topic == Wire.report("lastWill") && ($0.json?["state"] as? String) == "online"
+        }
+        try client.waitFor("the ota version report", timeout: timeout) { $0.topic == Wire.report("ota") }
+        client.clear()
+    }
+
+    /// Sends a command and returns the report that echoes its msgid.
+    @discardableResult
+    func ask(_ type: String, _ action: String, data: String = "null", tail: String? = nil,
+             sender: String = "server") throws -> ReceivedMessage {
+        let msgid = UUID().uuidString
+        client.publish(Wire.command(tail ?? type, sender: sender), Wire.envelope(type, action, msgid: msgid, data: data))
+        return try client.waitFor("the report answering \(type)/\(action) \(msgid)") {
+            $0.topic.hasSuffix("/report") && ($0.json?["msgid"] as? String) == msgid
+        }
+    }
+}
