@@ -49,6 +49,7 @@ final class Client {
         guard let client = mosquitto_new("agent-bench-\(getpid())", true, nil) else { fail("mosquitto_new") }
         handle = client
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, 1)
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let payload = message.pointee.payload else { return }
             let client = Unmanaged<Client>.fromOpaque(context).takeUnretainedValue()
