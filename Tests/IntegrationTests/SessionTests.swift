@@ -88,13 +88,19 @@ import TestSupport
         try client.waitFor("online once the broker is up", timeout: 20) { ($0.json?["state"] as? String) == "online" }
     }
 
+    @Test func aBrokerNameThatDoesNotResolveIsRetried() throws {
+        let agent = try AgentProcess(broker: "mqtt://broker.does-not-exist.invalid:1883")
+        try waitUntil("two failed name resolutions", timeout: 15) {
+            agent.log.components(separatedBy: "could not connect to the broker").count > 2
+        }
+        agent.send(SIGTERM)
+        #expect(try agent.waitForExit() == 0, "the agent stays responsive while it cannot connect")
+    }
+
     @Test func badCredentialsAreRetriedAndRecoverWhenTheBrokerAcceptsThem() throws {
-        let broker = try MosquittoBroker(extra: ["allow_anonymous false"], start: false)
-        let passwords = try broker.folder.write("passwords", "")
-        let configPath = broker.folder.path + "/mosquitto.conf"
-        let config = try String(contentsOfFile: configPath, encoding: .utf8) + "password_file \(passwords)\n"
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        try broker.start()
+        let secrets = try TemporaryDirectory()
+        let passwords = try secrets.write("passwords", "")
+        let broker = try MosquittoBroker(extra: ["allow_anonymous false", "password_file \(passwords)"])
         let files = try TemporaryDirectory()
         let agentConfig = try files.write("agent.conf", "username = printer\npassword = s3cret\n")
         let agent = try AgentProcess(broker: broker.url, extra: ["-c", agentConfig])

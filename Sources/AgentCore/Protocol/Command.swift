@@ -33,7 +33,6 @@ public struct Command: Equatable {
                                       failure: CommandFailure(.badRequest, "the payload is \(payload.typeName), expected a JSON object"))
         }
         var msgid: String? = nil
-        var type: String? = nil
         var problem: String? = nil
         func note(_ sentence: String) { if problem == nil { problem = sentence } }
 
@@ -42,19 +41,17 @@ public struct Command: Equatable {
         case .string(let value)?: msgid = value
         case let other?: note("\"msgid\" is \(other.typeName), expected a string")
         }
-        switch envelope["type"] {
-        case nil: note("\"type\" is missing")
-        case .string(let value)? where !value.isEmpty: type = value
-        case .string?: note("\"type\" is empty")
-        case let other?: note("\"type\" is \(other.typeName), expected a string")
+        func word(_ key: String) -> String? {
+            switch envelope[key] {
+            case nil: note("\"\(key)\" is missing")
+            case .string(let value)? where !value.isEmpty: return value
+            case .string?: note("\"\(key)\" is empty")
+            case let other?: note("\"\(key)\" is \(other.typeName), expected a string")
+            }
+            return nil
         }
-        var action: String? = nil
-        switch envelope["action"] {
-        case nil: note("\"action\" is missing")
-        case .string(let value)? where !value.isEmpty: action = value
-        case .string?: note("\"action\" is empty")
-        case let other?: note("\"action\" is \(other.typeName), expected a string")
-        }
+        let type = word("type")
+        let action = word("action")
         var timestamp: Int64? = nil
         switch envelope["timestamp"] {
         case nil, .null?: break
