@@ -31,7 +31,7 @@ var targets: [Target] = [
     .target(name: "AgentCore", dependencies: ["AgentJSON"], swiftSettings: deviceSwiftSettings),
     .target(
         name: "AgentPlatform",
-        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto"],
+        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev"],
         swiftSettings: deviceSwiftSettings),
     .target(
         name: "PrinterAgent",

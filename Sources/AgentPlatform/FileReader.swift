@@ -21,6 +21,10 @@ public enum FileReader {
         }
     }
 
-    /// Whether `path` names an existing file that this process may read.
-    public static func isReadable(_ path: String) -> Bool { access(path, R_OK) == 0 }
+    /// Whether `path` names an existing regular file (or a link to one) that this process may read.
+    public static func isReadable(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return false }
+        return access(path, R_OK) == 0
+    }
 }

@@ -121,7 +121,7 @@ public final class MQTTConnection: PollSource {
         mosquitto_connect_callback_set(handle) { _, context, rc in
             guard let context else { return }
             let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
-            connection.onConnect(rc == 0 ? nil : "the broker refused the connection: \(String(cString: mosquitto_connack_string(rc)))")
+            connection.onConnect(rc == 0 ? nil : "the broker refused the connection: \(MQTTConnection.refusal(rc))")
         }
         mosquitto_disconnect_callback_set(handle) { _, context, rc in
             guard let context else { return }
@@ -139,6 +139,12 @@ public final class MQTTConnection: PollSource {
             connection.onMessage(InboundMessage(topic: String(cString: topic), payload: payload,
                                                 retained: message.pointee.retain))
         }
+    }
+
+    /// The sentence for a CONNACK refusal: MQTT 5 reason codes (128 and up) and the
+    /// 3.1.1 return codes (1 to 5) have separate tables.
+    static func refusal(_ rc: Int32) -> String {
+        String(cString: rc >= 128 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc))
     }
 
     /// libmosquitto's sentence for `rc` (strerror for errno errors).

@@ -103,8 +103,11 @@ public final class Reactor {
     private func fireDueTimers() {
         let now = Clock.monotonicMs()
         let due = timers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
-        if due.isEmpty { return }
-        timers.removeAll { $0.deadline <= now }
-        for timer in due where running { timer.action() }
+        for timer in due where running {
+            // An earlier action of this round may have cancelled it.
+            guard let index = timers.firstIndex(where: { $0.id == timer.id }) else { continue }
+            timers.remove(at: index)
+            timer.action()
+        }
     }
 }
