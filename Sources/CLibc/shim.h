@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -100,6 +101,90 @@ static inline int agent_primary_ipv4(char *out, size_t outlen) {
     }
     freeifaddrs(list);
     return found;
+}
+
+// ---- Storage roots (Sources/AgentPlatform/StorageRoot.swift) ----
+#include <linux/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+/// openat(2) without its variadic mode argument (Swift cannot call variadic C functions).
+static inline int agent_openat(int dirfd, const char *path, int flags) { return openat(dirfd, path, flags); }
+
+/// getdents64(2) through syscall(2): reads directory entries of `fd` into `buffer` with
+/// 64-bit inode numbers and offsets on every architecture. (glibc's readdir in a 32-bit
+/// build without _FILE_OFFSET_BITS=64 fails with EOVERFLOW when the filesystem hands out
+/// 64-bit directory offsets, as ext4 does to a 32-bit program under qemu-user or on a
+/// 64-bit kernel.) Returns the bytes read, 0 at the end, or -1 with errno set.
+static inline long agent_getdents64(int fd, void *buffer, unsigned long size) {
+    return syscall(SYS_getdents64, fd, buffer, size);
+}
+
+/// The name of the getdents64 record at `offset` of `buffer`, which holds `length` bytes
+/// (struct linux_dirent64: d_ino 8 bytes, d_off 8, d_reclen 2, d_type 1, then the name),
+/// and in `next` where the following record starts. NULL, with `next` set to `length`, for a
+/// record that does not fit in the buffer.
+static inline const char *agent_dirent64_name(const void *buffer, long length, long offset, long *next) {
+    const unsigned char *base = (const unsigned char *)buffer;
+    const long header = 19;
+    unsigned short reclen = 0;
+    if (offset < 0 || offset + header >= length) { *next = length; return NULL; }
+    memcpy(&reclen, base + offset + 16, sizeof reclen);
+    if (reclen <= header || offset + reclen > length) { *next = length; return NULL; }
+    *next = offset + reclen;
+    return (const char *)(base + offset + header);
+}
+
+/// What the storage code needs to know of a file, in types that are 64 bits wide on every
+/// architecture (armv7 builds without _FILE_OFFSET_BITS=64, so its `struct stat` has a
+/// 32-bit size and fstatat fails with EOVERFLOW on files of 2 GiB or more).
+struct agent_file_info {
+    unsigned int mode;            /* st_mode: the file type and permission bits */
+    long long size;               /* bytes */
+    long long mtime_ms;           /* last modification, milliseconds since 1970 */
+    unsigned long long nlink;     /* hard links; 0 once a directory has been removed */
+    unsigned long long device;    /* the filesystem's device number, makedev(major, minor) */
+    unsigned long long mount_id;  /* the mount's id (a bind mount has its own), if has_mount_id */
+    int has_mount_id;             /* 1 when the kernel reported mount_id (Linux 5.8 and later) */
+};
+
+/// Describes `name` in directory `dirfd` ("" describes `dirfd` itself). With `nofollow`
+/// non-zero a symbolic link is described itself, never its target. Uses statx(2) through
+/// syscall(2) (glibc declares statx only for _GNU_SOURCE) and falls back to fstatat(2) on
+/// kernels before 4.11 or where a seccomp filter refuses statx; the fallback has no mount id.
+/// Never triggers an automount. Returns 0, or -1 with errno set.
+static inline int agent_file_info_at(int dirfd, const char *name, int nofollow, struct agent_file_info *out) {
+    memset(out, 0, sizeof *out);
+    int self = name[0] == '\0';
+#if defined(SYS_statx) && defined(STATX_MNT_ID)
+    const int at_no_automount = 0x800, at_empty_path = 0x1000; /* <fcntl.h> has them only for _GNU_SOURCE */
+    struct statx sx;
+    memset(&sx, 0, sizeof sx);
+    int flags = at_no_automount | (nofollow ? AT_SYMLINK_NOFOLLOW : 0) | (self ? at_empty_path : 0);
+    unsigned int mask = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_SIZE | STATX_MTIME | STATX_MNT_ID;
+    if (syscall(SYS_statx, dirfd, name, flags, mask, &sx) == 0) {
+        out->mode = sx.stx_mode;
+        out->size = (long long)sx.stx_size;
+        out->mtime_ms = (long long)sx.stx_mtime.tv_sec * 1000 + sx.stx_mtime.tv_nsec / 1000000;
+        out->nlink = sx.stx_nlink;
+        out->device = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+        if (sx.stx_mask & STATX_MNT_ID) {
+            out->mount_id = sx.stx_mnt_id;
+            out->has_mount_id = 1;
+        }
+        return 0;
+    }
+    if (errno != ENOSYS && errno != EPERM) return -1;
+#endif
+    struct stat st;
+    int rc = self ? fstat(dirfd, &st) : fstatat(dirfd, name, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
+    if (rc != 0) return -1;
+    out->mode = st.st_mode;
+    out->size = (long long)st.st_size;
+    out->mtime_ms = (long long)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    out->nlink = (unsigned long long)st.st_nlink;
+    out->device = (unsigned long long)st.st_dev;
+    return 0;
 }
 
 #endif

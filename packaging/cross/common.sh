@@ -69,7 +69,8 @@ arch_config() {
         ELF_MACHINE=ARM
         SYSROOT=$CROSS_WORK/sysroot-armv7
         QEMU=(qemu-arm-static -cpu cortex-a7)
-        SWIFT_FLAGS=(-target-cpu cortex-a7 -Xcc -mfloat-abi=hard -Xcc -mcpu=cortex-a7)
+        # 64-bit off_t: files of 2 GiB and more on USB sticks and internal storage.
+        SWIFT_FLAGS=(-target-cpu cortex-a7 -Xcc -mfloat-abi=hard -Xcc -mcpu=cortex-a7 -Xcc -D_FILE_OFFSET_BITS=64)
         LINK_FLAGS=('-Wl,--no-warn-mismatch')
         ;;
     aarch64)
