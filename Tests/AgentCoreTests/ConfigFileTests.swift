@@ -39,6 +39,7 @@ private let fullFile = [
     "log_level = warn",
     "max_payload = 65536",
     "offline_queue = 0",
+    "usb_automount = yes",
 ]
 
 struct ConfigFileTests {
@@ -70,6 +71,7 @@ struct ConfigFileTests {
         expected.logLevel = .warning
         expected.maxPayloadBytes = 65536
         expected.offlineQueueSize = 0
+        expected.usbAutomount = true
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"
@@ -141,7 +143,10 @@ struct ConfigFileTests {
         BadFile(lines: ["log_level = loud"], mentions: "loud"),
         BadFile(lines: ["identity = gen-c"], mentions: "gen-c"),
         BadFile(lines: ["storage_local = relative/path"], mentions: "relative/path"),
-        BadFile(lines: ["storage_usb = media"], mentions: "media"),
+        BadFile(lines: ["usb_automount = sometimes"], mentions: "sometimes"),
+        BadFile(lines: ["storage_usb = mnt/udisk"], mentions: "mnt/udisk"),
+        BadFile(lines: ["storage_usb = /"], mentions: "root"),
+        BadFile(lines: ["storage_usb = /mnt/../etc"], mentions: "/mnt/../etc"),
         BadFile(lines: ["model_id = 20a21"], mentions: "20a21"),
         BadFile(lines: ["model_id = 12345678901"], mentions: "12345678901"),
         BadFile(lines: ["device_id = abc/def"], mentions: "abc/def"),

@@ -37,6 +37,10 @@ public struct AgentConfig: Equatable {
     public var genBAccountFile = "/userdata/app/gk/config/device_account.json"
     public var genBApiConfig = "/userdata/app/gk/config/api.cfg"
     public var storageLocal = "/mnt/UDISK"
+    /// Whether the agent mounts USB sticks itself (read-write, on `storageUSB`) instead of
+    /// relying on the system's automounter or udev rule.
+    public var usbAutomount = false
+    /// Where the agent mounts a USB stick when `usbAutomount` is on.
     public var storageUSB = "/mnt/exUDISK"
     public var printerName: String? = nil
     public var versionFile = "/useremain/dev/version"

@@ -39,7 +39,8 @@ public enum ConfigKeys {
         ("printer_name", { config, value throws(ConfigError) in config.printerName = value }),
         ("version_file", { config, value throws(ConfigError) in config.versionFile = value }),
         ("storage_local", { config, value throws(ConfigError) in config.storageLocal = try directory(value) }),
-        ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try directory(value) }),
+        ("usb_automount", { config, value throws(ConfigError) in config.usbAutomount = try boolean(value) }),
+        ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try mountDirectory(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level
@@ -80,6 +81,32 @@ public enum ConfigKeys {
     static func directory(_ text: String) throws(ConfigError) -> String {
         guard text.hasPrefix("/") else { throw ConfigError("", "expected an absolute path, not \"\(text)\"") }
         return text
+    }
+
+    /// An absolute directory to mount on: not `/` itself and without `.` or `..` components
+    /// (mounting over the root, or over a directory named in a roundabout way, would hide
+    /// the system's own files).
+    static func mountDirectory(_ text: String) throws(ConfigError) -> String {
+        let path = try directory(text)
+        // Walks the components byte by byte: their count, and whether one is "." or "..".
+        var components = 0
+        var length = 0
+        var dots = 0
+        for byte in path.utf8 + [UInt8(ascii: "/")] {
+            if byte == UInt8(ascii: "/") {
+                if length > 0 && dots == length && length <= 2 {
+                    throw ConfigError("", "storage_usb must not contain . or .. components, not \"\(text)\"")
+                }
+                if length > 0 { components += 1 }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        guard components > 0 else { throw ConfigError("", "storage_usb must not be the root directory") }
+        return path
     }
 
     static func clientId(_ text: String) throws(ConfigError) -> String {
