@@ -1,4 +1,5 @@
 import AgentCore
+import AgentJSON
 import AgentPlatform
 import CLibc
 
@@ -19,6 +20,7 @@ final class Agent {
     private let encoder: ReportEncoder
     private let router = CommandRouter()
     private let notifier = SystemdNotifier()
+    private let usb: UsbStorage
     private var intake: CommandIntake
     private var state: PrinterState
     private var signals: SignalWatcher?
@@ -49,7 +51,13 @@ final class Agent {
             caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
             insecure: config.tlsInsecure,
             will: encoder.publication(PrinterReports.offline(), retain: true)))
+        usb = UsbStorage(options: UsbStorage.Options(config: config))
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in self.state })
+        PeripheralReports.register(in: router, udiskPresent: { [unowned(unsafe) self] in usb.currentMountPoint != nil })
+        FileCommands(localRoot: config.storageLocal,
+                     usbRoot: { [unowned(unsafe) self] in usb.currentMountPoint },
+                     inUse: { _ in false })
+            .register(in: router)
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
@@ -79,6 +87,11 @@ final class Agent {
         if let signals { reactor.add(signals) }
         reactor.add(connection)
         reactor.every(1_000) { [unowned(unsafe) self] in connection.tick() }
+        usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
+        usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }
+        _ = usb.start()
+        reactor.add(usb)
+        reactor.every(2_000) { [unowned(unsafe) self] in usb.refresh() }
         if let interval = notifier.watchdogIntervalMs {
             reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
         }
@@ -153,6 +166,15 @@ final class Agent {
         case .ignore(let reason):
             logger.log(.info, reason)
         }
+    }
+
+    /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view
+    /// from a pushed `peripherie` report and a `file/listUdisk` report of the stick's root.
+    private func usbChanged(_ state: UsbState) {
+        logger.log(.info, state.mountPoint.map { "USB stick mounted on " + $0 } ?? "no USB stick mounted")
+        publish(encoder.publication(PeripheralReports.changed(udiskPresent: state.mountPoint != nil)))
+        let listing = Command(type: "file", action: "listUdisk", data: .object(JSONObject()))
+        publish(encoder.publication(router.route(listing)))
     }
 
     private func publish(_ publication: Publication) {

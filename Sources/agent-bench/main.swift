@@ -1,11 +1,12 @@
 // agent-bench: measures round trips through a real broker, printing p50/p99 in ms.
 //
-//   agent-bench --port PORT --model-id ID --device-id ID [--count N]
+//   agent-bench --port PORT --model-id ID --device-id ID [--count N] [--command status|listLocal]
 //
 // 1. Bare broker: one client subscribed to a topic publishes to it and waits for its own
 //    message to come back, N times (the broker's and the client library's share).
-// 2. Agent: the same client publishes `status/query` with a fresh msgid to the agent's
-//    command topic and waits for the status report echoing that msgid, N times.
+// 2. Agent: the same client publishes the command (`status/query`, or `file/listLocal` of
+//    the storage root) with a fresh msgid to the agent's command topic and waits for the
+//    report echoing that msgid, N times.
 // The difference is what the agent adds. Host-only tool: it may use Foundation.
 import CMosquitto
 import Foundation
@@ -15,6 +16,7 @@ struct Options {
     var modelId = "20021"
     var deviceId = ""
     var count = 1000
+    var command = "status"
 
     init(_ arguments: [String]) {
         var index = 1
@@ -25,6 +27,7 @@ struct Options {
             case "--model-id": modelId = value
             case "--device-id": deviceId = value
             case "--count": count = Int(value) ?? count
+            case "--command" where ["status", "listLocal"].contains(value): command = value
             default: fail("unknown option \(arguments[index])")
             }
             index += 2
@@ -88,15 +91,17 @@ let client = Client(port: options.port)
 let echoTopic = "agent-bench/echo/\(getpid())"
 let prefix = "anycubic/anycubicCloud/v1/"
 client.subscribe(echoTopic)
-client.subscribe("\(prefix)printer/public/\(options.modelId)/\(options.deviceId)/status/report")
+let type = options.command == "status" ? "status" : "file"
+let action = options.command == "status" ? "query" : "listLocal"
+client.subscribe("\(prefix)printer/public/\(options.modelId)/\(options.deviceId)/\(type)/report")
 
 var bare: [Double] = []
 var agent: [Double] = []
 for round in 0..<options.count {
     let marker = "bench-\(round)-\(UUID().uuidString)"
     bare.append(client.roundTrip(topic: echoTopic, payload: marker, expect: marker))
-    let command = "{\"type\":\"status\",\"action\":\"query\",\"msgid\":\"\(marker)\",\"timestamp\":0,\"data\":null}"
-    agent.append(client.roundTrip(topic: "\(prefix)server/printer/\(options.modelId)/\(options.deviceId)/status",
+    let command = "{\"type\":\"\(type)\",\"action\":\"\(action)\",\"msgid\":\"\(marker)\",\"timestamp\":0,\"data\":{\"path\":\"/\"}}"
+    agent.append(client.roundTrip(topic: "\(prefix)server/printer/\(options.modelId)/\(options.deviceId)/\(type)",
                                   payload: command, expect: "\"msgid\":\"\(marker)\""))
 }
 func line(_ name: String, _ values: [Double]) -> String {
@@ -104,6 +109,6 @@ func line(_ name: String, _ values: [Double]) -> String {
 }
 print("round trips over \(options.count) queries")
 print(line("bare broker round trip     ", bare))
-print(line("status/query via the agent ", agent))
+print(line("\(type)/\(action) via the agent".padding(toLength: 27, withPad: " ", startingAt: 0), agent))
 print(String(format: "added by the agent         p50 %.3f ms  p99 %.3f ms",
              percentile(agent, 0.5) - percentile(bare, 0.5), percentile(agent, 0.99) - percentile(bare, 0.99)))
