@@ -57,4 +57,12 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
 public func deviceMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
     runAgent(argc, argv)
 }
+
+/// C's `ceil` for the device binary (see `RuntimeMath`): keeps libm out of the process.
+@_cdecl("ceil")
+public func deviceCeil(_ x: Double) -> Double { RuntimeMath.ceil(x) }
+
+/// C's `trunc` for the device binary (see `RuntimeMath`).
+@_cdecl("trunc")
+public func deviceTrunc(_ x: Double) -> Double { RuntimeMath.trunc(x) }
 #endif

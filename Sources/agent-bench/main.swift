@@ -109,6 +109,7 @@ func line(_ name: String, _ values: [Double]) -> String {
 }
 print("round trips over \(options.count) queries")
 print(line("bare broker round trip     ", bare))
-print(line("\(type)/\(action) via the agent".padding(toLength: 27, withPad: " ", startingAt: 0), agent))
+let label = "\(type)/\(action) via the agent"
+print(line(label.padding(toLength: max(27, label.count + 1), withPad: " ", startingAt: 0), agent))
 print(String(format: "added by the agent         p50 %.3f ms  p99 %.3f ms",
              percentile(agent, 0.5) - percentile(bare, 0.5), percentile(agent, 0.99) - percentile(bare, 0.99)))
