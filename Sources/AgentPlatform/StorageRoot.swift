@@ -165,19 +165,9 @@ public struct StorageRoot {
     /// a directory that is not empty, another mount, anything else (device, FIFO, socket),
     /// and an invalid `name` ("", "/", ".", "..", "a/b", ...).
     public func delete(_ directory: StoragePath, name: String, inUse: (String) -> Bool) throws(StorageError) {
-        let target: StoragePath
-        do {
-            target = try directory.appending(name)
-        } catch {
-            throw StorageError(error)
-        }
-        let shown = target.displayText
-        let opened = try openDirectory(directory)
-        defer { close(opened.fd) }
-        var info = agent_file_info()
-        if name.withCString({ agent_file_info_at(opened.fd, $0, 1, &info) }) != 0 {
-            throw failure(agent_errno(), "delete", shown)
-        }
+        let entry = try look(up: name, in: directory, toDo: "delete")
+        defer { close(entry.opened.fd) }
+        let (opened, info, target, shown) = (entry.opened, entry.info, entry.target, entry.target.displayText)
         let type = Self.fileType(info)
         var flags: Int32 = 0
         if type == UInt32(S_IFDIR) {
@@ -210,19 +200,10 @@ public struct StorageRoot {
     /// caller closes. A link, a directory, a device, a FIFO or a file on another mount is
     /// refused without being opened.
     public func openFile(_ directory: StoragePath, name: String) throws(StorageError) -> Int32 {
-        let target: StoragePath
-        do {
-            target = try directory.appending(name)
-        } catch {
-            throw StorageError(error)
-        }
-        let shown = target.displayText
-        let opened = try openDirectory(directory)
-        defer { close(opened.fd) }
-        var info = agent_file_info()
-        if name.withCString({ agent_file_info_at(opened.fd, $0, 1, &info) }) != 0 {
-            throw failure(agent_errno(), "open", shown)
-        }
+        let entry = try look(up: name, in: directory, toDo: "open")
+        defer { close(entry.opened.fd) }
+        let (opened, shown) = (entry.opened, entry.target.displayText)
+        var info = entry.info
         try requireRegularFile(info, on: opened.mount, shown)
         let fd = Self.interruptible {
             name.withCString { agent_openat(opened.fd, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
@@ -246,6 +227,32 @@ public struct StorageRoot {
     // MARK: - Walking down from the root
 
     /// A directory opened inside the root, and the mount the walk must stay on.
+    /// A name looked up in its opened directory, without following a link.
+    private struct Entry {
+        var opened: OpenedDirectory
+        var info: agent_file_info
+        var target: StoragePath
+    }
+
+    /// Opens `directory` and looks up `name` in it (the caller closes `opened.fd`); `action`
+    /// names what was to be done, for the error.
+    private func look(up name: String, in directory: StoragePath, toDo action: String) throws(StorageError) -> Entry {
+        let target: StoragePath
+        do {
+            target = try directory.appending(name)
+        } catch {
+            throw StorageError(error)
+        }
+        let opened = try openDirectory(directory)
+        var info = agent_file_info()
+        if name.withCString({ agent_file_info_at(opened.fd, $0, 1, &info) }) != 0 {
+            let code = agent_errno()
+            close(opened.fd)
+            throw failure(code, action, target.displayText)
+        }
+        return Entry(opened: opened, info: info, target: target)
+    }
+
     private struct OpenedDirectory {
         var fd: Int32
         var mount: MountIdentity

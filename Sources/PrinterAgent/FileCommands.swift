@@ -100,15 +100,7 @@ final class FileCommands {
         for file in files {
             var outcome = CommandFailure(.ok, "ok")
             do throws(StorageError) {
-                let path: StoragePath
-                do {
-                    path = try StoragePath(validating: file)
-                } catch {
-                    throw StorageError(error)
-                }
-                guard let directory = path.parent, let name = path.lastComponent else {
-                    throw StorageError(.badRequest, StoragePath.quoted(file) + " is the storage root itself, which is never deleted")
-                }
+                let (directory, name) = try Self.split(file, root: "is the storage root itself, which is never deleted")
                 try deleteFile(name, in: directory, from: storage)
             } catch {
                 outcome = error.failure
@@ -137,15 +129,7 @@ final class FileCommands {
         do throws(StorageError) {
             let location = try Self.location(in: command.data)
             let file = try Self.string("filename", in: command.data)
-            let path: StoragePath
-            do {
-                path = try StoragePath(validating: file)
-            } catch {
-                throw StorageError(error)
-            }
-            guard let directory = path.parent, let name = path.lastComponent else {
-                throw StorageError(.badRequest, StoragePath.quoted(file) + " is the storage root, not a file")
-            }
+            let (directory, name) = try Self.split(file, root: "is the storage root, not a file")
             let descriptor = try root(location).openFile(directory, name: name)
             defer { close(descriptor) }
             let window: GcodeWindow
@@ -162,6 +146,21 @@ final class FileCommands {
         } catch {
             return .failure(type: command.type, action: command.action, msgid: command.msgid, error.failure)
         }
+    }
+
+    /// A file path from a command, checked, as its directory and last name; `root` says
+    /// why the root itself cannot be the file.
+    private static func split(_ file: String, root: String) throws(StorageError) -> (StoragePath, String) {
+        let path: StoragePath
+        do {
+            path = try StoragePath(validating: file)
+        } catch {
+            throw StorageError(error)
+        }
+        guard let directory = path.parent, let name = path.lastComponent else {
+            throw StorageError(.badRequest, StoragePath.quoted(file) + " " + root)
+        }
+        return (directory, name)
     }
 
     /// `data.root`: "local" or "udisk".
