@@ -164,19 +164,15 @@ public final class MQTTConnection: PollSource {
         if willRC != MOSQ_ERR_SUCCESS.rawValue { return "cannot set the will: \(Self.describe(willRC))" }
         let rc = mosquitto_connect_async(handle, options.broker.host, Int32(options.broker.port),
                                          Int32(options.keepaliveSeconds))
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
-        writeKick = true
-        open = true
-        return nil
+        let failure = queued(rc)
+        if failure == nil { open = true }
+        return failure
     }
 
     /// Subscribes to `filter`; returns the reason on failure.
     public func subscribe(_ filter: String) -> String? {
         let rc = mosquitto_subscribe(handle, nil, filter, Self.qos)
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
-        writeKick = true
-        open = true
-        return nil
+        return queued(rc)
     }
 
     /// Hands `publication` to libmosquitto; returns the reason when it could not.
@@ -186,10 +182,7 @@ public final class MQTTConnection: PollSource {
             mosquitto_publish(handle, nil, publication.topic, Int32(bytes.count), bytes.baseAddress,
                               Self.qos, publication.retain)
         }
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
-        writeKick = true
-        open = true
-        return nil
+        return queued(rc)
     }
 
     /// Sends DISCONNECT (the broker then does not publish the will) and closes the socket
@@ -203,6 +196,13 @@ public final class MQTTConnection: PollSource {
     public func tick() {
         checkClosed(mosquitto_loop_misc(handle))
         writeKick = true
+    }
+
+    /// After a call that queues a packet: nil and a write kick on success, else the reason.
+    private func queued(_ rc: Int32) -> String? {
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
+        writeKick = true
+        return nil
     }
 
     /// Reports the end of the attempt or connection, once.
