@@ -1,0 +1,24 @@
+/// What the motion controller last said about its heaters and fan, whatever the backend.
+/// A value the controller has not reported yet is nil and is reported as JSON null.
+public struct ControllerReadings: Equatable {
+    /// The nozzle's temperature in °C.
+    public var nozzleTemperature: Double?
+    /// The nozzle's target in °C (0 when off).
+    public var nozzleTarget: Double?
+    /// The bed's temperature in °C.
+    public var bedTemperature: Double?
+    /// The bed's target in °C (0 when off).
+    public var bedTarget: Double?
+    /// The part-cooling fan in percent, 0 to 100.
+    public var fanSpeedPercent: Int?
+
+    /// Creates readings; nothing measured by default.
+    public init(nozzleTemperature: Double? = nil, nozzleTarget: Double? = nil, bedTemperature: Double? = nil,
+                bedTarget: Double? = nil, fanSpeedPercent: Int? = nil) {
+        self.nozzleTemperature = nozzleTemperature
+        self.nozzleTarget = nozzleTarget
+        self.bedTemperature = bedTemperature
+        self.bedTarget = bedTarget
+        self.fanSpeedPercent = fanSpeedPercent
+    }
+}
