@@ -40,6 +40,13 @@ private let fullFile = [
     "max_payload = 65536",
     "offline_queue = 0",
     "usb_automount = yes",
+    "controller = marlin",
+    "serial_port = /dev/ttyUSB0",
+    "serial_baud = 250000",
+    "klipper_socket = /run/klipper.sock",
+    "pause_gcode = M400\\n  G91 \\nG1 Z5\\n",
+    "resume_gcode = G91\\nG1 Z-5",
+    "cancel_gcode = M84",
 ]
 
 struct ConfigFileTests {
@@ -72,6 +79,13 @@ struct ConfigFileTests {
         expected.maxPayloadBytes = 65536
         expected.offlineQueueSize = 0
         expected.usbAutomount = true
+        expected.controller = .marlin
+        expected.serialPort = "/dev/ttyUSB0"
+        expected.serialBaud = 250_000
+        expected.klipperSocket = "/run/klipper.sock"
+        expected.pauseGcode = ["M400", "G91", "G1 Z5"]
+        expected.resumeGcode = ["G91", "G1 Z-5"]
+        expected.cancelGcode = ["M84"]
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"
@@ -159,6 +173,11 @@ struct ConfigFileTests {
         BadFile(lines: ["gen_a_id_offset = x"], mentions: "x"),
         BadFile(lines: ["broker = http://h"], mentions: "http://h"),
         BadFile(lines: ["broker = mqtt://h:99999"], mentions: "99999"),
+        BadFile(lines: ["controller = octoprint"], mentions: "octoprint"),
+        BadFile(lines: ["serial_baud = 12345"], mentions: "12345"),
+        BadFile(lines: ["serial_port = ttyS1"], mentions: "ttyS1"),
+        BadFile(lines: ["klipper_socket = uds1"], mentions: "uds1"),
+        BadFile(lines: ["pause_gcode = G1 Z5 ; lift"], mentions: "G1 Z5 ; lift"),
         BadFile(lines: ["just some words"], mentions: "just some words"),
         BadFile(lines: ["= value"], mentions: "key"),
         BadFile(lines: ["port = 1884", "# comment", "port = 1885"], mentions: "line 4"),

@@ -62,14 +62,14 @@ struct PrinterReportsTests {
 
     @Test func measuredValuesAreNumbers() throws {
         var measured = state(busy: true)
-        measured.nozzleTemperature = 210.5
-        measured.nozzleTarget = 215
-        measured.bedTemperature = 59.8
-        measured.bedTarget = 60
+        measured.readings.nozzleTemperature = 210.5
+        measured.readings.nozzleTarget = 215
+        measured.readings.bedTemperature = 59.8
+        measured.readings.bedTarget = 60
         measured.chamberTemperature = 31
         measured.chamberTarget = 0
         measured.printSpeedMode = 3
-        measured.fanSpeedPercent = 80
+        measured.readings.fanSpeedPercent = 80
         measured.auxFanSpeedPercent = 0
         measured.project = .object(JSONObject([("task_id", .string("77")), ("progress", .number(42))]))
         let data = try members(PrinterReports.info(measured, msgid: nil).data)

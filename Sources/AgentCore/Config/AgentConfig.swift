@@ -14,6 +14,16 @@ public enum MQTTVersion: String, Equatable {
     case v5 = "5"
 }
 
+/// The motion controller the agent drives.
+public enum ControllerKind: String, Equatable {
+    /// None: print commands answer 503 (a file server only).
+    case none
+    /// A Marlin-style board on a serial port; the agent streams the G-code.
+    case marlin
+    /// A Klipper-style API on a Unix socket (Gen B's gklib); the controller reads the file.
+    case klipper
+}
+
 /// Everything the agent is configured with: the documented defaults, then the file, then
 /// the command line. `origins` says where each explicitly set key came from, so that a
 /// later check (a missing file, a bad identity) can name the file and line.
@@ -42,6 +52,16 @@ public struct AgentConfig: Equatable {
     public var usbAutomount = false
     /// Where the agent mounts a USB stick when `usbAutomount` is on.
     public var storageUSB = "/mnt/exUDISK"
+    public var controller = ControllerKind.none
+    public var serialPort = "/dev/ttyS1"
+    public var serialBaud = 115_200
+    public var klipperSocket = "/tmp/unix_uds1"
+    /// G-code sent to park the head when a Marlin print pauses, one command per element.
+    public var pauseGcode = ["M400", "G91", "G1 Z10 F600", "G90"]
+    /// G-code sent before a paused Marlin print goes on.
+    public var resumeGcode = ["G91", "G1 Z-10 F600", "G90"]
+    /// G-code sent when a Marlin print is stopped.
+    public var cancelGcode = ["M104 S0", "M140 S0", "M107", "G91", "G1 Z10 F600", "G90", "M84"]
     public var printerName: String? = nil
     public var versionFile = "/useremain/dev/version"
     public var logLevel = LogLevel.info

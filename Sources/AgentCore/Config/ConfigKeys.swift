@@ -41,6 +41,16 @@ public enum ConfigKeys {
         ("storage_local", { config, value throws(ConfigError) in config.storageLocal = try directory(value) }),
         ("usb_automount", { config, value throws(ConfigError) in config.usbAutomount = try boolean(value) }),
         ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try mountDirectory(value) }),
+        ("controller", { config, value throws(ConfigError) in
+            guard let kind = ControllerKind(rawValue: value) else { throw ConfigError("", "controller must be none, marlin or klipper, not \"\(value)\"") }
+            config.controller = kind
+        }),
+        ("serial_port", { config, value throws(ConfigError) in config.serialPort = try directory(value) }),
+        ("serial_baud", { config, value throws(ConfigError) in config.serialBaud = try baudRate(value) }),
+        ("klipper_socket", { config, value throws(ConfigError) in config.klipperSocket = try directory(value) }),
+        ("pause_gcode", { config, value throws(ConfigError) in config.pauseGcode = try gcodeLines(value) }),
+        ("resume_gcode", { config, value throws(ConfigError) in config.resumeGcode = try gcodeLines(value) }),
+        ("cancel_gcode", { config, value throws(ConfigError) in config.cancelGcode = try gcodeLines(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level
@@ -107,6 +117,42 @@ public enum ConfigKeys {
         }
         guard components > 0 else { throw ConfigError("", "storage_usb must not be the root directory") }
         return path
+    }
+
+    /// The serial speeds Linux's termios has a constant for, from 9600 up.
+    static let baudRates = [9600, 19200, 38400, 57600, 115_200, 230_400, 250_000, 460_800, 500_000, 576_000,
+                            921_600, 1_000_000]
+
+    static func baudRate(_ text: String) throws(ConfigError) -> Int {
+        guard let value = Int(text), baudRates.contains(value) else {
+            throw ConfigError("", "serial_baud must be one of 9600, 19200, 38400, 57600, 115200, 230400, 250000, 460800, 500000, 576000, 921600 or 1000000, not \"\(text)\"")
+        }
+        return value
+    }
+
+    /// G-code commands written on one line with `\n` between them; empty for none.
+    static func gcodeLines(_ text: String) throws(ConfigError) -> [String] {
+        var lines: [String] = []
+        var current: [UInt8] = []
+        var bytes = Array(text.utf8)
+        bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "n") {
+                let line = ConfigFile.trimmed(Substring(String(decoding: current, as: UTF8.self)))
+                if !line.isEmpty { lines.append(String(line)) }
+                current.removeAll()
+                index += 2
+                continue
+            }
+            if byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: ";") {
+                throw ConfigError("", "G-code must be commands separated by \\n, without comments or control characters: \"\(text)\"")
+            }
+            current.append(byte)
+            index += 1
+        }
+        return lines
     }
 
     static func clientId(_ text: String) throws(ConfigError) -> String {

@@ -5,17 +5,22 @@ import AgentJSON
 public enum PrinterReports {
     /// `status/workReport`: free or busy (answer and push).
     public static func status(_ state: PrinterState, msgid: String?) -> Report {
-        Report(type: "status", action: "workReport", msgid: msgid, state: state.stateWord)
+        workReport(busy: state.busy, msgid: msgid)
+    }
+
+    /// `status/workReport` saying busy or free.
+    public static func workReport(busy: Bool, msgid: String?) -> Report {
+        Report(type: "status", action: "workReport", msgid: msgid, state: busy ? "busy" : "free")
     }
 
     /// `info/query`: everything a client's printer card shows.
     public static func info(_ state: PrinterState, msgid: String?) -> Report {
         let temperatures = JSONObject([
-            ("curr_hotbed_temp", number(state.bedTemperature)),
-            ("curr_nozzle_temp", number(state.nozzleTemperature)),
+            ("curr_hotbed_temp", number(state.readings.bedTemperature)),
+            ("curr_nozzle_temp", number(state.readings.nozzleTemperature)),
             ("curr_chamber_temp", number(state.chamberTemperature)),
-            ("target_hotbed_temp", number(state.bedTarget)),
-            ("target_nozzle_temp", number(state.nozzleTarget)),
+            ("target_hotbed_temp", number(state.readings.bedTarget)),
+            ("target_nozzle_temp", number(state.readings.nozzleTarget)),
             ("target_chamber_temp", number(state.chamberTarget)),
         ])
         let data = JSONObject([
@@ -28,7 +33,7 @@ public enum PrinterReports {
             ("state", .string(state.stateWord)),
             ("temp", .object(temperatures)),
             ("print_speed_mode", integer(state.printSpeedMode)),
-            ("fan_speed_pct", integer(state.fanSpeedPercent)),
+            ("fan_speed_pct", integer(state.readings.fanSpeedPercent)),
             ("aux_fan_speed_pct", integer(state.auxFanSpeedPercent)),
             ("project", state.project),
             ("features", .object(JSONObject())),

@@ -17,15 +17,12 @@ public struct PrinterState: Equatable {
     public var ip: String?
     /// Whether a job keeps the printer busy.
     public var busy = false
-    public var nozzleTemperature: Double? = nil
-    public var nozzleTarget: Double? = nil
-    public var bedTemperature: Double? = nil
-    public var bedTarget: Double? = nil
+    /// The motion controller's heaters and fan.
+    public var readings = ControllerReadings()
     public var chamberTemperature: Double? = nil
     public var chamberTarget: Double? = nil
     /// 1 silent, 2 standard, 3 sport.
     public var printSpeedMode: Int? = nil
-    public var fanSpeedPercent: Int? = nil
     public var auxFanSpeedPercent: Int? = nil
     /// The current job (`task_id`, filename, progress, ...), or null when idle.
     public var project: JSONValue = .null

@@ -16,6 +16,12 @@ public struct ReplyCode: Equatable {
     public static let unknownCommand = ReplyCode(404)
     /// The payload is over the configured size limit.
     public static let payloadTooLarge = ReplyCode(413)
+    /// The command does not fit the printer's state (no print to pause, another task id).
+    public static let conflict = ReplyCode(409)
+    /// The motion controller failed, restarted or stopped answering.
+    public static let controllerFailed = ReplyCode(502)
+    /// What the command needs is not there now (no controller connected).
+    public static let unavailable = ReplyCode(503)
     /// The command is known but this build of the agent does not carry it out yet.
     public static let notAvailable = ReplyCode(501)
     /// Stock code: a print task is still active.

@@ -1,0 +1,118 @@
+import AgentJSON
+
+/// Which storage a print file is on.
+public enum PrintSource: String, Equatable {
+    /// The printer's internal storage.
+    case local
+    /// The USB stick.
+    case udisk
+}
+
+/// The print the agent is running: what was asked for, where the controller is, and
+/// the clock of it. Reported in print reports and in `info`'s `project`.
+public struct PrintJob: Equatable {
+    /// The client's task id (clients take it from `project.task_id` for pause/resume/stop).
+    public var taskId: String
+    /// The file's name.
+    public var filename: String
+    /// The file's directory below its storage root.
+    public var directory: StoragePath
+    /// The storage the file is on.
+    public var source: PrintSource
+    /// The file's absolute path on the printer (what `file` deletes are checked against).
+    public var absolutePath: String
+    /// The phase.
+    public var phase: PrintPhase = .preheating
+    /// Progress in percent, 0 to 100.
+    public var progress: Double = 0
+    /// The layer being printed, when known.
+    public var currentLayer: Int?
+    /// The layer count, when known (the file's header, then the controller).
+    public var totalLayers: Int?
+    /// The slicer's remaining minutes from the latest `M73 R`, when the file carries them.
+    public var slicerRemainingMinutes: Int?
+    /// The slicer's estimate of the whole print in seconds, from the file's header.
+    public var estimatedSeconds: Int64?
+    /// Milliseconds the job has spent not paused.
+    public private(set) var activeMs: Int64 = 0
+    private var clockMs: Int64
+
+    /// A job starting now (monotonic `now`), in the `preheating` phase.
+    public init(taskId: String, filename: String, directory: StoragePath, source: PrintSource,
+                absolutePath: String, totalLayers: Int? = nil, estimatedSeconds: Int64? = nil, now: Int64) {
+        self.taskId = taskId
+        self.filename = filename
+        self.directory = directory
+        self.source = source
+        self.absolutePath = absolutePath
+        self.totalLayers = totalLayers
+        self.estimatedSeconds = estimatedSeconds
+        clockMs = now
+    }
+
+    /// Moves the job's clock to `now`, counting the time unless the job is paused.
+    public mutating func advanceClock(to now: Int64) {
+        if now > clockMs, phase.countsTime { activeMs += now - clockMs }
+        clockMs = max(clockMs, now)
+    }
+
+    /// Takes in the backend's measure of progress.
+    public mutating func apply(_ update: PrintProgress) {
+        progress = min(100, max(0, update.fraction * 100))
+        if let layer = update.currentLayer { currentLayer = layer }
+        if let total = update.totalLayers, total > 0 { totalLayers = total }
+        if let remaining = update.remainingMinutes { slicerRemainingMinutes = max(0, remaining) }
+    }
+
+    /// Whole minutes printed so far (`print_time`).
+    public var printMinutes: Int { Int(activeMs / 60_000) }
+
+    /// Minutes left (`remain_time`): the slicer's `M73 R` when the file has it, else from
+    /// progress and elapsed time once 1% is done, else the header's estimate less the
+    /// elapsed time; nil when nothing is known.
+    public var remainingMinutes: Int? {
+        if phase == .finished { return 0 }
+        if let slicer = slicerRemainingMinutes { return slicer }
+        if progress >= 1 {
+            let seconds = Double(activeMs) / 1000 * (100 - progress) / progress
+            return Int(seconds / 60)
+        }
+        if let estimate = estimatedSeconds { return Int(max(0, estimate - activeMs / 1000) / 60) }
+        return nil
+    }
+
+    /// The file's path below its root, as `filepath` in reports ("/models/a.gcode").
+    public var filePath: String {
+        directory.isRoot ? "/" + filename : directory.displayText + "/" + filename
+    }
+
+    /// The data of a print report.
+    public var reportData: JSONObject {
+        JSONObject([
+            ("taskid", .string(taskId)),
+            ("filename", .string(filename)),
+            ("filepath", .string(filePath)),
+            ("file_location", .string(source.rawValue)),
+            ("print_status", .int(phase.printStatus)),
+            ("pause", .int(phase.pauseStatus)),
+            ("progress", .int(wholeProgress)),
+            ("curr_layer", currentLayer.map { .int($0) } ?? .null),
+            ("total_layers", totalLayers.map { .int($0) } ?? .null),
+            ("remain_time", remainingMinutes.map { .int($0) } ?? .null),
+            ("print_time", .int(printMinutes)),
+        ])
+    }
+
+    /// `info`'s `project`: the report data under the names `info` uses.
+    public var projectData: JSONObject {
+        var data = reportData
+        data["task_id"] = .string(taskId)
+        data["state"] = .string(phase.rawValue)
+        return data
+    }
+
+    /// Progress as the whole percent clients show (100 only when finished).
+    var wholeProgress: Int {
+        phase == .finished ? 100 : min(99, Int(progress))
+    }
+}

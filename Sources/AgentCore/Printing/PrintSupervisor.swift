@@ -1,0 +1,223 @@
+import AgentJSON
+
+/// The print job's state machine (design decision 3): commands and controller events in,
+/// reports out. It keeps the lifecycle of the stock firmware (`preheating`, `printing`,
+/// `pausing`/`paused`, `resuming`/`resumed`, `stopping`/`stoped`, `finished`, `failed`),
+/// flips `status/workReport` between busy and free, and paces what is pushed: progress at
+/// most once a second and at least every 10 s while printing; temperatures and the fan
+/// when they move by 0.5 °C / 1 %, at most once a second.
+public struct PrintSupervisor {
+    /// The shortest gap between two pushes of the same kind.
+    public static let minimumGapMs: Int64 = 1_000
+    /// The longest gap between two progress reports while printing.
+    public static let progressHeartbeatMs: Int64 = 10_000
+    /// The smallest temperature change that is pushed, in °C.
+    public static let temperatureStep = 0.5
+    /// The smallest fan change that is pushed, in percent.
+    public static let fanStep = 1
+
+    /// The job, while one is active.
+    public private(set) var job: PrintJob?
+    /// The controller's latest readings.
+    public private(set) var readings = ControllerReadings()
+    /// The speed mode last set (1 silent, 2 standard, 3 sport), when known.
+    public private(set) var speedMode: Int?
+
+    private var lastProgressReport: (at: Int64, signature: [Int?])?
+    private var lastTemperatures: (at: Int64, readings: ControllerReadings)?
+    private var lastFan: (at: Int64, percent: Int?)?
+
+    /// A supervisor with no job and nothing measured.
+    public init() {}
+
+    /// Whether a job keeps the printer busy.
+    public var isActive: Bool { job != nil }
+
+    // MARK: Commands
+
+    /// Starts `job` for `command` (the backend has accepted it): the answer (`preheating`),
+    /// then the busy status.
+    public mutating func begin(_ job: PrintJob, answering command: Command, now: Int64) -> [Report] {
+        self.job = job
+        lastProgressReport = (now, signature(job))
+        return [printReport(action: "start", msgid: command.msgid), PrinterReports.workReport(busy: true, msgid: nil)]
+    }
+
+    /// Checks that a job is active and that `command`'s `taskid`, when given, names it.
+    public func checkTask(of command: Command) throws(CommandFailure) -> PrintJob {
+        guard let job else { throw CommandFailure(.conflict, "no print is active") }
+        if let taskId = try CommandFields.optionalIdentifier("taskid", in: command.data), taskId != job.taskId {
+            throw CommandFailure(.conflict, "task " + taskId + " is not the active print (the active task is " + job.taskId + ")")
+        }
+        return job
+    }
+
+    /// What `print/pause`, `resume`, `stop` or `cancel` should do now: `.ask` means the
+    /// backend must be asked and `phase` entered; `.answer` is a reply with nothing to do
+    /// (the job is already there); a failure explains why it cannot be done.
+    public enum Transition: Equatable {
+        case ask(PrintPhase)
+        case answer(Report)
+    }
+
+    /// The transition `command` (`pause`, `resume`, `stop`, `cancel`) asks for.
+    public func transition(for command: Command) throws(CommandFailure) -> Transition {
+        let job = try checkTask(of: command)
+        func already(_ state: String) -> Transition {
+            .answer(Report(type: "print", action: command.action, msgid: command.msgid, state: state,
+                           data: .object(job.reportData)))
+        }
+        switch (command.action, job.phase) {
+        case ("pause", .preheating), ("pause", .printing): return .ask(.pausing)
+        case ("pause", .pausing), ("pause", .paused): return already(job.phase.rawValue)
+        case ("resume", .paused): return .ask(.resuming)
+        case ("resume", .resuming): return already("resuming")
+        case ("stop", .stopping), ("cancel", .stopping): return already("stopping")
+        case ("stop", _), ("cancel", _): return .ask(.stopping)
+        default:
+            throw CommandFailure(.conflict, "cannot " + command.action + " a print that is " + job.phase.rawValue)
+        }
+    }
+
+    /// Enters `phase` after the backend accepted `command`; returns the answer.
+    public mutating func enter(_ phase: PrintPhase, answering command: Command) -> Report {
+        job?.phase = phase
+        return printReport(action: command.action, msgid: command.msgid)
+    }
+
+    /// Notes a new speed mode set through `print/update`.
+    public mutating func noteSpeedMode(_ mode: Int) { speedMode = mode }
+
+    /// The answer to `print/query`: the job's data in its phase, or `free` with null data.
+    public func query(_ command: Command) -> Report {
+        guard job != nil else { return Report(type: "print", action: command.action, msgid: command.msgid, state: "free") }
+        return printReport(action: command.action, msgid: command.msgid)
+    }
+
+    // MARK: Controller events and time
+
+    /// Takes in what the controller did at monotonic time `now`; returns what to publish.
+    public mutating func handle(_ event: ControllerEvent, now: Int64) -> [Report] {
+        job?.advanceClock(to: now)
+        var reports: [Report] = []
+        switch event {
+        case .readings(let latest):
+            readings = latest
+        case .extruding:
+            if job?.phase == .preheating {
+                job?.phase = .printing
+                reports.append(progressReport(now: now))
+            }
+        case .progress(let update):
+            job?.apply(update)
+        case .paused:
+            if let phase = job?.phase, phase != .paused, phase != .stopping {
+                job?.phase = .paused
+                reports.append(printReport(action: "pause", msgid: nil))
+            }
+        case .resumed:
+            if let phase = job?.phase, phase == .paused || phase == .resuming || phase == .pausing {
+                reports.append(printReport(action: "resume", msgid: nil, state: "resumed", phase: .printing))
+                job?.phase = .printing
+            }
+        case .finished:
+            reports += end(.finished, action: "start", code: .ok, message: "ok")
+        case .stopped:
+            reports += end(.stopped, action: "stop", code: .ok, message: "ok")
+        case .failed(let reason):
+            reports += end(.failed, action: "start", code: .controllerFailed, message: reason)
+        }
+        return reports + due(now: now)
+    }
+
+    /// Called about every 250 ms: the reports whose time has come.
+    public mutating func tick(now: Int64) -> [Report] {
+        job?.advanceClock(to: now)
+        return due(now: now)
+    }
+
+    // MARK: Reports
+
+    /// A print report of the job in its phase (or `state`/`phase` given).
+    private func printReport(action: String, msgid: String?, state: String? = nil, phase: PrintPhase? = nil) -> Report {
+        guard var job else { return Report(type: "print", action: action, msgid: msgid, state: "free") }
+        if let phase { job.phase = phase }
+        return Report(type: "print", action: action, msgid: msgid, state: state ?? job.phase.rawValue,
+                      data: .object(job.reportData))
+    }
+
+    private mutating func end(_ phase: PrintPhase, action: String, code: ReplyCode, message: String) -> [Report] {
+        guard var finished = job else { return [] }
+        finished.phase = phase
+        job = nil
+        lastProgressReport = nil
+        return [Report(type: "print", action: action, msgid: nil, state: phase.rawValue, code: code,
+                       message: message, data: .object(finished.reportData)),
+                PrinterReports.workReport(busy: false, msgid: nil)]
+    }
+
+    private mutating func progressReport(now: Int64) -> Report {
+        let report = printReport(action: "start", msgid: nil)
+        if let job { lastProgressReport = (now, signature(job)) }
+        return report
+    }
+
+    private func signature(_ job: PrintJob) -> [Int?] {
+        [job.wholeProgress, job.currentLayer, job.totalLayers, job.remainingMinutes]
+    }
+
+    private mutating func due(now: Int64) -> [Report] {
+        var reports: [Report] = []
+        if let job, job.phase == .printing {
+            let last = lastProgressReport
+            let gap = now - (last?.at ?? Int64.min / 2)
+            if gap >= Self.progressHeartbeatMs || (gap >= Self.minimumGapMs && last?.signature != signature(job)) {
+                reports.append(progressReport(now: now))
+            }
+        }
+        if Self.temperaturesMoved(from: lastTemperatures?.readings, to: readings),
+           now - (lastTemperatures?.at ?? Int64.min / 2) >= Self.minimumGapMs {
+            lastTemperatures = (now, readings)
+            reports.append(Self.temperatureReport(readings, action: "auto", msgid: nil))
+        }
+        if let fan = readings.fanSpeedPercent, lastFan == nil || abs(fan - (lastFan?.percent ?? -100)) >= Self.fanStep,
+           now - (lastFan?.at ?? Int64.min / 2) >= Self.minimumGapMs {
+            lastFan = (now, fan)
+            reports.append(Self.fanReport(readings, action: "auto", msgid: nil))
+        }
+        return reports
+    }
+
+    private static func temperaturesMoved(from old: ControllerReadings?, to new: ControllerReadings) -> Bool {
+        func moved(_ a: Double?, _ b: Double?) -> Bool {
+            switch (a, b) {
+            case (nil, nil): return false
+            case let (a?, b?): return abs(a - b) >= temperatureStep
+            default: return true
+            }
+        }
+        guard let old else {
+            return new.nozzleTemperature != nil || new.bedTemperature != nil
+        }
+        return moved(old.nozzleTemperature, new.nozzleTemperature) || moved(old.nozzleTarget, new.nozzleTarget)
+            || moved(old.bedTemperature, new.bedTemperature) || moved(old.bedTarget, new.bedTarget)
+    }
+
+    /// `tempature` report (`query` answer or `auto` push) of `readings`.
+    public static func temperatureReport(_ readings: ControllerReadings, action: String, msgid: String?) -> Report {
+        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        return Report(type: "tempature", action: action, msgid: msgid, state: "done", data: .object(JSONObject([
+            ("curr_hotbed_temp", number(readings.bedTemperature)),
+            ("curr_nozzle_temp", number(readings.nozzleTemperature)),
+            ("target_hotbed_temp", number(readings.bedTarget)),
+            ("target_nozzle_temp", number(readings.nozzleTarget)),
+        ])))
+    }
+
+    /// `fan` report (`query` answer or `auto` push) of `readings`.
+    public static func fanReport(_ readings: ControllerReadings, action: String, msgid: String?) -> Report {
+        Report(type: "fan", action: action, msgid: msgid, state: "done", data: .object(JSONObject([
+            ("fan_speed_pct", readings.fanSpeedPercent.map { .int($0) } ?? .null),
+        ])))
+    }
+}

@@ -1,0 +1,279 @@
+import AgentCore
+import AgentJSON
+import Testing
+
+/// A job on the local storage, started at time 0.
+private func job(totalLayers: Int? = 100, estimatedSeconds: Int64? = nil) -> PrintJob {
+    PrintJob(taskId: "t-1", filename: "cube.gcode", directory: .root, source: .local,
+             absolutePath: "/mnt/UDISK/cube.gcode", totalLayers: totalLayers, estimatedSeconds: estimatedSeconds, now: 0)
+}
+
+private func command(_ action: String, msgid: String = "m", data: JSONValue = .null) -> Command {
+    Command(type: "print", action: action, msgid: msgid, data: data)
+}
+
+/// A supervisor whose job has started and is printing (extruded at 1 s).
+private func printing() -> PrintSupervisor {
+    var supervisor = PrintSupervisor()
+    _ = supervisor.begin(job(), answering: command("start"), now: 0)
+    _ = supervisor.handle(.extruding, now: 1_000)
+    return supervisor
+}
+
+@Suite("Print supervisor lifecycle")
+struct PrintSupervisorLifecycleTests {
+    @Test func startAnswersPreheatingThenBusy() {
+        var supervisor = PrintSupervisor()
+        let reports = supervisor.begin(job(), answering: command("start", msgid: "s-1"), now: 0)
+        #expect(reports.map(\.state) == ["preheating", "busy"])
+        #expect(reports[0].msgid == "s-1")
+        #expect(reports[0].type == "print" && reports[0].action == "start")
+        #expect(reports[0].data["taskid"] == .string("t-1"))
+        #expect(reports[0].data["print_status"] == .int(6))
+        #expect(reports[1].type == "status" && reports[1].action == "workReport")
+        #expect(supervisor.isActive)
+    }
+
+    @Test func firstExtrusionEndsPreheating() {
+        var supervisor = PrintSupervisor()
+        _ = supervisor.begin(job(), answering: command("start"), now: 0)
+        let reports = supervisor.handle(.extruding, now: 5_000)
+        #expect(reports.map(\.state) == ["printing"])
+        #expect(reports[0].data["print_status"] == .int(1))
+        #expect(supervisor.handle(.extruding, now: 5_100).isEmpty)
+    }
+
+    @Test func pauseResumeAndStopFollowTheStockWords() throws {
+        var supervisor = printing()
+        guard case .ask(.pausing) = try supervisor.transition(for: command("pause")) else {
+            Issue.record("pause should ask the backend")
+            return
+        }
+        #expect(supervisor.enter(.pausing, answering: command("pause", msgid: "p")).state == "pausing")
+        let paused = supervisor.handle(.paused, now: 2_000)
+        #expect(paused.map(\.state) == ["paused"])
+        #expect(paused[0].action == "pause")
+        #expect(paused[0].data["pause"] == .int(1))
+        #expect(try supervisor.transition(for: command("pause")) == .answer(Report(
+            type: "print", action: "pause", msgid: "m", state: "paused", data: paused[0].data)))
+
+        guard case .ask(.resuming) = try supervisor.transition(for: command("resume")) else {
+            Issue.record("resume should ask the backend")
+            return
+        }
+        #expect(supervisor.enter(.resuming, answering: command("resume")).state == "resuming")
+        let resumed = supervisor.handle(.resumed, now: 3_000)
+        #expect(resumed.first?.state == "resumed")
+        #expect(resumed.first?.action == "resume")
+        #expect(supervisor.job?.phase == .printing)
+
+        guard case .ask(.stopping) = try supervisor.transition(for: command("stop")) else {
+            Issue.record("stop should ask the backend")
+            return
+        }
+        #expect(supervisor.enter(.stopping, answering: command("stop")).state == "stopping")
+        let stopped = supervisor.handle(.stopped, now: 4_000)
+        #expect(stopped.map(\.state) == ["stoped", "free"])
+        #expect(stopped[0].action == "stop")
+        #expect(stopped[0].data["print_status"] == .int(3))
+        #expect(!supervisor.isActive)
+    }
+
+    @Test func finishedReportsOneHundredPercentAndFree() {
+        var supervisor = printing()
+        _ = supervisor.handle(.progress(PrintProgress(fraction: 0.5)), now: 2_000)
+        let reports = supervisor.handle(.finished, now: 3_000)
+        #expect(reports.map(\.state) == ["finished", "free"])
+        #expect(reports[0].data["progress"] == .int(100))
+        #expect(reports[0].data["remain_time"] == .int(0))
+        #expect(reports[0].data["print_status"] == .int(2))
+        #expect(supervisor.job == nil)
+    }
+
+    @Test func failureCarriesTheReasonAndCode() {
+        var supervisor = printing()
+        let reports = supervisor.handle(.failed("the board restarted"), now: 2_000)
+        #expect(reports.map(\.state) == ["failed", "free"])
+        #expect(reports[0].code == .controllerFailed)
+        #expect(reports[0].message == "the board restarted")
+        #expect(!supervisor.isActive)
+    }
+
+    @Test func eventsWithoutAJobChangeNothingButReadings() {
+        var supervisor = PrintSupervisor()
+        #expect(supervisor.handle(.finished, now: 0).isEmpty)
+        #expect(supervisor.handle(.paused, now: 0).isEmpty)
+        #expect(supervisor.handle(.failed("x"), now: 0).isEmpty)
+        #expect(supervisor.query(command("query")).state == "free")
+    }
+
+    @Test func controllerInitiatedPauseIsReported() {
+        var supervisor = printing()
+        let reports = supervisor.handle(.paused, now: 2_000)
+        #expect(reports.map(\.state) == ["paused"])
+        #expect(reports[0].msgid == nil)
+    }
+}
+
+@Suite("Print supervisor command checks")
+struct PrintSupervisorCommandTests {
+    @Test func noJobIsAConflict() {
+        let supervisor = PrintSupervisor()
+        for action in ["pause", "resume", "stop", "cancel"] {
+            #expect(throws: CommandFailure(.conflict, "no print is active")) { try supervisor.transition(for: command(action)) }
+        }
+    }
+
+    @Test func anotherTaskIdIsAConflict() throws {
+        let supervisor = printing()
+        let other = command("pause", data: .object(JSONObject([("taskid", .string("t-2"))])))
+        #expect(throws: CommandFailure(.conflict, "task t-2 is not the active print (the active task is t-1)")) {
+            try supervisor.transition(for: other)
+        }
+        let same = command("pause", data: .object(JSONObject([("taskid", .string("t-1"))])))
+        #expect(try supervisor.transition(for: same) == .ask(.pausing))
+    }
+
+    @Test func numericTaskIdsMatch() throws {
+        var supervisor = PrintSupervisor()
+        var numbered = job()
+        numbered.taskId = "42"
+        _ = supervisor.begin(numbered, answering: command("start"), now: 0)
+        let pause = command("pause", data: .object(JSONObject([("taskid", .int(42))])))
+        #expect(try supervisor.transition(for: pause) == .ask(.pausing))
+    }
+
+    @Test func resumeWhilePrintingIsRefused() {
+        let supervisor = printing()
+        #expect(throws: CommandFailure(.conflict, "cannot resume a print that is printing")) {
+            try supervisor.transition(for: command("resume"))
+        }
+    }
+
+    @Test func stopWhileStoppingAnswersStopping() throws {
+        var supervisor = printing()
+        _ = supervisor.enter(.stopping, answering: command("stop"))
+        guard case .answer(let report) = try supervisor.transition(for: command("cancel")) else {
+            Issue.record("a second stop should just answer")
+            return
+        }
+        #expect(report.state == "stopping")
+    }
+
+    @Test func queryAnswersTheJob() {
+        let supervisor = printing()
+        let report = supervisor.query(command("query", msgid: "q"))
+        #expect(report.state == "printing")
+        #expect(report.msgid == "q")
+        #expect(report.data["filename"] == .string("cube.gcode"))
+        #expect(report.data["filepath"] == .string("/cube.gcode"))
+    }
+}
+
+@Suite("Print supervisor pacing")
+struct PrintSupervisorPacingTests {
+    @Test func progressAtMostOnceASecond() {
+        var supervisor = printing()
+        let first = supervisor.handle(.progress(PrintProgress(fraction: 0.10)), now: 2_100)
+        #expect(first.map(\.state) == ["printing"])
+        #expect(supervisor.handle(.progress(PrintProgress(fraction: 0.11)), now: 2_500).isEmpty)
+        #expect(supervisor.tick(now: 2_900).isEmpty)
+        let due = supervisor.tick(now: 3_100)
+        #expect(due.map(\.state) == ["printing"])
+        #expect(due.first?.data["progress"] == .int(11))
+    }
+
+    @Test func unchangedProgressHeartbeatEveryTenSeconds() {
+        var supervisor = printing()
+        #expect(supervisor.tick(now: 10_900).isEmpty)
+        #expect(supervisor.tick(now: 11_000).map(\.state) == ["printing"])
+        #expect(supervisor.tick(now: 20_000).isEmpty)
+        #expect(supervisor.tick(now: 21_000).map(\.state) == ["printing"])
+    }
+
+    @Test func noProgressReportsWhilePaused() {
+        var supervisor = printing()
+        _ = supervisor.handle(.paused, now: 1_500)
+        #expect(supervisor.tick(now: 60_000).isEmpty)
+    }
+
+    @Test func temperaturesOnHalfADegreeAtMostOnceASecond() {
+        var supervisor = PrintSupervisor()
+        let first = supervisor.handle(.readings(ControllerReadings(nozzleTemperature: 25, nozzleTarget: 0,
+                                                                   bedTemperature: 25, bedTarget: 0)), now: 0)
+        #expect(first.map(\.type) == ["tempature"])
+        #expect(first.first?.action == "auto")
+        #expect(first.first?.data["curr_nozzle_temp"] == .number(25))
+        #expect(supervisor.handle(.readings(ControllerReadings(nozzleTemperature: 25.4, nozzleTarget: 0,
+                                                               bedTemperature: 25, bedTarget: 0)), now: 2_000).isEmpty)
+        let moved = ControllerReadings(nozzleTemperature: 25.5, nozzleTarget: 0, bedTemperature: 25, bedTarget: 0)
+        #expect(supervisor.handle(.readings(moved), now: 2_100).map(\.type) == ["tempature"])
+        let again = ControllerReadings(nozzleTemperature: 30, nozzleTarget: 200, bedTemperature: 25, bedTarget: 0)
+        #expect(supervisor.handle(.readings(again), now: 2_600).isEmpty)
+        let due = supervisor.tick(now: 3_100)
+        #expect(due.map(\.type) == ["tempature"])
+        #expect(due.first?.data["target_nozzle_temp"] == .number(200))
+    }
+
+    @Test func fanOnOnePercent() {
+        var supervisor = PrintSupervisor()
+        #expect(supervisor.handle(.readings(ControllerReadings(fanSpeedPercent: 50)), now: 0).map(\.type) == ["fan"])
+        #expect(supervisor.handle(.readings(ControllerReadings(fanSpeedPercent: 50)), now: 5_000).isEmpty)
+        let report = supervisor.handle(.readings(ControllerReadings(fanSpeedPercent: 51)), now: 6_000)
+        #expect(report.map(\.type) == ["fan"])
+        #expect(report.first?.data["fan_speed_pct"] == .int(51))
+    }
+}
+
+@Suite("Print job clock and estimates")
+struct PrintJobTests {
+    @Test func pausedTimeDoesNotCount() {
+        var printing = job()
+        printing.advanceClock(to: 60_000)
+        printing.phase = .paused
+        printing.advanceClock(to: 600_000)
+        printing.phase = .printing
+        printing.advanceClock(to: 660_000)
+        #expect(printing.printMinutes == 2)
+    }
+
+    @Test func remainingFromTheSlicerFirst() {
+        var printing = job()
+        printing.phase = .printing
+        printing.advanceClock(to: 600_000)
+        printing.apply(PrintProgress(fraction: 0.5, remainingMinutes: 3))
+        #expect(printing.remainingMinutes == 3)
+    }
+
+    @Test func remainingFromProgressAndElapsed() {
+        var printing = job()
+        printing.phase = .printing
+        printing.advanceClock(to: 600_000)
+        printing.apply(PrintProgress(fraction: 0.25))
+        #expect(printing.remainingMinutes == 30)
+    }
+
+    @Test func remainingFromTheHeaderBeforeProgress() {
+        var printing = job(estimatedSeconds: 3_600)
+        printing.advanceClock(to: 600_000)
+        #expect(printing.remainingMinutes == 50)
+        #expect(job().remainingMinutes == nil)
+    }
+
+    @Test func layersFromTheControllerKeepTheLatest() {
+        var printing = job(totalLayers: nil)
+        printing.apply(PrintProgress(fraction: 0.1, currentLayer: 3, totalLayers: 40))
+        printing.apply(PrintProgress(fraction: 0.2))
+        #expect(printing.currentLayer == 3)
+        #expect(printing.totalLayers == 40)
+        #expect(printing.reportData["curr_layer"] == .int(3))
+        #expect(printing.projectData["task_id"] == .string("t-1"))
+    }
+
+    @Test func progressIsClampedAndNeverHundredBeforeTheEnd() {
+        var printing = job()
+        printing.apply(PrintProgress(fraction: 1.5))
+        #expect(printing.progress == 100)
+        #expect(printing.reportData["progress"] == .int(99))
+    }
+}
