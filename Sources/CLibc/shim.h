@@ -190,4 +190,61 @@ static inline int agent_file_info_at(int dirfd, const char *name, int nofollow, 
     return 0;
 }
 
+// Unix stream sockets (Sources/AgentPlatform/UnixSocket.swift)
+
+/// The longest path a Unix socket address holds (sun_path less its terminating NUL).
+static inline size_t agent_unix_path_max(void) {
+    return sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+}
+
+/// Opens an AF_UNIX stream socket, non-blocking and close-on-exec (SOCK_* are enum values
+/// glibc also defines as macros, awkward in Swift). Returns the descriptor, or -1 with errno.
+static inline int agent_unix_stream_socket(void) {
+    return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/// connect(2)s `fd` to the socket file at `path`, at most agent_unix_path_max() bytes
+/// (EINVAL for an empty path, ENAMETOOLONG for a longer one). Returns 0 or -1 with errno.
+static inline int agent_unix_connect(int fd, const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    size_t plen = strlen(path);
+    if (plen == 0) { errno = EINVAL; return -1; }
+    if (plen >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
+    memcpy(addr.sun_path, path, plen);
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + 1);
+    return connect(fd, (struct sockaddr *)&addr, alen);
+}
+
+// Serial port (Sources/AgentPlatform/SerialPort.swift)
+
+/// Makes the tty `fd` exclusive (TIOCEXCL): any further open(2) of it fails with EBUSY,
+/// except for a process with CAP_SYS_ADMIN. ioctl(2) is variadic, which Swift cannot call.
+/// Returns 0, or -1 with errno set.
+static inline int agent_serial_exclusive(int fd) { return ioctl(fd, TIOCEXCL); }
+
+/// The kernel's struct termios2 (<asm-generic/termbits.h>, the layout of x86_64, armv7 and
+/// aarch64), declared under its own name: <asm/termbits.h> clashes with glibc's <termios.h>.
+struct agent_termios2 {
+    tcflag_t c_iflag, c_oflag, c_cflag, c_lflag;
+    cc_t c_line;
+    cc_t c_cc[19];
+    speed_t c_ispeed, c_ospeed;
+};
+_Static_assert(sizeof(struct agent_termios2) == 44, "struct termios2 is 44 bytes on these architectures");
+
+/// Sets the tty `fd` to `baud` bits per second, both ways, as a custom rate: BOTHER through
+/// TCGETS2/TCSETS2 (as pyserial does), for the rates glibc has no B constant for (250000,
+/// Marlin's default). The other settings are kept. Returns 0, or -1 with errno set.
+static inline int agent_serial_set_custom_speed(int fd, unsigned int baud) {
+    const tcflag_t bother = CBAUDEX; /* BOTHER of <asm/termbits.h>, 0010000 */
+    struct agent_termios2 tio;
+    if (ioctl(fd, _IOR('T', 0x2A, struct agent_termios2), &tio) != 0) return -1;
+    tio.c_cflag = (tio.c_cflag & ~(tcflag_t)CBAUD) | bother;
+    tio.c_ispeed = baud;
+    tio.c_ospeed = baud;
+    return ioctl(fd, _IOW('T', 0x2B, struct agent_termios2), &tio);
+}
+
 #endif
