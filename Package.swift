@@ -45,9 +45,11 @@ if embedded {
 } else {
     products.append(.executable(name: "printer-agent", targets: ["printer-agent"]))
     products.append(.executable(name: "agent-bench", targets: ["agent-bench"]))
+    products.append(.executable(name: "printer-sim", targets: ["printer-sim"]))
     targets += [
         .executableTarget(name: "printer-agent", dependencies: ["PrinterAgent", "CLibc"]),
         .executableTarget(name: "agent-bench", dependencies: ["CMosquitto"]),
+        .executableTarget(name: "printer-sim", dependencies: ["AgentJSON"]),
         .target(name: "TestSupport", dependencies: ["CMosquitto"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentJSONTests", dependencies: ["AgentJSON"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentJSON"]),
@@ -56,7 +58,8 @@ if embedded {
             dependencies: ["AgentPlatform", "AgentCore", "CLibc", "CCrypto", "CUdev", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["printer-agent", "AgentJSON", "TestSupport"]),
+            dependencies: ["printer-agent", "printer-sim", "AgentJSON", "TestSupport"]),
+        .testTarget(name: "PrinterSimTests", dependencies: ["printer-sim", "AgentJSON", "TestSupport"]),
     ]
 }
 

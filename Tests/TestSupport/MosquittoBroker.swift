@@ -113,14 +113,17 @@ public enum Executables {
     }
 
     /// The host build of the agent, next to the test bundle in the build folder.
-    public static func agent() throws -> String {
+    public static func agent() throws -> String { try built("printer-agent") }
+
+    /// The host build of the product `name`, next to the test bundle in the build folder.
+    public static func built(_ name: String) throws -> String {
         let bundle = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var folder = bundle.deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = folder.appendingPathComponent("printer-agent").path
+            let candidate = folder.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
             folder = folder.deletingLastPathComponent()
         }
-        throw TestFailure("printer-agent is not built next to \(bundle.path)")
+        throw TestFailure("\(name) is not built next to \(bundle.path)")
     }
 }

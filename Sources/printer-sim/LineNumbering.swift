@@ -1,0 +1,82 @@
+/// Marlin's checks of a serial line (queue.cpp): a line starting `N<n>` must carry the
+/// next line number (unless it is an M110) and a checksum, the XOR of every byte before
+/// `*`; a line without a line number is taken as it is.
+struct LineNumbering {
+    /// Why a line was refused; Marlin prints it as `Error:<message>`.
+    enum Failure: Error, Equatable {
+        case wrongLineNumber, checksumMismatch, noChecksum
+
+        /// Marlin's text, before `Last Line: <n>`.
+        var text: String {
+            switch self {
+            case .wrongLineNumber: return "Line Number is not Last Line Number+1"
+            case .checksumMismatch: return "checksum mismatch"
+            case .noChecksum: return "No Checksum with line number"
+            }
+        }
+    }
+
+    /// A line that passed the checks.
+    struct Accepted {
+        /// The command without line number and checksum.
+        let command: String
+        /// The line's number, nil for a line without one.
+        let lineNumber: Int?
+        /// The number the last line number becomes once the line is taken: the line's
+        /// number, or for M110 the number it sets.
+        let newLastLine: Int?
+    }
+
+    /// The number of the last line taken.
+    private(set) var lastLine = 0
+
+    /// Checks `line` (comment already removed) without taking it.
+    func check(_ line: String) -> Result<Accepted, Failure> {
+        let characters = Array(line)
+        let checksumStart = characters.lastIndex(of: "*")
+        let body = String(characters[..<(checksumStart ?? characters.count)])
+        guard characters.first == "N" || characters.first == "n",
+              characters.count > 1, characters[1].isNumber || characters[1] == "-" else {
+            let command = body.trimmed
+            return .success(Accepted(command: command, lineNumber: nil, newLastLine: Self.m110Number(command)))
+        }
+        let numberText = body.dropFirst().prefix { $0.isNumber || $0 == "-" }
+        let lineNumber = Int(numberText) ?? 0
+        let command = String(body.dropFirst(1 + numberText.count)).trimmed
+        let m110Number = Self.m110Number(command)
+        let isM110 = GcodeCommand(command)?.name == "M110"
+        if !isM110 && lineNumber != lastLine + 1 { return .failure(.wrongLineNumber) }
+        guard let checksumStart else { return .failure(.noChecksum) }
+        let given = Int(String(characters[(checksumStart + 1)...].prefix { $0.isNumber })) ?? -1
+        guard given == Self.checksum(of: String(characters[..<checksumStart])) else {
+            return .failure(.checksumMismatch)
+        }
+        return .success(Accepted(command: command, lineNumber: lineNumber, newLastLine: m110Number ?? lineNumber))
+    }
+
+    /// Takes an accepted line: its number becomes the last line number.
+    mutating func take(_ line: Accepted) {
+        if let newLast = line.newLastLine { lastLine = newLast }
+    }
+
+    /// Starts numbering again from 0, as a reboot does.
+    mutating func reset() {
+        lastLine = 0
+    }
+
+    /// What Marlin prints for a refused line: the error, the resend request and `ok`.
+    func refusal(_ failure: Failure) -> [String] {
+        ["Error:\(failure.text), Last Line: \(lastLine)", "Resend: \(lastLine + 1)", "ok"]
+    }
+
+    /// The number an `M110 N<n>` command sets, nil for other commands.
+    private static func m110Number(_ command: String) -> Int? {
+        guard let parsed = GcodeCommand(command), parsed.name == "M110" else { return nil }
+        return parsed.number("N").map { Int($0) }
+    }
+
+    /// The checksum of `text`: the XOR of its bytes.
+    static func checksum(of text: String) -> Int {
+        Int(text.utf8.reduce(0, ^))
+    }
+}

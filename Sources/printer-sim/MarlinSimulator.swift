@@ -1,0 +1,227 @@
+/// A Marlin 2.1 board on a serial line. It reads lines from a pseudo-terminal, checks
+/// line numbers and checksums as Marlin does, executes the commands one at a time and
+/// answers `ok` when each is done (after its move time or heater wait). The `--fault`s
+/// make it misbehave at chosen moves the way real boards and serial lines do.
+final class MarlinSimulator: Simulator {
+    /// Longest line kept; the rest of a longer line is dropped (Marlin's buffer is 96 bytes).
+    private static let maximumLineLength = 4096
+
+    let address: String
+    private let options: MarlinOptions
+    private let loop: EventLoop
+    private let transcript: Transcript
+    private let terminal: PseudoTerminal
+    private let channel: ByteChannel
+    private let machine: Machine
+    private let runner: WorkRunner
+    private var partialLine: [UInt8] = []
+    /// Lines received and not executed yet.
+    private var queue: [String] = []
+    private var numbering = LineNumbering()
+    private var pumping = false
+    private var autoReportTimer: EventLoop.TimerID?
+    /// After `silence` or a halt: nothing is written any more.
+    private var silent = false
+    /// After a halt: nothing is executed any more.
+    private var halted = false
+    /// G0/G1 moves received for the first time, the count faults refer to.
+    private var movesReceived = 0
+    /// The highest line number of a counted move: a move numbered at or below it is a resent copy.
+    private var highestCountedLine = 0
+    /// A move being refused as corrupt: its line number and how many copies to refuse still.
+    private var refusal: (line: Int, remaining: Int)?
+
+    /// Creates the pseudo-terminal and the link to it.
+    init(options: MarlinOptions, loop: EventLoop, transcript: Transcript) throws {
+        self.options = options
+        self.loop = loop
+        self.transcript = transcript
+        address = options.link
+        terminal = try PseudoTerminal()
+        try terminal.link(at: options.link)
+        channel = ByteChannel(fd: terminal.master, loop: loop, limit: 65_536, overflow: .dropOldest)
+        let thermals = Thermals(rate: options.common.heatRate) { [loop] in loop.now }
+        machine = Machine(firmware: .marlin, speed: options.common.speed, thermals: thermals)
+        runner = WorkRunner(loop: loop, thermals: thermals)
+        runner.reports = WorkReports(
+            busyInterval: options.busyInterval,
+            busy: { [unowned self] in send(MarlinReplies.busy) },
+            heating: { [unowned self] in send(" " + MarlinReplies.temperatures(machine.thermals) + " W:?") })
+        channel.onBytes = { [unowned self] in receive($0) }
+    }
+
+    /// Removes the link.
+    func stop() {
+        terminal.removeLink(at: options.link)
+    }
+
+    /// Cuts the bytes into lines (`\n` ends a line, `\r` is ignored).
+    private func receive(_ bytes: [UInt8]) {
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\n"):
+                let line = String(decoding: partialLine, as: UTF8.self)
+                partialLine = []
+                lineReceived(line)
+            case UInt8(ascii: "\r"):
+                continue
+            default:
+                if partialLine.count < Self.maximumLineLength { partialLine.append(byte) }
+            }
+        }
+    }
+
+    /// Records a line, lets the emergency parser see it, and queues it.
+    private func lineReceived(_ line: String) {
+        transcript.received(line)
+        guard !halted else { return }
+        emergencyParse(line)
+        guard !halted else { return }
+        queue.append(line)
+        pump()
+    }
+
+    /// Marlin's emergency parser acts on M112 and M108 as they arrive, ahead of the queue.
+    private func emergencyParse(_ line: String) {
+        let withoutNumber = line.drop { $0 == "N" || $0 == "n" || $0.isNumber || $0 == " " }
+        let command = GcodeCommand(String(withoutNumber.prefix { $0 != "*" }))
+        switch command?.name {
+        case "M112": halt()
+        case "M108": runner.interruptHeating()
+        default: break
+        }
+    }
+
+    /// Executes queued lines until one takes time (its completion pumps again).
+    private func pump() {
+        guard !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        while !runner.isBusy && !halted && !queue.isEmpty {
+            process(queue.removeFirst())
+        }
+    }
+
+    /// Checks one line, applies the faults due at it, and executes it.
+    private func process(_ line: String) {
+        let text = GcodeCommand.withoutComment(line)
+        guard !text.isEmpty else { return }
+        let accepted: LineNumbering.Accepted
+        switch numbering.check(text) {
+        case .failure(let failure): return sendAll(numbering.refusal(failure))
+        case .success(let line): accepted = line
+        }
+        guard let command = GcodeCommand(accepted.command) else {
+            numbering.take(accepted)
+            return send("ok")
+        }
+        var faults: [MarlinFault.Kind] = []
+        if command.isLinearMove {
+            if let number = accepted.lineNumber, let refused = refusal, refused.line == number, refused.remaining > 0 {
+                refusal = (number, refused.remaining - 1)
+                return sendAll(numbering.refusal(.checksumMismatch))
+            }
+            if accepted.lineNumber.map({ $0 > highestCountedLine }) ?? true {
+                movesReceived += 1
+                highestCountedLine = accepted.lineNumber ?? highestCountedLine
+                faults = options.faults.filter { $0.move == movesReceived }.map(\.kind)
+            }
+        }
+        for fault in faults {
+            switch fault {
+            case .silence: silent = true
+            case .halt: return halt()
+            case .reset: return reboot()
+            case .corrupt: return refuse(accepted, times: 1)
+            case .resendStorm(let times): return refuse(accepted, times: times)
+            case .dropOk, .busy, .action: break
+            }
+        }
+        numbering.take(accepted)
+        if command.name == "M110", let number = accepted.newLastLine { highestCountedLine = number }
+        execute(command, faults: faults)
+    }
+
+    /// Runs a command and answers when it is done.
+    private func execute(_ command: GcodeCommand, faults: [MarlinFault.Kind]) {
+        var reply = "ok"
+        var work = Work.none
+        switch command.name {
+        case "M105":
+            reply = "ok " + MarlinReplies.temperatures(machine.thermals)
+        case "M115":
+            sendAll(MarlinReplies.firmwareInfo(autoreport: options.autoreport))
+        case "M155" where options.autoreport:
+            setAutoReport(seconds: command.number("S"))
+        case "M108", "M110", "G29", "M290":
+            break
+        default:
+            if let known = machine.apply(command) {
+                work = known
+            } else {
+                send(MarlinReplies.unknown(command))
+            }
+        }
+        for case .busy(let seconds) in faults { work = .seconds(seconds) }
+        runner.run(work) { [unowned self] in
+            if !faults.contains(.dropOk) { send(reply) }
+            for case .action(let word) in faults { send("//action:\(word)") }
+            pump()
+        }
+    }
+
+    /// M155: reports temperatures every `seconds` (0 or nil with none set before: off).
+    private func setAutoReport(seconds: Double?) {
+        guard let seconds else { return }
+        loop.cancel(autoReportTimer)
+        autoReportTimer = nil
+        let interval = min(seconds.rounded(.down), 60)
+        if interval >= 1 {
+            autoReportTimer = loop.every(interval) { [unowned self] in
+                send(" " + MarlinReplies.temperatures(machine.thermals))
+            }
+        }
+    }
+
+    /// Answers a move as a checksum mismatch, `times` times in all counting this one.
+    private func refuse(_ line: LineNumbering.Accepted, times: Int) {
+        refusal = line.lineNumber.map { ($0, times - 1) }
+        sendAll(numbering.refusal(.checksumMismatch))
+    }
+
+    /// Behaves like a board that rebooted: the boot banner, line numbers from 0, heaters
+    /// and auto-report off, and everything queued lost.
+    private func reboot() {
+        runner.cancel()
+        queue.removeAll()
+        setAutoReport(seconds: 0)
+        machine.restart()
+        numbering.reset()
+        highestCountedLine = 0
+        refusal = nil
+        sendAll(MarlinReplies.boot)
+    }
+
+    /// kill(): prints the error, turns the heaters off and never answers again.
+    private func halt() {
+        send(MarlinReplies.halted)
+        halted = true
+        silent = true
+        runner.cancel()
+        queue.removeAll()
+        setAutoReport(seconds: 0)
+        machine.thermals.turnOff()
+    }
+
+    /// Writes one line to the host, unless silenced.
+    private func send(_ line: String) {
+        guard !silent else { return }
+        transcript.sent(line)
+        channel.send(Array((line + "\n").utf8))
+    }
+
+    /// Writes lines to the host, unless silenced.
+    private func sendAll(_ lines: [String]) {
+        lines.forEach(send)
+    }
+}

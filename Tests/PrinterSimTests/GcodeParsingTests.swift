@@ -1,0 +1,42 @@
+import Testing
+@testable import printer_sim
+
+/// The parsers the simulators share, checked directly: Klipper's extended parameters and
+/// Marlin's line checks.
+@Suite struct GcodeParsingTests {
+    @Test func extendedParametersSplitLikeShlex() throws {
+        #expect(ExtendedParameters.split(#"A=1 B="two words" C='single \q' D=x\ y"#)
+                == ["A=1", "B=two words", #"C=single \q"#, "D=x y"])
+        #expect(ExtendedParameters.split(#"F="a \"b\" \\ \c""#) == [#"F=a "b" \ \c"#])
+        #expect(ExtendedParameters.split(#"F="open"#) == nil)
+        #expect(ExtendedParameters.split(#"F=\"#) == nil)
+        let command = try #require(GcodeCommand(#"sdcard_print_file filename="x.gcode" ; comment"#))
+        #expect(command.name == "SDCARD_PRINT_FILE")
+        #expect(try ExtendedParameters.parse(command) == ["FILENAME": "x.gcode"])
+        let malformed = try #require(GcodeCommand("SET_PRINT_STATS_INFO TOTAL_LAYER"))
+        #expect(throws: GcodeError.self) { try ExtendedParameters.parse(malformed) }
+    }
+
+    @Test func classicCommandsHaveLetterParameters() throws {
+        let move = try #require(GcodeCommand("g01 x10Y-2.5 e.4 F1200 ; travel"))
+        #expect(move.name == "G1")
+        #expect(move.isLinearMove)
+        #expect(move.number("X") == 10 && move.number("Y") == -2.5 && move.number("E") == 0.4)
+        #expect(move.text == "g01 x10Y-2.5 e.4 F1200")
+        #expect(GcodeCommand("   ; only a comment") == nil)
+    }
+
+    @Test func lineNumbersAndChecksumsAreCheckedLikeMarlin() throws {
+        var numbering = LineNumbering()
+        let first = try numbering.check("N1 G28*18").get()
+        #expect(first.command == "G28" && first.lineNumber == 1)
+        numbering.take(first)
+        #expect(numbering.lastLine == 1)
+        #expect(throws: LineNumbering.Failure.checksumMismatch) { try numbering.check("N2 G28*18").get() }
+        #expect(throws: LineNumbering.Failure.wrongLineNumber) { try numbering.check("N5 G28*19").get() }
+        #expect(throws: LineNumbering.Failure.noChecksum) { try numbering.check("N2 G28").get() }
+        let reset = try numbering.check(SerialLink.numbered(9, "M110 N100")).get()
+        #expect(reset.newLastLine == 100)
+        #expect(LineNumbering.checksum(of: "N1 G28") == 18)
+    }
+}

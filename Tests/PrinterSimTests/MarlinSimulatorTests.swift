@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The Marlin simulator, talked to over its serial link the way a host talks to a board.
+@Suite struct MarlinSimulatorTests {
+    /// The temperature report of a board at rest.
+    static let cold = "T:25.0 /0.0 B:25.0 /0.0 @:0 B@:0"
+
+    /// A running simulator, its folder and the host's end of its link (all three must
+    /// live as long as the test).
+    private struct Board {
+        let directory: TemporaryDirectory
+        let simulator: PrinterSimulator
+        let link: SerialLink
+    }
+
+    /// A simulator started with `arguments`, with the link opened.
+    private func start(_ arguments: [String] = []) throws -> Board {
+        let directory = try TemporaryDirectory()
+        let simulator = try PrinterSimulator.marlin(directory: directory, arguments: arguments)
+        return Board(directory: directory, simulator: simulator, link: try SerialLink(simulator.path))
+    }
+
+    @Test func opensSilentlyAndAnswersM105() throws {
+        let board = try start()
+        #expect(board.simulator.path.hasSuffix("/tty"))
+        #expect(board.link.linesDuring(0.2).isEmpty, "nothing is printed when the port opens")
+        board.link.send("M105")
+        #expect(try board.link.readLine() == "ok " + Self.cold)
+        board.link.send("M999 P1")
+        #expect(try board.link.readUntilOk() == ["echo:Unknown command: \"M999 P1\"", "ok"])
+    }
+
+    @Test func aBadChecksumAsksForTheSameLineAgain() throws {
+        let board = try start()
+        board.link.send(1, "M105")
+        #expect(try board.link.readUntilOk() == ["ok " + Self.cold])
+        board.link.send("N2 M105*1")
+        #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
+        board.link.send(2, "M105")
+        #expect(try board.link.readUntilOk() == ["ok " + Self.cold])
+    }
+
+    @Test func aLineNumberOutOfOrderAsksForTheNextOne() throws {
+        let board = try start()
+        board.link.send(1, "G90")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(3, "G90")
+        #expect(try board.link.readUntilOk() == ["Error:Line Number is not Last Line Number+1, Last Line: 1", "Resend: 2", "ok"])
+        board.link.send("N2 G90")
+        #expect(try board.link.readUntilOk() == ["Error:No Checksum with line number, Last Line: 1", "Resend: 2", "ok"])
+    }
+
+    @Test func m110SetsTheLineNumberWithOrWithoutANumberOfItsOwn() throws {
+        let board = try start()
+        board.link.send("M110 N41")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(42, "G90")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(7, "M110 N100")
+        #expect(try board.link.readUntilOk() == ["ok"], "M110 is taken whatever its own line number")
+        board.link.send(101, "G90")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(0, "M110")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(1, "G90")
+        #expect(try board.link.readUntilOk() == ["ok"])
+    }
+
+    @Test func m115ListsTheFirmwareAndItsCapabilities() throws {
+        let board = try start()
+        board.link.send("M115")
+        let lines = try board.link.readUntilOk()
+        #expect(lines.first?.hasPrefix("FIRMWARE_NAME:Marlin 2.1.2.1 (printer-sim) SOURCE_CODE_URL:") == true)
+        #expect(lines.first?.contains("EXTRUDER_COUNT:1 UUID:") == true)
+        for capability in ["SERIAL_XON_XOFF:0", "EEPROM:1", "AUTOREPORT_TEMP:1", "HOST_ACTION_COMMANDS:1", "EMERGENCY_PARSER:1"] {
+            #expect(lines.contains("Cap:" + capability), "\(capability) in \(lines)")
+        }
+        #expect(lines.last == "ok")
+    }
+
+    @Test func withoutAutoreportM155IsUnknown() throws {
+        let board = try start(["--autoreport", "no"])
+        board.link.send("M115")
+        #expect(try board.link.readUntilOk().contains("Cap:AUTOREPORT_TEMP:0"))
+        board.link.send("M155 S2")
+        #expect(try board.link.readUntilOk() == ["echo:Unknown command: \"M155 S2\"", "ok"])
+    }
+
+    @Test func m155ReportsTemperaturesUntilS0() throws {
+        let board = try start(["--heat-rate", "instant"])
+        board.link.send("M140 S60")
+        board.link.send("M155 S1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        #expect(try board.link.readUntilOk() == ["ok"])
+        let started = Date()
+        #expect(try board.link.readLine(timeout: 2) == " T:25.0 /0.0 B:60.0 /60.0 @:0 B@:0")
+        #expect(Date().timeIntervalSince(started) > 0.8)
+        board.link.send("M155 S0")
+        #expect(try board.link.readUntilOk().allSatisfy { $0 == "ok" || $0.hasPrefix(" T:") })
+        #expect(board.link.linesDuring(1.2).isEmpty)
+    }
+
+    @Test func m109WaitsForTheHotendWithTemperatureLines() throws {
+        let board = try start(["--heat-rate", "40"])
+        let started = Date()
+        board.link.send("M109 S65")
+        let lines = try board.link.readUntilOk(timeout: 5)
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited > 0.9 && waited < 2, "40 °C at 40 °C/s, less the 0.5 °C window: \(waited) s")
+        #expect(lines.first == " T:25.0 /65.0 B:25.0 /0.0 @:0 B@:0 W:?")
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix(" T:") && $0.hasSuffix(" W:?") }, "\(lines)")
+        #expect(lines.last == "ok")
+        board.link.send("M190 S26")
+        #expect(try board.link.readUntilOk().last == "ok")
+        board.link.send("M109 S30")
+        #expect(try board.link.readUntilOk() == ["ok"], "M109 S does not wait for cooling")
+    }
+
+    @Test func m108EndsAWaitAndM112Halts() throws {
+        let board = try start(["--heat-rate", "1"])
+        board.link.send("M109 S200")
+        #expect(try board.link.readLine().hasSuffix("W:?"))
+        board.link.send("M108")
+        #expect(try board.link.readUntilOk().last == "ok")
+        #expect(try board.link.readUntilOk() == ["ok"], "the M108 itself")
+        board.link.send("M112")
+        #expect(try board.link.readLine() == "Error:Printer halted. kill() called!")
+        board.link.send("M105")
+        #expect(board.link.linesDuring(0.3).isEmpty)
+    }
+
+    @Test func movesTakeTimeAndLongCommandsSendBusy() throws {
+        let board = try start(["--speed", "4", "--busy-interval", "0.3"])
+        var started = Date()
+        board.link.send("G1 X10")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        #expect(Date().timeIntervalSince(started) > 0.2)
+        started = Date()
+        board.link.send("G28")
+        let lines = try board.link.readUntilOk()
+        #expect(Date().timeIntervalSince(started) > 0.7, "G28 counts as three moves")
+        #expect(lines.filter { $0 == "echo:busy: processing" }.count >= 2, "\(lines)")
+        #expect(lines.last == "ok")
+    }
+
+    @Test func dropOkExecutesTheMoveWithoutAnswering() throws {
+        let board = try start(["--fault", "drop-ok@2"])
+        board.link.send("G1 X1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send("G1 X2")
+        #expect(board.link.linesDuring(0.3).isEmpty)
+        board.link.send("M105")
+        #expect(try board.link.readUntilOk() == ["ok " + Self.cold])
+    }
+
+    @Test func corruptRefusesAMoveOnceAndResentCopiesDoNotCount() throws {
+        let board = try start(["--fault", "corrupt@2", "--fault", "corrupt@3"])
+        board.link.send(1, "G1 X1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send(2, "G1 X2")
+        #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
+        board.link.send(2, "G1 X2")
+        #expect(try board.link.readUntilOk() == ["ok"], "the resent copy is fine")
+        board.link.send(3, "G1 X3")
+        #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 2", "Resend: 3", "ok"], "the third new move")
+        board.link.send(3, "G1 X3")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        try board.simulator.waitForTranscript("< Resend: 3")
+    }
+
+    @Test func aResendStormRefusesTheMoveKTimes() throws {
+        let board = try start(["--fault", "resend-storm@1:3"])
+        for _ in 1...3 {
+            board.link.send(1, "G1 X1")
+            #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok"])
+        }
+        board.link.send(1, "G1 X1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+    }
+
+    @Test func busyMakesAMoveSlowWithKeepalives() throws {
+        let board = try start(["--fault", "busy@1:0.8", "--busy-interval", "0.25"])
+        let started = Date()
+        board.link.send("G1 X1")
+        let lines = try board.link.readUntilOk()
+        #expect(Date().timeIntervalSince(started) > 0.75)
+        #expect(lines.dropLast().allSatisfy { $0 == "echo:busy: processing" } && lines.count >= 3, "\(lines)")
+    }
+
+    @Test func resetRebootsTheBoardAndForgetsItsState() throws {
+        let board = try start(["--fault", "reset@2", "--heat-rate", "instant"])
+        board.link.send(1, "M104 S200")
+        board.link.send(2, "M155 S1")
+        board.link.send(3, "G1 X1")
+        board.link.send(4, "M105")
+        #expect(try board.link.readLines { $0.hasPrefix("ok T:") } == ["ok", "ok", "ok", "ok T:200.0 /200.0 B:25.0 /0.0 @:0 B@:0"])
+        board.link.send(5, "G1 X2")
+        let boot = try board.link.readLines { $0.hasPrefix("echo:Free Memory:") }.filter { !$0.hasPrefix(" T:") }
+        #expect(boot.first == "start")
+        #expect(boot.contains("echo:Marlin 2.1.2.1"))
+        #expect(boot.contains { $0.hasPrefix("echo: Last Updated:") })
+        board.link.send(1, "M105")
+        #expect(try board.link.readUntilOk() == ["ok " + Self.cold], "numbering restarts, targets are off")
+        #expect(board.link.linesDuring(1.2).isEmpty, "auto-report is off")
+    }
+
+    @Test func silenceStopsAllOutput() throws {
+        let board = try start(["--fault", "silence@2"])
+        board.link.send("G1 X1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send("G1 X2")
+        board.link.send("M105")
+        #expect(board.link.linesDuring(0.3).isEmpty)
+        try board.simulator.waitForTranscript("> M105")
+    }
+
+    @Test func haltPrintsKillAndNeverAnswersAgain() throws {
+        let board = try start(["--fault", "halt@2"])
+        board.link.send("G1 X1")
+        #expect(try board.link.readUntilOk() == ["ok"])
+        board.link.send("G1 X2")
+        #expect(try board.link.readLine() == "Error:Printer halted. kill() called!")
+        board.link.send("M105")
+        #expect(board.link.linesDuring(0.3).isEmpty)
+    }
+
+    @Test func actionFollowsTheOkOfTheMove() throws {
+        let board = try start(["--fault", "action@2:pause"])
+        board.link.send("G1 X1")
+        board.link.send("G1 X2")
+        board.link.send("M105")
+        #expect(try board.link.readLines { $0.hasPrefix("ok T:") } == ["ok", "ok", "//action:pause", "ok " + Self.cold])
+    }
+
+    @Test func thePortCanBeClosedAndOpenedAgain() throws {
+        let directory = try TemporaryDirectory()
+        let simulator = try PrinterSimulator.marlin(directory: directory)
+        for _ in 1...3 {
+            let link = try SerialLink(simulator.path)
+            link.send("M105")
+            #expect(try link.readUntilOk() == ["ok " + Self.cold])
+        }
+    }
+
+    @Test func theTranscriptHasBothDirections() throws {
+        let board = try start()
+        board.link.send(1, "M105")
+        _ = try board.link.readUntilOk()
+        try board.simulator.waitForTranscript("> \(SerialLink.numbered(1, "M105"))\n< ok \(Self.cold)\n")
+    }
+
+    @Test func sigtermExitsZeroAndRemovesTheLink() throws {
+        let board = try start()
+        let path = board.simulator.path
+        #expect(board.simulator.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
