@@ -21,6 +21,7 @@ final class Agent {
     private let router = CommandRouter()
     private let notifier = SystemdNotifier()
     private let usb: UsbStorage
+    private let printing: PrintService
     private var intake: CommandIntake
     private var state: PrinterState
     private var signals: SignalWatcher?
@@ -51,13 +52,17 @@ final class Agent {
             caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
             insecure: config.tlsInsecure,
             will: encoder.publication(PrinterReports.offline(), retain: true)))
-        usb = UsbStorage(options: UsbStorage.Options(config: config))
-        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in self.state })
-        PeripheralReports.register(in: router, udiskPresent: { [unowned(unsafe) self] in usb.currentMountPoint != nil })
+        let usb = UsbStorage(options: UsbStorage.Options(config: config))
+        self.usb = usb
+        printing = PrintService(backend: Self.backend(config, logger: logger), localRoot: config.storageLocal,
+                                usbRoot: { usb.currentMountPoint }, logger: logger)
+        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in currentState() })
+        PeripheralReports.register(in: router, udiskPresent: { usb.currentMountPoint != nil })
         FileCommands(localRoot: config.storageLocal,
-                     usbRoot: { [unowned(unsafe) self] in usb.currentMountPoint },
-                     inUse: { _ in false })
+                     usbRoot: { usb.currentMountPoint },
+                     inUse: { [unowned(unsafe) self] path in printing.isPrinting(path) })
             .register(in: router)
+        printing.register(in: router)
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
@@ -92,6 +97,8 @@ final class Agent {
         _ = usb.start()
         reactor.add(usb)
         reactor.every(2_000) { [unowned(unsafe) self] in usb.refresh() }
+        printing.publish = { [unowned(unsafe) self] report in publish(encoder.publication(report)) }
+        printing.start(on: reactor)
         if let interval = notifier.watchdogIntervalMs {
             reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
         }
@@ -149,8 +156,28 @@ final class Agent {
 
     private func announcements() -> [Publication] {
         [encoder.publication(PrinterReports.online(), retain: true),
-         encoder.publication(PrinterReports.status(state, msgid: nil)),
+         encoder.publication(PrinterReports.status(currentState(), msgid: nil)),
          encoder.publication(PrinterReports.version(state, msgid: nil))]
+    }
+
+    /// The printer's state with the print's live values.
+    private func currentState() -> PrinterState {
+        var current = state
+        let supervisor = printing.supervisor
+        current.readings = supervisor.readings
+        current.busy = supervisor.isActive
+        current.project = supervisor.job.map { .object($0.projectData) } ?? .null
+        current.printSpeedMode = supervisor.speedMode
+        return current
+    }
+
+    /// The backend the configuration names, or nil for `controller = none`.
+    private static func backend(_ config: AgentConfig, logger: Logger) -> (any PrinterBackend)? {
+        switch config.controller {
+        case .none: return nil
+        case .marlin: return MarlinBackend(port: config.serialPort, baud: config.serialBaud, config: config, logger: logger)
+        case .klipper: return KlipperBackend(socketPath: config.klipperSocket, logger: logger)
+        }
     }
 
     private func receive(_ message: InboundMessage) {
@@ -159,6 +186,7 @@ final class Agent {
             logger.log(.debug, "\(command.type)/\(command.action) msgid \(command.msgid ?? "none")")
             if let msgid = command.msgid { publish(encoder.acknowledgement(msgid)) }
             publish(encoder.publication(router.route(command)))
+            for report in printing.takeDeferred() { publish(encoder.publication(report)) }
         case .reject(let msgid, let report):
             logger.log(.warning, "rejected a message on \(message.topic): \(report.message)")
             if let msgid { publish(encoder.acknowledgement(msgid)) }

@@ -1,0 +1,199 @@
+import AgentCore
+import AgentPlatform
+
+/// Prints through a Klipper-style API on a Unix socket (Gen B's gklib): the controller
+/// reads the file itself; the agent starts it with `SDCARD_PRINT_FILE`, drives
+/// `pause_resume/*`, and follows `print_stats`, `virtual_sdcard`, the heaters and the fan
+/// through a subscription. The connection is retried while the socket is missing and after
+/// it closes; a print in progress keeps its state and is followed again after reconnecting.
+final class KlipperBackend: PrinterBackend {
+    /// Quiet time after which the controller is asked for `info`, to see that it lives.
+    static let probeAfterMs: Int64 = 2_000
+    /// Quiet time after which the connection is closed as dead and opened again.
+    static let deadAfterMs: Int64 = 10_000
+    /// Quiet time after which a print in progress fails: the controller stopped answering.
+    static let printLostAfterMs: Int64 = 20_000
+
+    var onEvent: (ControllerEvent) -> Void = { _ in }
+
+    private let link: ControllerLink
+    private let logger: Logger
+    private var client = KlipperClient()
+    private var subscribed = false
+    private var lastHeardMs: Int64 = 0
+    private var openedMs: Int64 = 0
+    private var lastProbeMs: Int64 = 0
+    private var readings = ControllerReadings()
+    /// The job this backend follows, while there is one.
+    private var job: Job?
+
+    /// What is known of the job being followed.
+    private struct Job {
+        /// Whether Klipper has been seen printing it (until then, old states are stale).
+        var seenRunning = false
+        var extruded = false
+        var lastState: KlipperPrintState?
+        var lastProgress: PrintProgress?
+    }
+
+    /// A backend for the API socket at `socketPath`.
+    init(socketPath: String, logger: Logger) {
+        self.logger = logger
+        link = ControllerLink("the Klipper API at " + socketPath, delimiter: 0x03, maxFrame: 1 << 20, logger: logger) {
+            () throws(SystemError) -> Int32 in try UnixSocket.connect(socketPath)
+        }
+    }
+
+    var unavailableReason: String? {
+        subscribed ? nil : "the motion controller is not connected (" + link.problem + ")"
+    }
+
+    func start(on reactor: Reactor) {
+        link.onOpen = { [unowned(unsafe) self] in
+            openedMs = Clock.monotonicMs()
+            send(.identify)
+            send(.subscribe)
+        }
+        link.onFrame = { [unowned(unsafe) self] frame in received(frame) }
+        link.onClosed = { [unowned(unsafe) self] _ in
+            subscribed = false
+            for event in client.connectionLost() { handle(event) }
+        }
+        link.start(on: reactor)
+        reactor.every(500) { [unowned(unsafe) self] in watch(now: Clock.monotonicMs()) }
+    }
+
+    func startPrint(_ file: PrintFile) -> CommandFailure? {
+        do {
+            send(.script(try KlipperGcode.printFile(file.controllerPath)))
+        } catch {
+            return error
+        }
+        job = Job()
+        return nil
+    }
+
+    func pause() -> CommandFailure? { request(.pause) }
+
+    func resume() -> CommandFailure? { request(.resume) }
+
+    func stop() -> CommandFailure? { request(.cancel) }
+
+    func apply(_ settings: PrintSettings) -> CommandFailure? {
+        let lines = KlipperGcode.settings(nozzleTarget: settings.nozzleTarget, bedTarget: settings.bedTarget,
+                                          fanPercent: settings.fanPercent, speedPercent: settings.speedPercent,
+                                          zOffset: settings.zOffset)
+        var script = ""
+        for line in lines { script += (script.isEmpty ? "" : "\n") + line }
+        return request(.script(script))
+    }
+
+    // MARK: Protocol
+
+    private func request(_ request: KlipperRequest) -> CommandFailure? {
+        if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
+        send(request)
+        return nil
+    }
+
+    private func send(_ request: KlipperRequest) {
+        link.write(client.request(request))
+    }
+
+    private func received(_ frame: ByteFrameSplitter.Frame) {
+        lastHeardMs = Clock.monotonicMs()
+        if frame.truncated {
+            logger.log(.warning, "Klipper sent a message over 1 MiB; ignored")
+            return
+        }
+        for event in client.handle(frame: frame.bytes) { handle(event) }
+    }
+
+    private func handle(_ event: KlipperEvent) {
+        switch event {
+        case .statusChanged:
+            follow()
+        case .succeeded(.subscribe):
+            subscribed = true
+            follow()
+        case .succeeded:
+            break
+        case .failed(.script(let script), let message) where job != nil && script.hasPrefix("SDCARD_PRINT_FILE"):
+            job = nil
+            onEvent(.failed("the controller refused the print: " + message))
+        case .failed(let request, let message):
+            logger.log(.warning, "Klipper " + request.method + " failed: " + message)
+        case .protocolError(let message):
+            logger.log(.warning, "Klipper: " + message)
+        }
+    }
+
+    /// Turns the merged status into events: readings, progress and the job's state.
+    private func follow() {
+        let status = client.status
+        if status.readings != readings {
+            readings = status.readings
+            onEvent(.readings(readings))
+        }
+        guard var job else { return }
+        let state = status.printState
+        if state == .printing || state == .paused { job.seenRunning = true }
+        guard job.seenRunning else {
+            self.job = job
+            return
+        }
+        var ending: ControllerEvent?
+        switch state {
+        case .printing?:
+            if job.lastState == .paused { onEvent(.resumed) }
+            if !job.extruded, (status.filamentUsedMm ?? 0) > 0 {
+                job.extruded = true
+                onEvent(.extruding)
+            }
+        case .paused?:
+            if job.lastState != .paused { onEvent(.paused) }
+        case .complete?:
+            ending = .finished
+        case .cancelled?:
+            ending = .stopped
+        case .error?:
+            ending = .failed("the controller stopped the print: " + (status.printMessage ?? status.webhooksMessage ?? "error"))
+        case .standby?:
+            ending = .failed("the controller dropped the print (it restarted)")
+        case nil:
+            break
+        }
+        let progress = PrintProgress(fraction: status.progress ?? 0, currentLayer: status.currentLayer,
+                                     totalLayers: status.totalLayers)
+        if progress != job.lastProgress {
+            job.lastProgress = progress
+            onEvent(.progress(progress))
+        }
+        job.lastState = state
+        if let ending {
+            self.job = nil
+            onEvent(ending)
+        } else {
+            self.job = job
+        }
+    }
+
+    /// Probes a quiet controller, drops a dead connection, and fails a print whose
+    /// controller has not been heard from for too long.
+    private func watch(now: Int64) {
+        let quiet = now - lastHeardMs
+        if link.isOpen {
+            let quiet = now - max(lastHeardMs, openedMs)
+            if quiet >= Self.deadAfterMs {
+                link.close("the controller stopped answering (nothing for " + String(quiet / 1000) + " s)")
+            } else if quiet >= Self.probeAfterMs, now - lastProbeMs >= Self.probeAfterMs {
+                lastProbeMs = now
+                send(.identify)
+            }
+        }
+        if job != nil, quiet >= Self.printLostAfterMs {
+            job = nil
+            onEvent(.failed("the controller stopped answering (nothing for " + String(quiet / 1000) + " s)"))
+        }
+    }
+}

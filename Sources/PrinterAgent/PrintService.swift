@@ -1,0 +1,192 @@
+import AgentCore
+import AgentJSON
+import AgentPlatform
+
+/// The printing commands (`print/*`, `tempature/query`, `fan/query`) and the print's
+/// lifecycle: checks each command, hands it to the configured backend, and turns the
+/// backend's events into reports through `PrintSupervisor`.
+final class PrintService {
+    /// How often the supervisor's pacing runs.
+    static let tickMs: Int64 = 250
+    /// The file name endings that can be printed.
+    static let printableSuffixes = [".gcode", ".gco", ".g"]
+
+    /// Publishes a report outside a command's answer (progress, temperatures, the end).
+    var publish: (Report) -> Void = { _ in }
+
+    private(set) var supervisor = PrintSupervisor()
+    private let backend: (any PrinterBackend)?
+    private let local: StorageRoot
+    private let usbRoot: () -> String?
+    private let logger: Logger
+    private var deferred: [Report] = []
+    private var inCommand = false
+    private var heldEvents: [ControllerEvent] = []
+
+    /// Creates the service for `backend` (nil when no controller is configured), the local
+    /// storage at `localRoot` and the USB stick mounted at `usbRoot()`.
+    init(backend: (any PrinterBackend)?, localRoot: String, usbRoot: @escaping () -> String?, logger: Logger) {
+        self.backend = backend
+        local = StorageRoot(path: localRoot, label: "the local storage")
+        self.usbRoot = usbRoot
+        self.logger = logger
+    }
+
+    /// Registers the handlers. The router keeps this object alive.
+    func register(in router: CommandRouter) {
+        router.register("print", "start") { self.command($0, self.startPrint) }
+        for action in ["pause", "resume", "stop", "cancel"] {
+            router.register("print", action) { self.command($0, self.transition) }
+        }
+        router.register("print", "update") { self.command($0, self.update) }
+        router.register("print", "query") { self.supervisor.query($0) }
+        router.register("tempature", "query") {
+            PrintSupervisor.temperatureReport(self.supervisor.readings, action: "query", msgid: $0.msgid)
+        }
+        router.register("fan", "query") { PrintSupervisor.fanReport(self.supervisor.readings, action: "query", msgid: $0.msgid) }
+    }
+
+    /// Connects the backend and starts pacing the reports.
+    func start(on reactor: Reactor) {
+        guard let backend else { return }
+        backend.onEvent = { [unowned(unsafe) self] event in
+            if inCommand { heldEvents.append(event) } else { handle(event) }
+        }
+        backend.start(on: reactor)
+        reactor.every(Self.tickMs) { [unowned(unsafe) self] in
+            for report in supervisor.tick(now: Clock.monotonicMs()) { publish(report) }
+        }
+    }
+
+    /// The reports a command's answer must be followed by (the busy status after a start).
+    func takeDeferred() -> [Report] {
+        defer { deferred.removeAll() }
+        return deferred
+    }
+
+    /// Whether the file at `absolutePath` is being printed (and so must not be deleted).
+    func isPrinting(_ absolutePath: String) -> Bool { supervisor.job?.absolutePath == absolutePath }
+
+    // MARK: Commands
+
+    /// Runs `body` for `command`, answering a failure with a `failed` report; events the
+    /// backend raises meanwhile are handled after the answer's state is set.
+    private func command(_ command: Command, _ body: (Command) throws(CommandFailure) -> Report) -> Report {
+        inCommand = true
+        let report: Report
+        do {
+            report = try body(command)
+        } catch {
+            report = .failure(type: command.type, action: command.action, msgid: command.msgid, error)
+        }
+        inCommand = false
+        let events = heldEvents
+        heldEvents.removeAll()
+        for event in events { handle(event) }
+        return report
+    }
+
+    private func startPrint(_ command: Command) throws(CommandFailure) -> Report {
+        if let job = supervisor.job {
+            throw CommandFailure(.printActive, "a print task is still active (task " + job.taskId + ", " + job.filename + ")")
+        }
+        let backend = try readyBackend()
+        let request = try PrintStartRequest.parse(command.data)
+        guard Self.isPrintable(request.filename) else {
+            throw CommandFailure(.badRequest, "only G-code files (.gcode, .gco, .g) can be printed")
+        }
+        let root = try storage(request.source)
+        let relative = request.directory.isRoot ? request.filename : request.directory.relativeText + "/" + request.filename
+        let shown = "/" + relative
+        let file: PrintFile
+        let metadata: GcodeMetadata
+        do throws(StorageError) {
+            let descriptor = try root.openFile(request.directory, name: request.filename)
+            do throws(SystemError) {
+                let reader = try PrintFileReader(descriptor: descriptor, name: shown)
+                metadata = try GcodeWindow.read(descriptor: descriptor, name: shown).metadata
+                let absolute = root.path + "/" + relative
+                file = PrintFile(reader: reader, absolutePath: absolute,
+                                 controllerPath: request.source == .local ? relative : absolute)
+            } catch {
+                throw StorageError(.init(StorageError.ioErrorCode, error.message))
+            }
+        } catch {
+            throw error.failure
+        }
+        if let failure = backend.startPrint(file) { throw failure }
+        let job = PrintJob(taskId: request.taskId ?? "local-" + String(Clock.wallClockMs()), filename: request.filename,
+                           directory: request.directory, source: request.source, absolutePath: file.absolutePath,
+                           totalLayers: metadata.layerCount, estimatedSeconds: metadata.estimatedSeconds,
+                           now: Clock.monotonicMs())
+        logger.log(.info, "printing " + request.source.rawValue + " " + shown + " (task " + job.taskId + ")")
+        var reports = supervisor.begin(job, answering: command, now: Clock.monotonicMs())
+        let answer = reports.removeFirst()
+        deferred += reports
+        return answer
+    }
+
+    private func transition(_ command: Command) throws(CommandFailure) -> Report {
+        switch try supervisor.transition(for: command) {
+        case .answer(let report):
+            return report
+        case .ask(let phase):
+            let backend = try connectedBackend()
+            let failure: CommandFailure?
+            switch phase {
+            case .pausing: failure = backend.pause()
+            case .resuming: failure = backend.resume()
+            default: failure = backend.stop()
+            }
+            if let failure { throw failure }
+            logger.log(.info, "print " + command.action + " asked")
+            return supervisor.enter(phase, answering: command)
+        }
+    }
+
+    private func update(_ command: Command) throws(CommandFailure) -> Report {
+        _ = try supervisor.checkTask(of: command)
+        let settings = try PrintSettings.parse(command.data)
+        if let failure = try connectedBackend().apply(settings) { throw failure }
+        if let mode = settings.speedMode { supervisor.noteSpeedMode(mode) }
+        return .success(command, state: "updated", data: settings.reportData)
+    }
+
+    // MARK: Helpers
+
+    /// Whether `name` ends in one of `printableSuffixes`, in any ASCII case.
+    static func isPrintable(_ name: String) -> Bool {
+        let lowered = name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        return printableSuffixes.contains { lowered.count >= $0.utf8.count && lowered.suffix($0.utf8.count).elementsEqual($0.utf8) }
+    }
+
+    private func handle(_ event: ControllerEvent) {
+        if case .failed(let reason) = event, supervisor.isActive { logger.log(.error, "print failed: " + reason) }
+        for report in supervisor.handle(event, now: Clock.monotonicMs()) { publish(report) }
+    }
+
+    /// The backend, when one is configured (whether or not it is connected now).
+    private func connectedBackend() throws(CommandFailure) -> any PrinterBackend {
+        guard let backend else {
+            throw CommandFailure(.unavailable, "no motion controller is configured (set controller in the configuration)")
+        }
+        return backend
+    }
+
+    /// The backend, when it can take a print now.
+    private func readyBackend() throws(CommandFailure) -> any PrinterBackend {
+        let backend = try connectedBackend()
+        if let reason = backend.unavailableReason { throw CommandFailure(.unavailable, reason) }
+        return backend
+    }
+
+    private func storage(_ source: PrintSource) throws(CommandFailure) -> StorageRoot {
+        switch source {
+        case .local:
+            return local
+        case .udisk:
+            guard let path = usbRoot() else { throw CommandFailure(.unavailable, "no USB stick is inserted") }
+            return StorageRoot(path: path, label: "the USB stick")
+        }
+    }
+}

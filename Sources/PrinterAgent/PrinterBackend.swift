@@ -1,0 +1,36 @@
+import AgentCore
+import AgentPlatform
+
+/// A print file that passed every check, ready for a backend.
+struct PrintFile {
+    /// The open file (a Marlin backend streams it; a Klipper backend only needs the path).
+    let reader: PrintFileReader
+    /// The file's absolute path on the printer.
+    let absolutePath: String
+    /// How the controller names the file: the path below the local storage root for the
+    /// local storage (Klipper's virtual SD card), the absolute path for a USB stick.
+    let controllerPath: String
+}
+
+/// A motion controller the agent prints with: the Marlin serial backend or the Klipper
+/// socket backend, chosen by the `controller` key. Each keeps its own connection (and
+/// reconnects), and tells what the controller does through `onEvent`. A request that cannot
+/// be carried out returns the failure its command answers with.
+protocol PrinterBackend: AnyObject {
+    /// Receives every event of the controller.
+    var onEvent: (ControllerEvent) -> Void { get set }
+    /// Why the controller cannot take a print now, or nil when it can.
+    var unavailableReason: String? { get }
+    /// Starts connecting, with its descriptors and timers on `reactor`.
+    func start(on reactor: Reactor)
+    /// Starts printing `file`.
+    func startPrint(_ file: PrintFile) -> CommandFailure?
+    /// Pauses the print; `.paused` follows.
+    func pause() -> CommandFailure?
+    /// Resumes the paused print; `.resumed` follows.
+    func resume() -> CommandFailure?
+    /// Stops the print; `.stopped` follows.
+    func stop() -> CommandFailure?
+    /// Changes temperatures, fan, speed or Z offset during the print.
+    func apply(_ settings: PrintSettings) -> CommandFailure?
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Whole prints of the PrusaSlicer cube through the Klipper backend: a real broker, the
+/// agent binary, and the Klipper API simulator on a Unix socket whose virtual SD card is the
+/// agent's local storage.
+@Suite struct KlipperPrintTests {
+    @Test func wholePrintReportsTheLifecycle() throws {
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "200"])
+        try rig.waitForController()
+        let answer = try rig.start()
+        #expect(answer.json?["state"] as? String == "preheating")
+        let finished = try rig.waitForPrint("finished", timeout: 60)
+        try rig.client.waitFor("status free") { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "free" }
+        #expect(rig.printStates == ["preheating", "printing", "finished"])
+        #expect(PrintRig.data(finished)["progress"] as? Int == 100)
+        #expect(rig.simulator.transcript.contains(#"SDCARD_PRINT_FILE FILENAME=\"cube.gcode\""#))
+        let progress = rig.printReports.compactMap { PrintRig.data($0)["progress"] as? Int }
+        #expect(progress == progress.sorted(), "progress never goes back")
+    }
+
+    @Test func pauseResumeAndCancel() throws {
+        let rig = try PrintRig.klipper(["--speed", "200", "--heat-rate", "instant"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        #expect(try rig.harness.ask("print", "pause").json?["state"] as? String == "pausing")
+        try rig.waitForPrint("paused")
+        #expect(try rig.harness.ask("print", "resume").json?["state"] as? String == "resuming")
+        try rig.waitForPrint("resumed")
+        #expect(try rig.harness.ask("print", "cancel").json?["state"] as? String == "stopping")
+        try rig.waitForPrint("stoped")
+        #expect(rig.simulator.transcript.contains("pause_resume/pause"))
+        #expect(rig.simulator.transcript.contains("pause_resume/cancel"))
+        #expect(try rig.harness.ask("info", "query").json.flatMap { ($0["data"] as? [String: Any])?["state"] as? String } == "free")
+    }
+
+    @Test func updateIsSentAsKlipperGcode() throws {
+        let rig = try PrintRig.klipper(["--speed", "200", "--heat-rate", "instant"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        let update = try rig.harness.ask("print", "update", data: #"{"settings":{"target_hotbed_temp":65,"fan_speed_pct":100}}"#)
+        #expect(update.json?["state"] as? String == "updated")
+        try rig.client.waitFor("the bed target pushed") {
+            $0.topic == Wire.report("tempature") && (($0.json?["data"] as? [String: Any])?["target_hotbed_temp"] as? Double) == 65
+        }
+        try rig.client.waitFor("the fan pushed") {
+            $0.topic == Wire.report("fan") && (($0.json?["data"] as? [String: Any])?["fan_speed_pct"] as? Int) == 100
+        }
+    }
+
+    @Test func socketClosedMidPrintIsReconnectedAndThePrintFinishes() throws {
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "instant", "--fault", "close@300"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("finished", timeout: 60)
+        #expect(!rig.printStates.contains("failed"))
+        #expect(rig.harness.agent.log.components(separatedBy: "connected to the Klipper API").count >= 3, "it connected twice")
+    }
+
+    @Test func controllerErrorFailsThePrintWithItsMessage() throws {
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "instant", "--fault", "error@200"])
+        try rig.waitForController()
+        try rig.start()
+        let failed = try rig.waitForPrint("failed", timeout: 60)
+        #expect((failed["msg"] as? String)?.contains("Timer too close") == true)
+    }
+
+    @Test func silentControllerFailsThePrint() throws {
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "instant", "--fault", "silence@200"])
+        try rig.waitForController()
+        try rig.start()
+        let failed = try rig.waitForPrint("failed", timeout: 60)
+        #expect((failed["msg"] as? String)?.contains("stopped answering") == true)
+    }
+
+    @Test func outOfOrderRepliesAreMatched() throws {
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "instant", "--reorder"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("finished", timeout: 60)
+        #expect(!rig.harness.agent.log.contains("Klipper: "), "no reply was taken for another")
+    }
+
+    @Test func missingSocketAnswers503UntilItAppears() throws {
+        let storage = try TemporaryDirectory()
+        let config = try storage.write("agent.conf", "controller = klipper\nklipper_socket = \(storage.path)/uds\n")
+        let harness = try Harness(agentArguments: ["-c", config, "--storage", storage.path])
+        let answer = try harness.ask("print", "start", data: #"{"filename":"cube.gcode"}"#)
+        #expect(answer.json?["code"] as? Int == 503)
+        #expect((answer.json?["msg"] as? String)?.contains("not connected") == true)
+    }
+
+    @Test func noControllerConfiguredAnswers503() throws {
+        let harness = try Harness()
+        let answer = try harness.ask("print", "start", data: #"{"filename":"cube.gcode"}"#)
+        #expect(answer.json?["code"] as? Int == 503)
+        #expect(try harness.ask("tempature", "query").json?["code"] as? Int == 200)
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Whole prints of the PrusaSlicer cube through the Marlin backend: a real broker, the agent
+/// binary, and the Marlin simulator on a pty.
+@Suite struct MarlinPrintTests {
+    /// The commands the simulator received, without line numbers and checksums, each once
+    /// (a resent line counts once), in order.
+    private func receivedCommands(_ transcript: String) -> [String] {
+        var seen = Set<Int>()
+        var commands: [String] = []
+        for line in transcript.split(separator: "\n") where line.hasPrefix("> N") {
+            let body = line.dropFirst(3)
+            guard let space = body.firstIndex(of: " "), let number = Int(body[..<space]),
+                  let star = body.lastIndex(of: "*") else { continue }
+            if seen.insert(number).inserted { commands.append(String(body[body.index(after: space)..<star])) }
+        }
+        return commands
+    }
+
+    @Test func wholePrintStreamsEveryCommandAndReportsTheLifecycle() throws {
+        let rig = try PrintRig.marlin(["--heat-rate", "200"])
+        try rig.waitForController()
+        let answer = try rig.start()
+        #expect(answer.json?["state"] as? String == "preheating")
+        #expect(answer.json?["code"] as? Int == 200)
+        try rig.client.waitFor("status busy") { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "busy" }
+        let finished = try rig.waitForPrint("finished", timeout: 60)
+        try rig.client.waitFor("status free") { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "free" }
+
+        #expect(rig.printStates == ["preheating", "printing", "finished"])
+        let data = PrintRig.data(finished)
+        #expect(data["progress"] as? Int == 100)
+        #expect(data["taskid"] as? String == "task-1")
+        #expect(data["filename"] as? String == "cube.gcode")
+        #expect(data["curr_layer"] as? Int == 33)
+        #expect(data["remain_time"] as? Int == 0)
+        // Temperatures were pushed while heating.
+        let temperatures = rig.client.received.filter { $0.topic == Wire.report("tempature") }
+        #expect(temperatures.count >= 2)
+        #expect(temperatures.last.flatMap { ($0.json?["data"] as? [String: Any])?["target_nozzle_temp"] as? Double } == 210)
+
+        // Every command of the file reached the board once, in order, between the agent's own.
+        let transcript = rig.simulator.transcript
+        let file = Fixture.commands(of: try Fixture.data("cube.gcode"))
+        let sent = receivedCommands(transcript)
+        var position = 0
+        for command in sent where position < file.count && command == file[position] { position += 1 }
+        #expect(position == file.count, "the board got \(position) of the file's \(file.count) commands in order")
+        #expect(transcript.split(separator: "\n").first { $0.hasPrefix("> ") } == "> N0 M110 N0*125")
+        #expect(!transcript.contains("> N1 M110"), "numbering restarted once, at the connection")
+        #expect(!sent.contains { $0.contains(";") }, "comments are stripped")
+    }
+
+    @Test func infoAndPrintQueryCarryTheJob() throws {
+        let rig = try PrintRig.marlin(["--speed", "200", "--heat-rate", "100"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        let info = try rig.harness.ask("info", "query")
+        let data = try #require(info.json?["data"] as? [String: Any])
+        #expect(data["state"] as? String == "busy")
+        let project = try #require(data["project"] as? [String: Any])
+        #expect(project["task_id"] as? String == "task-1")
+        #expect(project["print_status"] as? Int == 1)
+        let temperatures = try #require(data["temp"] as? [String: Any])
+        #expect(temperatures["target_nozzle_temp"] as? Double == 210)
+        let query = try rig.harness.ask("print", "query")
+        #expect(query.json?["state"] as? String == "printing")
+
+        let second = try rig.start(taskid: "task-2")
+        #expect(second.json?["code"] as? Int == 10101)
+        #expect(second.json?["state"] as? String == "failed")
+        let delete = try rig.harness.ask("file", "deleteLocal", data: #"{"path":"/","filename":"cube.gcode"}"#)
+        #expect(delete.json?["code"] as? Int == 409)
+        #expect(FileManager.default.fileExists(atPath: rig.root + "/cube.gcode"))
+    }
+
+    @Test func pauseResumeAndStop() throws {
+        let rig = try PrintRig.marlin(["--speed", "300", "--heat-rate", "100"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        let pausing = try rig.harness.ask("print", "pause", data: #"{"taskid":"task-1"}"#)
+        #expect(pausing.json?["state"] as? String == "pausing")
+        try rig.waitForPrint("paused", timeout: 15)
+        let movesAtPause = rig.simulator.transcript.components(separatedBy: " G1 ").count
+        Thread.sleep(forTimeInterval: 1)
+        #expect(rig.simulator.transcript.components(separatedBy: " G1 ").count <= movesAtPause + 2, "nothing streams while paused")
+        #expect(rig.simulator.transcript.contains("G1 Z10 F600"), "the pause G-code lifted the nozzle")
+
+        let resuming = try rig.harness.ask("print", "resume", data: #"{"taskid":"task-1"}"#)
+        #expect(resuming.json?["state"] as? String == "resuming")
+        try rig.waitForPrint("resumed", timeout: 15)
+        #expect(rig.simulator.transcript.contains("G1 Z-10 F600"))
+
+        let wrongTask = try rig.harness.ask("print", "stop", data: #"{"taskid":"other"}"#)
+        #expect(wrongTask.json?["code"] as? Int == 409)
+        let stopping = try rig.harness.ask("print", "stop", data: #"{"taskid":"task-1"}"#)
+        #expect(stopping.json?["state"] as? String == "stopping")
+        let stopped = try rig.waitForPrint("stoped", timeout: 15)
+        #expect(stopped["action"] as? String == "stop")
+        #expect(rig.simulator.transcript.contains("M104 S0"))
+        #expect(try rig.harness.ask("print", "query").json?["state"] as? String == "free")
+        #expect(rig.printStates == ["preheating", "printing", "pausing", "paused", "resuming", "resumed", "printing",
+                                    "stopping", "stoped"])
+    }
+
+    @Test func updateChangesTheBoardsSettings() throws {
+        let rig = try PrintRig.marlin(["--speed", "200", "--heat-rate", "100"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        let update = try rig.harness.ask("print", "update", data:
+            #"{"taskid":"task-1","settings":{"target_nozzle_temp":205,"fan_speed_pct":50,"print_speed_mode":1,"z_comp":0.1}}"#)
+        #expect(update.json?["state"] as? String == "updated")
+        try waitUntil("the board got the new settings", timeout: 10) {
+            let transcript = rig.simulator.transcript
+            return transcript.contains(" M104 S205.00*") && transcript.contains(" M106 S128*")
+                && transcript.contains(" M220 S50*") && transcript.contains(" M290 Z0.10*")
+        }
+        let bad = try rig.harness.ask("print", "update", data: #"{"settings":{"target_nozzle_temp":999}}"#)
+        #expect(bad.json?["code"] as? Int == 400)
+        try rig.harness.ask("print", "stop")
+        try rig.waitForPrint("stoped", timeout: 15)
+        let idle = try rig.harness.ask("print", "update", data: #"{"settings":{"fan_speed_pct":10}}"#)
+        #expect(idle.json?["code"] as? Int == 409)
+    }
+
+    @Test func boardWithoutAutoReportIsPolled() throws {
+        let rig = try PrintRig.marlin(["--autoreport", "no"])
+        try rig.waitForController()
+        try waitUntil("M105 polls", timeout: 10) { rig.simulator.transcript.contains(" M105*") }
+        #expect(!rig.simulator.transcript.contains("> N3 M155"))
+        let temperatures = try rig.harness.ask("tempature", "query")
+        #expect((temperatures.json?["data"] as? [String: Any])?["curr_nozzle_temp"] as? Double == 25)
+    }
+
+    @Test func badStartsAreRefusedWithTheReason() throws {
+        let rig = try PrintRig.marlin()
+        try rig.waitForController()
+        let missing = try rig.start("nothing.gcode")
+        #expect(missing.json?["code"] as? Int == 404)
+        _ = try rig.storage.write("gcodes/notes.txt", "hello")
+        #expect(try rig.start("notes.txt").json?["code"] as? Int == 400)
+        #expect(try rig.start("../agent.conf").json?["code"] as? Int == 400)
+        let usb = try rig.harness.ask("print", "start", data: #"{"filename":"cube.gcode","file_location":"udisk"}"#)
+        #expect(usb.json?["code"] as? Int == 503)
+        #expect(try rig.harness.ask("print", "pause").json?["code"] as? Int == 409)
+        #expect(rig.printStates == [], "no print started")
+        #expect(rig.printReports.allSatisfy { $0["state"] as? String == "failed" })
+    }
+}
+
+/// Controller faults from the Marlin simulator: the print survives what Marlin hosts survive
+/// (a lost ok, resends, busy) and fails cleanly, with a report, on what they cannot (a reset,
+/// silence, a halt).
+@Suite struct MarlinFaultTests {
+    private func print(_ faults: [String], expecting state: String, timeout: TimeInterval = 60) throws -> (PrintRig, [String: Any]) {
+        let rig = try PrintRig.marlin(["--speed", "2000", "--heat-rate", "200", "--busy-interval", "1"] + faults.flatMap { ["--fault", $0] })
+        try rig.waitForController()
+        try rig.start()
+        return (rig, try rig.waitForPrint(state, timeout: timeout))
+    }
+
+    @Test func lostOkAfterBusyIsRecoveredInThreeSeconds() throws {
+        let (rig, _) = try print(["busy@5:2", "drop-ok@100"], expecting: "finished")
+        // With auto-reports on, an M105 is only ever the tickle sent after the silence.
+        #expect(rig.simulator.transcript.contains(" M105*"))
+    }
+
+    @Test func corruptedLineIsResent() throws {
+        let (rig, _) = try print(["corrupt@40"], expecting: "finished")
+        #expect(rig.simulator.transcript.contains("Resend:"))
+    }
+
+    @Test func longBusyMoveIsWaitedFor() throws {
+        let (rig, _) = try print(["busy@30:5"], expecting: "finished")
+        #expect(rig.simulator.transcript.contains("busy: processing"))
+    }
+
+    @Test func resendStormFailsThePrint() throws {
+        let (rig, failed) = try print(["resend-storm@40:20"], expecting: "failed")
+        #expect((failed["msg"] as? String)?.contains("resent") == true)
+        #expect(failed["code"] as? Int != 200)
+        try rig.client.waitFor("status free") { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "free" }
+    }
+
+    @Test func boardResetFailsThePrintAndTheBoardIsUsableAgain() throws {
+        let (rig, failed) = try print(["reset@60"], expecting: "failed")
+        #expect((failed["msg"] as? String)?.contains("restarted") == true)
+        try rig.waitForController()
+        #expect(rig.simulator.transcript.components(separatedBy: "M110 N0").count >= 3, "numbering restarted after the reset")
+    }
+
+    @Test func silentBoardFailsThePrint() throws {
+        let (_, failed) = try print(["busy@5:2", "silence@80"], expecting: "failed", timeout: 60)
+        #expect((failed["msg"] as? String)?.contains("stopped answering") == true)
+    }
+
+    @Test func haltedBoardFailsThePrintWithItsMessage() throws {
+        let (_, failed) = try print(["halt@50"], expecting: "failed")
+        #expect((failed["msg"] as? String)?.contains("Printer halted") == true)
+    }
+
+    @Test func hostActionPauseFromTheBoardIsHonoured() throws {
+        let (rig, paused) = try print(["action@50:pause"], expecting: "paused")
+        #expect(paused["action"] as? String == "pause")
+        try rig.harness.ask("print", "resume")
+        try rig.waitForPrint("finished", timeout: 60)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import TestSupport
+
+/// The fixture printed in the print tests: a 10 mm cube sliced by PrusaSlicer 2.5
+/// (Tests/Fixtures/README.md).
+enum Fixture {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// The bytes of `name` in Tests/Fixtures (a missing fixture fails the test).
+    static func data(_ name: String) throws -> Data {
+        try Data(contentsOf: folder.appendingPathComponent(name))
+    }
+
+    /// The commands of a G-code file as a Marlin host sends them: comments and blank lines
+    /// gone, surrounding spaces trimmed.
+    static func commands(of gcode: Data) -> [String] {
+        String(decoding: gcode, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let code = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = code.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+    }
+}
+
+/// A storage root holding the fixture, a simulated controller, a broker, a client and an
+/// agent configured to print through the simulator.
+final class PrintRig {
+    let storage: TemporaryDirectory
+    let simulator: PrinterSimulator
+    let harness: Harness
+    var client: MQTTTestClient { harness.client }
+
+    /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`.
+    static func marlin(_ simulatorArguments: [String] = [], config: [String] = []) throws -> PrintRig {
+        let storage = try TemporaryDirectory()
+        let simulator = try PrinterSimulator.marlin(directory: storage, arguments: simulatorArguments)
+        return try PrintRig(storage: storage, simulator: simulator,
+                            config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"] + config)
+    }
+
+    /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root.
+    static func klipper(_ simulatorArguments: [String] = [], config: [String] = []) throws -> PrintRig {
+        let storage = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: storage.path + "/gcodes", withIntermediateDirectories: true)
+        let simulator = try PrinterSimulator.klipper(directory: storage, sdcard: storage.path + "/gcodes",
+                                                     arguments: simulatorArguments)
+        return try PrintRig(storage: storage, simulator: simulator,
+                            config: ["controller = klipper", "klipper_socket = \(simulator.path)"] + config)
+    }
+
+    private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String]) throws {
+        self.storage = storage
+        self.simulator = simulator
+        _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
+        let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
+        harness = try Harness(agentArguments: ["-c", configPath, "--storage", storage.path + "/gcodes"])
+    }
+
+    /// The agent's local storage (the Klipper simulator's virtual SD card too).
+    var root: String { storage.path + "/gcodes" }
+
+    /// Waits until the controller is connected: `print/start` would otherwise answer 503.
+    func waitForController(timeout: TimeInterval = 15) throws {
+        try waitUntil("the agent connected to the controller", timeout: timeout) {
+            harness.agent.log.contains("connected to the") && !harness.agent.log.contains("does not answer")
+                && ((try? harness.ask("tempature", "query"))?.json?["data"] as? [String: Any])?["curr_nozzle_temp"] is Double
+        }
+    }
+
+    /// Starts printing `filename` and returns the answer.
+    @discardableResult
+    func start(_ filename: String = "cube.gcode", taskid: String = "task-1", extra: String = "") throws -> ReceivedMessage {
+        try harness.ask("print", "start", data: "{\"taskid\":\"\(taskid)\",\"filename\":\"\(filename)\",\"filepath\":\"/\"\(extra)}")
+    }
+
+    /// The print reports received so far, in order.
+    var printReports: [[String: Any]] {
+        client.received.filter { $0.topic == Wire.report("print") }.compactMap(\.json)
+    }
+
+    /// The lifecycle states of the print reports received so far (not the answers refusing a
+    /// command, nor `print/query` answers), with repeats of one state merged.
+    var printStates: [String] {
+        var states: [String] = []
+        for report in printReports where [200, 502].contains(report["code"] as? Int) && report["action"] as? String != "query" {
+            if let state = report["state"] as? String, states.last != state { states.append(state) }
+        }
+        return states
+    }
+
+    /// Waits for a print report in `state` and returns it.
+    @discardableResult
+    func waitForPrint(_ state: String, timeout: TimeInterval = 30) throws -> [String: Any] {
+        try client.waitFor("a print report \(state) (so far: \(printStates))", timeout: timeout) {
+            $0.topic == Wire.report("print") && ($0.json?["state"] as? String) == state
+        }.json ?? [:]
+    }
+
+    /// The `data` of `report`.
+    static func data(_ report: [String: Any]) -> [String: Any] { report["data"] as? [String: Any] ?? [:] }
+}
