@@ -58,9 +58,7 @@ arch_config() {
     armv7)
         # Hard-float Cortex-A7 (e.g. Rockchip RV1106). Without -mfloat-abi=hard glibc's headers
         # want gnu/stubs-soft.h and the objects are soft-float, which ld refuses to link with
-        # armhf libraries. --no-warn-mismatch is for the toolchain's libswiftUnicodeDataTables.a,
-        # tagged soft-float although it holds only data tables and integer functions; build
-        # checks that every object of the Swift library itself is hard-float before using it.
+        # armhf libraries; build checks that every object of the Swift library is hard-float.
         TRIPLE=armv7-none-none-eabi
         DEB_ARCH=armhf
         MULTIARCH=arm-linux-gnueabihf
@@ -73,7 +71,7 @@ arch_config() {
         # -mthumb: Thumb-2 code, a third smaller than ARM code (stripped binary 443 KB -> 321 KB);
         # it interworks with the ARM-mode glibc and libraries, which the linker handles.
         SWIFT_FLAGS=(-target-cpu cortex-a7 -Xcc -mfloat-abi=hard -Xcc -mcpu=cortex-a7 -Xcc -mthumb -Xcc -D_FILE_OFFSET_BITS=64)
-        LINK_FLAGS=('-Wl,--no-warn-mismatch')
+        LINK_FLAGS=(-mthumb)
         ;;
     aarch64)
         # 4 KiB pages: GNU ld's default 64 KiB alignment wastes space and some board kernels
