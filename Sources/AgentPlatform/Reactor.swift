@@ -94,14 +94,22 @@ public final class Reactor {
     /// Makes `run()` return after the current handler.
     public func stop() { running = false }
 
+    /// The earliest timer deadline, if any (no allocation: this runs on every loop turn).
+    private var nextDeadline: Int64? {
+        var earliest: Int64? = nil
+        for timer in timers where earliest.map({ timer.deadline < $0 }) ?? true { earliest = timer.deadline }
+        return earliest
+    }
+
     private func pollTimeout() -> Int32 {
-        guard let next = timers.map({ $0.deadline }).min() else { return 1000 }
+        guard let next = nextDeadline else { return 1000 }
         let wait = next - Clock.monotonicMs()
         return Int32(min(max(wait, 0), 1000))
     }
 
     private func fireDueTimers() {
         let now = Clock.monotonicMs()
+        guard let next = nextDeadline, next <= now else { return }
         let due = timers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
         for timer in due where running {
             // An earlier action of this round may have cancelled it.

@@ -161,7 +161,14 @@ final class PrintService {
     }
 
     private func handle(_ event: ControllerEvent) {
-        if case .failed(let reason) = event, supervisor.isActive { logger.log(.error, "print failed: " + reason) }
+        if let job = supervisor.job {
+            switch event {
+            case .finished: logger.log(.info, "print finished: " + job.filePath + " (task " + job.taskId + ")")
+            case .stopped: logger.log(.info, "print stopped: " + job.filePath + " (task " + job.taskId + ")")
+            case .failed(let reason): logger.log(.error, "print failed: " + job.filePath + ": " + reason)
+            default: break
+            }
+        }
         for report in supervisor.handle(event, now: Clock.monotonicMs()) { publish(report) }
     }
 
