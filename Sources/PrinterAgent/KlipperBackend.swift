@@ -135,8 +135,13 @@ final class KlipperBackend: PrinterBackend {
             readings = status.readings
             onEvent(.readings(readings))
         }
-        guard var job else { return }
         let state = status.printState
+        if job == nil, state == .printing || state == .paused, let file = status.filename, !file.isEmpty {
+            // A print that ran before the agent (or its restart): follow it.
+            job = Job(seenRunning: true, extruded: (status.filamentUsedMm ?? 0) > 0, lastState: state)
+            onEvent(.running(file: file, paused: state == .paused))
+        }
+        guard var job else { return }
         if state == .printing || state == .paused { job.seenRunning = true }
         guard job.seenRunning else {
             self.job = job

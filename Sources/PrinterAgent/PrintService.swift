@@ -161,6 +161,10 @@ final class PrintService {
     }
 
     private func handle(_ event: ControllerEvent) {
+        if case .running(let file, let paused) = event {
+            adopt(file, paused: paused)
+            return
+        }
         if let job = supervisor.job {
             switch event {
             case .finished: logger.log(.info, "print finished: " + job.filePath + " (task " + job.taskId + ")")
@@ -170,6 +174,29 @@ final class PrintService {
             }
         }
         for report in supervisor.handle(event, now: Clock.monotonicMs()) { publish(report) }
+    }
+
+    /// Follows a print the controller was running before the agent started. The controller
+    /// names the file below the local storage, or by its absolute path (a USB stick).
+    private func adopt(_ file: String, paused: Bool) {
+        var source = PrintSource.local
+        var root = local.path
+        if let usb = usbRoot(), file.hasPrefix(usb + "/") {
+            source = .udisk
+            root = usb
+        }
+        let absolute = file.hasPrefix("/") ? file : root + "/" + file
+        let relative = absolute.hasPrefix(root + "/") ? String(absolute.dropFirst(root.count + 1)) : file
+        var components = relative.split(separator: "/").map(String.init)
+        let name = components.popLast() ?? file
+        let directory = components.isEmpty ? StoragePath.root
+            : (try? StoragePath(validating: components.joined(separator: "/"))) ?? .root
+        let now = Clock.monotonicMs()
+        var job = PrintJob(taskId: "controller-" + String(Clock.wallClockMs()), filename: name, directory: directory,
+                           source: source, absolutePath: absolute, now: now)
+        job.phase = paused ? .paused : .printing
+        logger.log(.info, "following the print the controller was already running: " + file)
+        for report in supervisor.adopt(job, now: now) { publish(report) }
     }
 
     /// The backend, when one is configured (whether or not it is connected now).

@@ -107,6 +107,17 @@ struct PrintSupervisorLifecycleTests {
         #expect(supervisor.query(command("query")).state == "free")
     }
 
+    @Test func aRunningPrintIsAdoptedOnce() {
+        var supervisor = PrintSupervisor()
+        var running = job()
+        running.phase = .paused
+        let reports = supervisor.adopt(running, now: 0)
+        #expect(reports.map(\.state) == ["busy", "paused"])
+        #expect(supervisor.job?.phase == .paused)
+        #expect(supervisor.adopt(job(), now: 1).isEmpty)
+        #expect(supervisor.handle(.resumed, now: 2).first?.state == "resumed")
+    }
+
     @Test func controllerInitiatedPauseIsReported() {
         var supervisor = printing()
         let reports = supervisor.handle(.paused, now: 2_000)

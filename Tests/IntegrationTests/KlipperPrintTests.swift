@@ -84,6 +84,28 @@ import TestSupport
         #expect(!rig.harness.agent.log.contains("Klipper: "), "no reply was taken for another")
     }
 
+    @Test func anAgentStartedDuringAPrintFollowsIt() throws {
+        let rig = try PrintRig.klipper(["--speed", "150", "--heat-rate", "instant"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        rig.harness.agent.send(SIGKILL)
+        _ = try rig.harness.agent.waitForExit()
+        rig.client.clear()
+        let second = try AgentProcess(broker: rig.harness.broker.url, extra: rig.agentArguments)
+        try rig.client.waitFor("busy from the new agent") {
+            $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "busy"
+        }
+        let info = try rig.harness.ask("info", "query")
+        let project = try #require((info.json?["data"] as? [String: Any])?["project"] as? [String: Any])
+        #expect(project["filename"] as? String == "cube.gcode")
+        let delete = try rig.harness.ask("file", "deleteLocal", data: #"{"path":"/","filename":"cube.gcode"}"#)
+        #expect(delete.json?["code"] as? Int == 409, "the followed print's file is protected too")
+        try rig.harness.ask("print", "stop")
+        try rig.waitForPrint("stoped")
+        #expect(second.log.contains("following the print the controller was already running: cube.gcode"))
+    }
+
     @Test func missingSocketAnswers503UntilItAppears() throws {
         let storage = try TemporaryDirectory()
         let config = try storage.write("agent.conf", "controller = klipper\nklipper_socket = \(storage.path)/uds\n")

@@ -29,6 +29,8 @@ final class PrintRig {
     let storage: TemporaryDirectory
     let simulator: PrinterSimulator
     let harness: Harness
+    /// The agent's arguments: its configuration and storage.
+    let agentArguments: [String]
     var client: MQTTTestClient { harness.client }
 
     /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`.
@@ -54,7 +56,8 @@ final class PrintRig {
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
         let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
-        harness = try Harness(agentArguments: ["-c", configPath, "--storage", storage.path + "/gcodes"])
+        agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
+        harness = try Harness(agentArguments: agentArguments)
     }
 
     /// The agent's local storage (the Klipper simulator's virtual SD card too).

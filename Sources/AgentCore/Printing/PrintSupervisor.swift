@@ -43,6 +43,15 @@ public struct PrintSupervisor {
         return [printReport(action: "start", msgid: command.msgid), PrinterReports.workReport(busy: true, msgid: nil)]
     }
 
+    /// Takes over `job`, which the controller was already running: the busy status, then
+    /// the job's report in its phase. Nothing when a job is already followed.
+    public mutating func adopt(_ job: PrintJob, now: Int64) -> [Report] {
+        guard self.job == nil else { return [] }
+        self.job = job
+        lastProgressReport = (now, signature(job))
+        return [PrinterReports.workReport(busy: true, msgid: nil), printReport(action: "start", msgid: nil)]
+    }
+
     /// Checks that a job is active and that `command`'s `taskid`, when given, names it.
     public func checkTask(of command: Command) throws(CommandFailure) -> PrintJob {
         guard let job else { throw CommandFailure(.conflict, "no print is active") }
@@ -126,6 +135,8 @@ public struct PrintSupervisor {
             reports += end(.stopped, action: "stop", code: .ok, message: "ok")
         case .failed(let reason):
             reports += end(.failed, action: "start", code: .controllerFailed, message: reason)
+        case .running:
+            break  // the service turns it into a job (it knows the storage) and calls adopt
         }
         return reports + due(now: now)
     }
