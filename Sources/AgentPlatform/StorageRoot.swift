@@ -253,13 +253,13 @@ public struct StorageRoot {
         return Entry(opened: opened, info: info, target: target)
     }
 
-    private struct OpenedDirectory {
+    struct OpenedDirectory {
         var fd: Int32
         var mount: MountIdentity
     }
 
     /// Opens the root (following a link in its configured path, which is trusted).
-    private func openRoot() throws(StorageError) -> OpenedDirectory {
+    func openRoot() throws(StorageError) -> OpenedDirectory {
         let fd = Self.interruptible { agent_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         if fd < 0 {
             let code = agent_errno()
@@ -276,7 +276,7 @@ public struct StorageRoot {
 
     /// Opens `directory` by walking down from the root one component at a time, refusing
     /// links and other mounts. The caller closes the descriptor.
-    private func openDirectory(_ directory: StoragePath) throws(StorageError) -> OpenedDirectory {
+    func openDirectory(_ directory: StoragePath) throws(StorageError) -> OpenedDirectory {
         var current = try openRoot()
         var reached = StoragePath.root
         for component in directory.components {
@@ -341,7 +341,7 @@ public struct StorageRoot {
 
     /// The error for errno `code` while trying to `action` ("read", "open", "delete") the
     /// path shown as `shown`.
-    private func failure(_ code: Int32, _ action: String, _ shown: String) -> StorageError {
+    func failure(_ code: Int32, _ action: String, _ shown: String) -> StorageError {
         let quoted = StoragePath.quoted(shown)
         switch code {
         case ENOENT:
@@ -371,7 +371,7 @@ public struct StorageRoot {
     }
 
     /// Calls `body` again while it returns -1 with errno EINTR.
-    private static func interruptible(_ body: () -> Int32) -> Int32 {
+    static func interruptible(_ body: () -> Int32) -> Int32 {
         while true {
             let result = body()
             if result != -1 || agent_errno() != EINTR { return result }

@@ -5,6 +5,7 @@
 #define PRINTER_AGENT_CLIBC_SHIM_H
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -22,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -113,6 +115,11 @@ static inline int agent_primary_ipv4(char *out, size_t outlen) {
 
 /// openat(2) without its variadic mode argument (Swift cannot call variadic C functions).
 static inline int agent_openat(int dirfd, const char *path, int flags) { return openat(dirfd, path, flags); }
+
+/// `openat` creating a file with permission bits `mode` (O_CREAT needs the variadic mode).
+static inline int agent_openat_mode(int dirfd, const char *path, int flags, unsigned int mode) {
+    return openat(dirfd, path, flags, (mode_t)mode);
+}
 
 /// getdents64(2) through syscall(2): reads directory entries of `fd` into `buffer` with
 /// 64-bit inode numbers and offsets on every architecture. (glibc's readdir in a 32-bit
@@ -245,6 +252,86 @@ static inline int agent_serial_set_custom_speed(int fd, unsigned int baud) {
     tio.c_ispeed = baud;
     tio.c_ospeed = baud;
     return ioctl(fd, _IOW('T', 0x2B, struct agent_termios2), &tio);
+}
+
+// Child processes (Sources/AgentPlatform/Subprocess.swift)
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+extern char **environ; /* <unistd.h> declares it only for _GNU_SOURCE */
+
+/// Marks every descriptor from `lowest` up close-on-exec: close_range(2) with
+/// CLOSE_RANGE_CLOEXEC (Linux 5.11), else fcntl(2) on each one below the soft RLIMIT_NOFILE
+/// (at most 65536 of them). The agent runs on one thread, so nothing opens a descriptor
+/// between this and the spawn that follows.
+static inline void agent_cloexec_from(int lowest) {
+#ifdef SYS_close_range
+    const unsigned int close_range_cloexec = 4; /* CLOSE_RANGE_CLOEXEC of <linux/close_range.h> */
+    if (syscall(SYS_close_range, (unsigned int)lowest, ~0U, close_range_cloexec) == 0) return;
+#endif
+    struct rlimit limit;
+    long top = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < (rlim_t)top) top = (long)limit.rlim_cur;
+    for (int fd = lowest; fd < top; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && (flags & FD_CLOEXEC) == 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
+/// Starts `file` (looked up on PATH as execvp(3) does) with `argv` (NULL-terminated) and the
+/// agent's environment, the way a service manager starts a program: an empty signal mask,
+/// every signal at its default disposition, a process group of its own, standard input on
+/// /dev/null, standard output and error into one new pipe whose read end (close-on-exec) is
+/// stored in `*output`. Every other descriptor is made close-on-exec first, so the child
+/// inherits none. Returns 0 with `*pid` set, or an errno value (posix_spawn's convention:
+/// ENOENT or EACCES when the program cannot be run).
+static inline int agent_spawn(const char *file, char *const argv[], pid_t *pid, int *output) {
+    int ends[2];
+    if (syscall(SYS_pipe2, ends, O_CLOEXEC) != 0) return errno; /* pipe2 is _GNU_SOURCE only */
+    agent_cloexec_from(3);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &all);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    /* The pipe first: were the write end descriptor 0, opening /dev/null there would close it. */
+    posix_spawn_file_actions_adddup2(&actions, ends[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, ends[1], 2);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    int rc = posix_spawnp(pid, file, &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(ends[1]);
+    if (rc != 0) {
+        close(ends[0]);
+        return rc;
+    }
+    *output = ends[0];
+    return 0;
+}
+
+/// pidfd_open(2) (Linux 5.3) through syscall(2): a close-on-exec descriptor that polls
+/// readable once process `pid` has exited. -1 with errno set (ENOSYS on older kernels).
+static inline int agent_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// The status waitpid(2) stored, as a shell reports it: the exit code, or 128 plus the
+/// signal's number for a process a signal killed (WIFSIGNALED and friends are macros).
+static inline int agent_exit_status(int status) {
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 #endif

@@ -47,6 +47,13 @@ private let fullFile = [
     "pause_gcode = M400\\n  G91 \\nG1 Z5\\n",
     "resume_gcode = G91\\nG1 Z-5",
     "cancel_gcode = M84",
+    "state_dir = /data/agent",
+    "download_ca_file = /etc/ssl/downloads.pem",
+    "download_stall_timeout = 12",
+    "ota_installer = rauc install {file}",
+    "ota_public_key = /etc/printer-agent/ota.pub",
+    "ota_allow_force = yes",
+    "peripheral_version_file = /tmp/mcu",
 ]
 
 struct ConfigFileTests {
@@ -86,6 +93,13 @@ struct ConfigFileTests {
         expected.pauseGcode = ["M400", "G91", "G1 Z5"]
         expected.resumeGcode = ["G91", "G1 Z-5"]
         expected.cancelGcode = ["M84"]
+        expected.stateDirectory = "/data/agent"
+        expected.downloadCAFile = "/etc/ssl/downloads.pem"
+        expected.downloadStallSeconds = 12
+        expected.otaInstaller = "rauc install {file}"
+        expected.otaPublicKey = "/etc/printer-agent/ota.pub"
+        expected.otaAllowForce = true
+        expected.peripheralVersionFile = "/tmp/mcu"
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"
@@ -178,6 +192,9 @@ struct ConfigFileTests {
         BadFile(lines: ["serial_port = ttyS1"], mentions: "ttyS1"),
         BadFile(lines: ["klipper_socket = uds1"], mentions: "uds1"),
         BadFile(lines: ["pause_gcode = G1 Z5 ; lift"], mentions: "G1 Z5 ; lift"),
+        BadFile(lines: ["state_dir = /"], mentions: "root"),
+        BadFile(lines: ["download_stall_timeout = 1"], mentions: "1"),
+        BadFile(lines: ["ota_public_key = key.pem"], mentions: "key.pem"),
         BadFile(lines: ["just some words"], mentions: "just some words"),
         BadFile(lines: ["= value"], mentions: "key"),
         BadFile(lines: ["port = 1884", "# comment", "port = 1885"], mentions: "line 4"),

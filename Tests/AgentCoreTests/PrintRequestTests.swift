@@ -43,11 +43,13 @@ struct PrintStartRequestTests {
         }
     }
 
-    @Test func urlsWaitForDownloads() throws {
-        let failure = try #require(throws: CommandFailure.self) {
-            try PrintStartRequest.parse(try data(#"{"filename":"a.gcode","url":"https://x/a.gcode"}"#))
+    @Test func urlsMustBeHttpOrHttps() throws {
+        for url in ["ftp://x/a.gcode", "file:///etc/passwd", "https://x/a b.gcode", "javascript:alert(1)"] {
+            let failure = try #require(throws: CommandFailure.self) {
+                try PrintStartRequest.parse(try data(#"{"filename":"a.gcode","md5":"0123456789abcdef0123456789abcdef","url":"\#(url)"}"#))
+            }
+            #expect(failure.code == .badRequest, "\(url)")
         }
-        #expect(failure.code == .notAvailable)
     }
 }
 

@@ -62,6 +62,21 @@ public struct AgentConfig: Equatable {
     public var resumeGcode = ["G91", "G1 Z-10 F600", "G90"]
     /// G-code sent when a Marlin print is stopped.
     public var cancelGcode = ["M104 S0", "M140 S0", "M107", "G91", "G1 Z10 F600", "G90", "M84"]
+    /// Where the agent keeps what must survive a restart: the OTA staging directory and the
+    /// record of the update being installed.
+    public var stateDirectory = "/var/lib/printer-agent"
+    /// The CA bundle downloads are verified with; nil: the system's store.
+    public var downloadCAFile: String? = nil
+    /// Seconds without download progress after which a download counts as stalled.
+    public var downloadStallSeconds = 30
+    /// The firmware installer command, `{file}` standing for the image; nil: no OTA.
+    public var otaInstaller: String? = nil
+    /// The PEM public key (Ed25519 or P-256) OTA images must be signed with; nil: none.
+    public var otaPublicKey: String? = nil
+    /// Whether `force_update` may install during a print.
+    public var otaAllowForce = false
+    /// The file holding the peripheral (motion controller) firmware version, when there is one.
+    public var peripheralVersionFile: String? = nil
     public var printerName: String? = nil
     public var versionFile = "/useremain/dev/version"
     public var logLevel = LogLevel.info

@@ -40,7 +40,7 @@ public enum ConfigKeys {
         ("version_file", { config, value throws(ConfigError) in config.versionFile = value }),
         ("storage_local", { config, value throws(ConfigError) in config.storageLocal = try directory(value) }),
         ("usb_automount", { config, value throws(ConfigError) in config.usbAutomount = try boolean(value) }),
-        ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try mountDirectory(value) }),
+        ("storage_usb", { config, value throws(ConfigError) in config.storageUSB = try mountDirectory(value, key: "storage_usb") }),
         ("controller", { config, value throws(ConfigError) in
             guard let kind = ControllerKind(rawValue: value) else { throw ConfigError("", "controller must be none, marlin or klipper, not \"\(value)\"") }
             config.controller = kind
@@ -51,6 +51,13 @@ public enum ConfigKeys {
         ("pause_gcode", { config, value throws(ConfigError) in config.pauseGcode = try gcodeLines(value) }),
         ("resume_gcode", { config, value throws(ConfigError) in config.resumeGcode = try gcodeLines(value) }),
         ("cancel_gcode", { config, value throws(ConfigError) in config.cancelGcode = try gcodeLines(value) }),
+        ("state_dir", { config, value throws(ConfigError) in config.stateDirectory = try mountDirectory(value, key: "state_dir") }),
+        ("download_ca_file", { config, value throws(ConfigError) in config.downloadCAFile = try directory(value) }),
+        ("download_stall_timeout", { config, value throws(ConfigError) in config.downloadStallSeconds = try integer(value, in: 5...3600) }),
+        ("ota_installer", { config, value throws(ConfigError) in config.otaInstaller = value }),
+        ("ota_public_key", { config, value throws(ConfigError) in config.otaPublicKey = try directory(value) }),
+        ("ota_allow_force", { config, value throws(ConfigError) in config.otaAllowForce = try boolean(value) }),
+        ("peripheral_version_file", { config, value throws(ConfigError) in config.peripheralVersionFile = try directory(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level
@@ -93,10 +100,10 @@ public enum ConfigKeys {
         return text
     }
 
-    /// An absolute directory to mount on: not `/` itself and without `.` or `..` components
-    /// (mounting over the root, or over a directory named in a roundabout way, would hide
-    /// the system's own files).
-    static func mountDirectory(_ text: String) throws(ConfigError) -> String {
+    /// An absolute directory the agent mounts on or writes into (`key`): not `/` itself and
+    /// without `.` or `..` components (mounting over the root, or over a directory named in a
+    /// roundabout way, would hide the system's own files).
+    static func mountDirectory(_ text: String, key: String) throws(ConfigError) -> String {
         let path = try directory(text)
         // Walks the components byte by byte: their count, and whether one is "." or "..".
         var components = 0
@@ -105,7 +112,7 @@ public enum ConfigKeys {
         for byte in path.utf8 + [UInt8(ascii: "/")] {
             if byte == UInt8(ascii: "/") {
                 if length > 0 && dots == length && length <= 2 {
-                    throw ConfigError("", "storage_usb must not contain . or .. components, not \"\(text)\"")
+                    throw ConfigError("", "\(key) must not contain . or .. components, not \"\(text)\"")
                 }
                 if length > 0 { components += 1 }
                 length = 0
@@ -115,7 +122,7 @@ public enum ConfigKeys {
                 if byte == UInt8(ascii: ".") { dots += 1 }
             }
         }
-        guard components > 0 else { throw ConfigError("", "storage_usb must not be the root directory") }
+        guard components > 0 else { throw ConfigError("", "\(key) must not be the root directory") }
         return path
     }
 

@@ -46,7 +46,7 @@ public enum PrinterReports {
         let data = JSONObject([
             ("device_unionid", state.deviceUnionId.map { .string($0) } ?? .null),
             ("machine_version", state.firmwareVersion.map { .string($0) } ?? .null),
-            ("peripheral_version", .null),
+            ("peripheral_version", state.peripheralVersion.map { .string($0) } ?? .null),
             ("firmware_version", state.firmwareVersion.map { .string($0) } ?? .null),
             ("model_id", .string(state.modelId)),
         ])

@@ -11,6 +11,8 @@ public struct PrinterState: Equatable {
     public var deviceUnionId: String?
     /// The firmware version read from the version file, or nil when there is none.
     public var firmwareVersion: String?
+    /// The motion controller's firmware version, when a file says it.
+    public var peripheralVersion: String? = nil
     /// The agent's own version.
     public var agentVersion: String
     /// The printer's IPv4 address on the LAN, when it has one.

@@ -113,6 +113,6 @@ public struct PrintJob: Equatable {
 
     /// Progress as the whole percent clients show (100 only when finished).
     var wholeProgress: Int {
-        phase == .finished ? 100 : min(99, Int(progress))
+        phase == .finished || phase == .checking ? 100 : min(99, Int(progress))
     }
 }

@@ -1,16 +1,19 @@
 /// The phases of a print, named with the stock firmware's state words (`stoped` is the
 /// wire spelling).
 public enum PrintPhase: String, Equatable {
+    case downloading, checking
     case preheating, printing, pausing, paused, resuming, stopping
     case finished, stopped = "stoped", failed
 
     /// Whether the job is over.
     public var isFinal: Bool { self == .finished || self == .stopped || self == .failed }
 
-    /// The clients' `print_status` number: 6 preheating, 1 printing (paused or not),
-    /// 2 complete, 3 cancelled or failed.
+    /// The clients' `print_status` number: 4 downloading, 5 checking, 6 preheating,
+    /// 1 printing (paused or not), 2 complete, 3 cancelled or failed.
     public var printStatus: Int {
         switch self {
+        case .downloading: return 4
+        case .checking: return 5
         case .preheating: return 6
         case .printing, .pausing, .paused, .resuming, .stopping: return 1
         case .finished: return 2
@@ -29,6 +32,9 @@ public enum PrintPhase: String, Equatable {
         }
     }
 
-    /// Whether printing time counts in this phase (everything but a pause).
-    var countsTime: Bool { self != .paused && !isFinal }
+    /// Whether the file is still being downloaded or checked (nothing printed yet).
+    public var isFetching: Bool { self == .downloading || self == .checking }
+
+    /// Whether printing time counts in this phase (from preheating on, pauses left out).
+    var countsTime: Bool { self != .paused && !isFinal && !isFetching }
 }

@@ -43,6 +43,44 @@ public struct PrintSupervisor {
         return [printReport(action: "start", msgid: command.msgid), PrinterReports.workReport(busy: true, msgid: nil)]
     }
 
+    /// Starts `job` in the `downloading` phase for `command`: the answer, then the busy status.
+    public mutating func beginDownload(_ job: PrintJob, answering command: Command, now: Int64) -> [Report] {
+        var fetching = job
+        fetching.phase = .downloading
+        return begin(fetching, answering: command, now: now)
+    }
+
+    /// The download reached `fraction` (0 to 1); its reports are paced like progress.
+    public mutating func downloadProgressed(_ fraction: Double, now: Int64) -> [Report] {
+        guard job?.phase == .downloading else { return [] }
+        job?.progress = min(100, max(0, fraction * 100))
+        return due(now: now)
+    }
+
+    /// The download is complete: its size and hash are being checked.
+    public mutating func checking(now: Int64) -> [Report] {
+        guard job?.phase == .downloading else { return [] }
+        job?.phase = .checking
+        job?.progress = 100
+        lastProgressReport = (now, job.map(signature) ?? [])
+        return [printReport(action: "start", msgid: nil)]
+    }
+
+    /// The file is in place and the backend took it: `preheating`, with progress from 0.
+    public mutating func downloaded(now: Int64) -> [Report] {
+        guard job?.phase.isFetching == true else { return [] }
+        job?.phase = .preheating
+        job?.progress = 0
+        job?.advanceClock(to: now)
+        return [printReport(action: "start", msgid: nil)]
+    }
+
+    /// The job ends as `failed` with `code` and `message` (a download that failed or was
+    /// stopped): its report, then the free status.
+    public mutating func fail(_ code: ReplyCode, _ message: String) -> [Report] {
+        end(.failed, action: "start", code: code, message: message)
+    }
+
     /// Takes over `job`, which the controller was already running: the busy status, then
     /// the job's report in its phase. Nothing when a job is already followed.
     public mutating func adopt(_ job: PrintJob, now: Int64) -> [Report] {
@@ -167,6 +205,7 @@ public struct PrintSupervisor {
                 PrinterReports.workReport(busy: false, msgid: nil)]
     }
 
+    /// The paced progress report: `printing`, or `downloading` with the download's progress.
     private mutating func progressReport(now: Int64) -> Report {
         let report = printReport(action: "start", msgid: nil)
         if let job { lastProgressReport = (now, signature(job)) }
@@ -179,7 +218,7 @@ public struct PrintSupervisor {
 
     private mutating func due(now: Int64) -> [Report] {
         var reports: [Report] = []
-        if let job, job.phase == .printing {
+        if let job, job.phase == .printing || job.phase == .downloading {
             let last = lastProgressReport
             let gap = now - (last?.at ?? Int64.min / 2)
             if gap >= Self.progressHeartbeatMs || (gap >= Self.minimumGapMs && last?.signature != signature(job)) {

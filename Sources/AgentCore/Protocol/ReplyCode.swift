@@ -18,8 +18,15 @@ public struct ReplyCode: Equatable {
     public static let payloadTooLarge = ReplyCode(413)
     /// The command does not fit the printer's state (no print to pause, another task id).
     public static let conflict = ReplyCode(409)
-    /// The motion controller failed, restarted or stopped answering.
+    /// The motion controller failed, restarted or stopped answering; or the download server
+    /// failed (an HTTP error, a dropped connection, a stall).
     public static let controllerFailed = ReplyCode(502)
+    /// A downloaded file is not what was announced (size, MD5, signature).
+    public static let verificationFailed = ReplyCode(422)
+    /// The disk is full.
+    public static let insufficientStorage = ReplyCode(507)
+    /// The task was stopped before it printed (`print/stop` during the download).
+    public static let cancelled = ReplyCode(499)
     /// What the command needs is not there now (no controller connected).
     public static let unavailable = ReplyCode(503)
     /// The command is known but this build of the agent does not carry it out yet.
