@@ -25,13 +25,14 @@ var targets: [Target] = [
     cLibrary("CCrypto", pkgConfig: "libcrypto", apt: "libssl-dev"),
     cLibrary("CUdev", pkgConfig: "libudev", apt: "libudev-dev"),
     cLibrary("CJSON", pkgConfig: "libcjson", apt: "libcjson-dev"),
+    cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
     .target(
         name: "AgentJSON", dependencies: ["CJSON"], swiftSettings: deviceSwiftSettings,
         linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AgentCore", dependencies: ["AgentJSON"], swiftSettings: deviceSwiftSettings),
     .target(
         name: "AgentPlatform",
-        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev"],
+        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev", "CCurl", "CCrypto"],
         swiftSettings: deviceSwiftSettings),
     .target(
         name: "PrinterAgent",
