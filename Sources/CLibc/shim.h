@@ -292,7 +292,9 @@ static inline int agent_spawn(const char *file, char *const argv[], pid_t *pid, 
     agent_cloexec_from(3);
     sigset_t none, all;
     sigemptyset(&none);
-    sigfillset(&all);
+    /* Every signal, glibc's internal SIGCANCEL and SIGSETXID included: sigfillset leaves them
+       out, and posix_spawn then sets them to SIG_IGN in a child of a threaded parent. */
+    memset(&all, 0xff, sizeof all);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     posix_spawnattr_setsigmask(&attributes, &none);
