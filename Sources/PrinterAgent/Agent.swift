@@ -22,6 +22,7 @@ final class Agent {
     private let notifier = SystemdNotifier()
     private let usb: UsbStorage
     private let printing: PrintService
+    private let ota: OtaService
     private var intake: CommandIntake
     private var state: PrinterState
     private var signals: SignalWatcher?
@@ -54,15 +55,21 @@ final class Agent {
             will: encoder.publication(PrinterReports.offline(), retain: true)))
         let usb = UsbStorage(options: UsbStorage.Options(config: config))
         self.usb = usb
-        printing = PrintService(backend: Self.backend(config, logger: logger), localRoot: config.storageLocal,
-                                usbRoot: { usb.currentMountPoint }, logger: logger)
+        let printing = PrintService(backend: Self.backend(config, logger: logger), config: config,
+                                    usbRoot: { usb.currentMountPoint }, logger: logger)
+        self.printing = printing
+        let versionFile = config.versionFile
+        ota = OtaService(config: config, logger: logger, isPrinting: { printing.supervisor.isActive },
+                         runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
+        state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in currentState() })
         PeripheralReports.register(in: router, udiskPresent: { usb.currentMountPoint != nil })
         FileCommands(localRoot: config.storageLocal,
                      usbRoot: { usb.currentMountPoint },
-                     inUse: { [unowned(unsafe) self] path in printing.isPrinting(path) })
+                     inUse: { path in printing.isPrinting(path) })
             .register(in: router)
         printing.register(in: router)
+        ota.register(in: router)
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
@@ -99,6 +106,8 @@ final class Agent {
         reactor.every(2_000) { [unowned(unsafe) self] in usb.refresh() }
         printing.publish = { [unowned(unsafe) self] report in publish(encoder.publication(report)) }
         printing.start(on: reactor)
+        ota.publish = { [unowned(unsafe) self] report in publish(encoder.publication(report)) }
+        ota.start(on: reactor)
         if let interval = notifier.watchdogIntervalMs {
             reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
         }

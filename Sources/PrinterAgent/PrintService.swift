@@ -18,17 +18,22 @@ final class PrintService {
     private let backend: (any PrinterBackend)?
     private let local: StorageRoot
     private let usbRoot: () -> String?
+    private let config: AgentConfig
     private let logger: Logger
+    private var reactor: Reactor?
+    /// The download of the file of a print from a URL, while it runs.
+    private var download: FileDownload?
     private var deferred: [Report] = []
     private var inCommand = false
     private var heldEvents: [ControllerEvent] = []
 
     /// Creates the service for `backend` (nil when no controller is configured), the local
-    /// storage at `localRoot` and the USB stick mounted at `usbRoot()`.
-    init(backend: (any PrinterBackend)?, localRoot: String, usbRoot: @escaping () -> String?, logger: Logger) {
+    /// storage of `config` and the USB stick mounted at `usbRoot()`.
+    init(backend: (any PrinterBackend)?, config: AgentConfig, usbRoot: @escaping () -> String?, logger: Logger) {
         self.backend = backend
-        local = StorageRoot(path: localRoot, label: "the local storage")
+        local = StorageRoot(path: config.storageLocal, label: "the local storage")
         self.usbRoot = usbRoot
+        self.config = config
         self.logger = logger
     }
 
@@ -46,8 +51,11 @@ final class PrintService {
         router.register("fan", "query") { PrintSupervisor.fanReport(self.supervisor.readings, action: "query", msgid: $0.msgid) }
     }
 
-    /// Connects the backend and starts pacing the reports.
+    /// Removes what a killed agent left half-downloaded, connects the backend and starts
+    /// pacing the reports.
     func start(on reactor: Reactor) {
+        self.reactor = reactor
+        for name in local.removeStaleTemporaries() { logger.log(.info, "removed an unfinished download: " + name) }
         guard let backend else { return }
         backend.onEvent = { [unowned(unsafe) self] event in
             if inCommand { heldEvents.append(event) } else { handle(event) }
@@ -95,8 +103,9 @@ final class PrintService {
         guard Self.isPrintable(request.filename) else {
             throw CommandFailure(.badRequest, "only G-code files (.gcode, .gco, .g) can be printed")
         }
-        let root = try storage(request.source)
         let relative = request.directory.isRoot ? request.filename : request.directory.relativeText + "/" + request.filename
+        if let download = request.download { return startDownload(command, request, download, relative: relative) }
+        let root = try storage(request.source)
         let shown = "/" + relative
         let file: PrintFile
         let metadata: GcodeMetadata
@@ -126,7 +135,72 @@ final class PrintService {
         return answer
     }
 
+    /// Starts downloading the file of a print from a URL: answered `downloading`; the print
+    /// starts once the file is verified and in place (`downloadEnded`).
+    private func startDownload(_ command: Command, _ request: PrintStartRequest, _ source: PrintStartRequest.Download,
+                               relative: String) -> Report {
+        let fetch = FileDownload(FileDownload.Target(url: source.url, md5: source.md5, size: source.size,
+                                                     destination: (request.directory, request.filename)),
+                                 into: local, config: config, logger: logger)
+        fetch.onProgress = { [unowned(unsafe) self] fraction in
+            for report in supervisor.downloadProgressed(fraction, now: Clock.monotonicMs()) { publish(report) }
+        }
+        fetch.onChecking = { [unowned(unsafe) self] in
+            for report in supervisor.checking(now: Clock.monotonicMs()) { publish(report) }
+        }
+        fetch.onFinished = { [unowned(unsafe) self] result in downloadEnded(result, relative: relative) }
+        download = fetch
+        // Started on the next turn, so that even an immediate failure follows the answer.
+        reactor?.after(0) { [unowned(unsafe) self] in
+            if let reactor, download === fetch { fetch.start(on: reactor) }
+        }
+        let job = PrintJob(taskId: request.taskId ?? "cloud-" + String(Clock.wallClockMs()), filename: request.filename,
+                           directory: request.directory, source: .local, absolutePath: local.path + "/" + relative,
+                           now: Clock.monotonicMs())
+        logger.log(.info, "downloading " + source.url + " to /" + relative + " (task " + job.taskId + ")")
+        var reports = supervisor.beginDownload(job, answering: command, now: Clock.monotonicMs())
+        let answer = reports.removeFirst()
+        deferred += reports
+        return answer
+    }
+
+    /// The download ended: hand the verified file to the backend, or fail the task.
+    private func downloadEnded(_ result: Result<FileDownload.Verified, CommandFailure>, relative: String) {
+        download = nil
+        let now = Clock.monotonicMs()
+        switch result {
+        case .failure(let failure):
+            logger.log(.error, "download failed: " + failure.message)
+            for report in supervisor.fail(failure.code, failure.message) { publish(report) }
+        case .success(let file):
+            do throws(CommandFailure) {
+                let backend = try readyBackend()
+                let reader: PrintFileReader
+                do {
+                    reader = try PrintFileReader(descriptor: file.descriptor, name: "/" + relative)
+                } catch {
+                    throw CommandFailure(StorageError.ioErrorCode, error.message)
+                }
+                if let failure = backend.startPrint(PrintFile(reader: reader, absolutePath: file.path, controllerPath: relative)) {
+                    throw failure
+                }
+                logger.log(.info, "downloaded and verified /" + relative + "; printing")
+                for report in supervisor.downloaded(now: now) { publish(report) }
+            } catch {
+                for report in supervisor.fail(error.code, error.message) { publish(report) }
+            }
+        }
+    }
+
     private func transition(_ command: Command) throws(CommandFailure) -> Report {
+        if command.action == "stop" || command.action == "cancel", let download,
+           try supervisor.checkTask(of: command).phase.isFetching {
+            download.cancel()
+            self.download = nil
+            logger.log(.info, "print stopped during its download")
+            deferred += supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed")
+            return Report(type: "print", action: command.action, msgid: command.msgid, state: "stoped")
+        }
         switch try supervisor.transition(for: command) {
         case .answer(let report):
             return report

@@ -1,0 +1,284 @@
+import AgentCore
+import AgentJSON
+import AgentPlatform
+import CLibc
+
+/// `ota/update`: downloads the image into the state directory, verifies its size, MD5 and
+/// (with `ota_public_key`) its detached signature, records what is being installed, runs
+/// the configured installer watched by the reactor, and reports each step. After the reboot
+/// the record tells the new agent to report whether the update took, once. Nothing is ever
+/// installed from a file that failed a check.
+final class OtaService {
+    /// The record of the update being installed, in the state directory.
+    static let recordName = "ota-pending.json"
+    /// The largest detached signature accepted.
+    static let maxSignatureBytes: Int64 = 4096
+    /// Output lines of the installer kept for a failure message.
+    static let keptLines = 3
+
+    /// Publishes a report outside a command's answer.
+    var publish: (Report) -> Void = { _ in }
+
+    private let config: AgentConfig
+    private let logger: Logger
+    private let state: StorageRoot
+    private let isPrinting: () -> Bool
+    private let runningVersion: () -> String?
+    private var reactor: Reactor?
+    private var update: Update?
+
+    /// One update on its way: what was asked, and the piece at work now.
+    private final class Update {
+        let request: OtaRequest
+        let msgid: String?
+        var download: FileDownload?
+        var signature: HttpDownload?
+        var installer: Subprocess?
+        var lastLines: [String] = []
+        var lastReportMs: Int64 = Int64.min / 2
+        var lastPercent = -1
+
+        init(_ request: OtaRequest, msgid: String?) {
+            self.request = request
+            self.msgid = msgid
+        }
+    }
+
+    /// The service for `config`; `isPrinting` says whether a print is active and
+    /// `runningVersion` reads the firmware version now.
+    init(config: AgentConfig, logger: Logger, isPrinting: @escaping () -> Bool, runningVersion: @escaping () -> String?) {
+        self.config = config
+        self.logger = logger
+        self.isPrinting = isPrinting
+        self.runningVersion = runningVersion
+        state = StorageRoot(path: config.stateDirectory, label: "the state directory")
+    }
+
+    /// Registers `ota/update`. The router keeps this object alive.
+    func register(in router: CommandRouter) {
+        router.register("ota", "update") { self.start($0) }
+    }
+
+    /// Removes images left by a killed agent and reports the outcome of the update installed
+    /// before the reboot, once.
+    func start(on reactor: Reactor) {
+        self.reactor = reactor
+        for name in state.removeStaleTemporaries() { logger.log(.info, "removed an unfinished firmware download: " + name) }
+        followUpAfterReboot()
+    }
+
+    // MARK: Steps
+
+    private func start(_ command: Command) -> Report {
+        do throws(CommandFailure) {
+            let request = try OtaRequest.parse(command.data)
+            guard let installer = config.otaInstaller, !installer.isEmpty else {
+                throw CommandFailure(.unavailable, "no firmware installer is configured (ota_installer)")
+            }
+            if update != nil { throw CommandFailure(.conflict, "a firmware update is already under way") }
+            if isPrinting(), !(request.force && config.otaAllowForce) {
+                throw CommandFailure(.printActive, request.force
+                    ? "a print is active and the configuration does not allow force_update (ota_allow_force)"
+                    : "a print is active: the update waits until it ends (or send force_update)")
+            }
+            if mkdir(config.stateDirectory, 0o700) != 0, agent_errno() != EEXIST {
+                throw CommandFailure(StorageError.ioErrorCode, "cannot create " + config.stateDirectory + ": " + SystemError.describe(agent_errno()))
+            }
+            let current = Update(request, msgid: command.msgid)
+            update = current
+            let download = FileDownload(FileDownload.Target(url: request.url, md5: request.md5, size: request.size, destination: nil),
+                                        into: state, config: config, logger: logger)
+            download.onProgress = { [unowned(unsafe) self] fraction in progress("downloading", "progress", Int(fraction * 100)) }
+            download.onFinished = { [unowned(unsafe) self] result in downloaded(result) }
+            current.download = download
+            reactor?.after(0) { [unowned(unsafe) self] in
+                if let reactor, update === current { download.start(on: reactor) }
+            }
+            logger.log(.info, "firmware " + request.version + ": downloading " + request.url)
+            return report("downloading", msgid: command.msgid, data: [("progress", .int(0))])
+        } catch {
+            return .failure(type: "ota", action: "update", msgid: command.msgid, error)
+        }
+    }
+
+    private func downloaded(_ result: Result<FileDownload.Verified, CommandFailure>) {
+        switch result {
+        case .failure(let failure):
+            fail("download-failed", failure.message)
+        case .success(let image):
+            publish(report("download-success", data: [("progress", .int(100))]))
+            if let keyFile = config.otaPublicKey {
+                checkSignature(of: image, keyFile: keyFile)
+            } else {
+                install(image)
+            }
+        }
+    }
+
+    /// Fetches `<url>.sig` into the state directory and verifies it against the image's SHA-256.
+    private func checkSignature(of image: FileDownload.Verified, keyFile: String) {
+        guard let current = update, let reactor else { return }
+        let verifier: SignatureVerifier
+        let file: (name: String, descriptor: Int32)
+        let transfer: HttpDownload
+        do throws(SystemError) {
+            verifier = try SignatureVerifier(publicKeyFile: keyFile)
+            do {
+                file = try state.createTemporary(id: "signature")
+            } catch {
+                throw SystemError(call: "create", message: error.message)
+            }
+            var options = HttpDownload.Options(url: current.request.url + ".sig")
+            options.caFile = config.downloadCAFile
+            options.lowSpeedTimeSeconds = config.downloadStallSeconds
+            options.maxBytes = Self.maxSignatureBytes
+            transfer = try HttpDownload(options, descriptor: file.descriptor)
+        } catch {
+            _ = close(image.descriptor)
+            fail("update-failed", "cannot check the image's signature: " + error.message)
+            return
+        }
+        transfer.onFinished = { [unowned(unsafe) self] outcome in
+            let signature = Self.contents(file.descriptor)
+            state.removeTemporary(file.name)
+            _ = close(file.descriptor)
+            switch outcome {
+            case .failed(let failure):
+                _ = close(image.descriptor)
+                fail("update-failed", "no signature for the image at " + current.request.url + ".sig: " + failure.message)
+            case .completed where !verifier.verify(sha256: image.sha256, signature: signature):
+                _ = close(image.descriptor)
+                fail("update-failed", "the image's signature does not verify with " + verifier.keyType + " key " + keyFile
+                     + ": it was not installed")
+            case .completed:
+                logger.log(.info, "firmware signature verified (" + verifier.keyType + ")")
+                install(image)
+            }
+        }
+        current.signature = transfer
+        transfer.start(on: reactor)
+    }
+
+    /// Records the update, then runs the installer on the verified image.
+    private func install(_ image: FileDownload.Verified) {
+        _ = close(image.descriptor)
+        guard let current = update, let reactor, let template = config.otaInstaller else { return }
+        let record = OtaRecord(version: current.request.version, previousVersion: runningVersion(),
+                               name: current.request.name, bootId: Self.bootId())
+        do throws(SystemError) {
+            try Self.writeAtomically(record.text, to: config.stateDirectory, name: Self.recordName)
+            let installer = try Subprocess(template: template, file: image.path)
+            installer.onLine = { [unowned(unsafe) self] line in installerSaid(line) }
+            installer.onExit = { [unowned(unsafe) self] status in installerExited(status) }
+            current.installer = installer
+            logger.log(.info, "firmware " + current.request.version + ": installing with " + template)
+            publish(report("updating", data: [("current_progress", .int(0))]))
+            installer.start(on: reactor)
+        } catch {
+            removeRecord()
+            fail("update-failed", "the installer could not start: " + error.message)
+        }
+    }
+
+    private func installerSaid(_ line: String) {
+        guard let current = update else { return }
+        logger.log(.debug, "installer: " + line)
+        current.lastLines.append(line)
+        if current.lastLines.count > Self.keptLines { current.lastLines.removeFirst() }
+        if let percent = InstallerProgress.percent(in: line) { progress("updating", "current_progress", percent) }
+    }
+
+    private func installerExited(_ status: Int32) {
+        guard let current = update else { return }
+        current.download?.discard()
+        if status == 0 {
+            logger.log(.info, "firmware " + current.request.version + " installed; it is active after the reboot")
+            publish(report("update-success", data: [("current_progress", .int(100)),
+                                                     ("firmware_version", .string(current.request.version))]))
+            update = nil
+        } else {
+            removeRecord()
+            let said = current.lastLines.last.map { ": " + $0 } ?? ""
+            fail("update-failed", "the installer exited with status " + String(status) + said)
+        }
+    }
+
+    /// After a reboot: the outcome of the update recorded before it, reported once.
+    private func followUpAfterReboot() {
+        let path = config.stateDirectory + "/" + Self.recordName
+        guard let bytes = try? FileReader.read(path, limit: 4096) else { return }
+        do throws(CommandFailure) {
+            let record = try OtaRecord.parse(bytes)
+            if record.bootId == Self.bootId() {
+                logger.log(.info, "firmware " + record.version + " waits for a reboot to be active")
+                return
+            }
+            let report = record.followUp(runningVersion: runningVersion())
+            logger.log(report.code == .ok ? .info : .error, "after the reboot: " + report.state + " " + report.message)
+            publish(report)
+        } catch {
+            logger.log(.warning, "ignoring a damaged " + path + ": " + error.message)
+        }
+        removeRecord()
+    }
+
+    // MARK: Helpers
+
+    private func fail(_ state: String, _ message: String) {
+        guard let current = update else { return }
+        logger.log(.error, "firmware " + current.request.version + ": " + message)
+        current.download?.discard()
+        update = nil
+        publish(Report(type: "ota", action: "update", msgid: nil, state: state, code: .controllerFailed, message: message,
+                       data: .object(JSONObject([("firmware_version", .string(current.request.version))]))))
+    }
+
+    /// A paced progress report (`downloading` with `progress`, `updating` with
+    /// `current_progress`): at most once a second, and only when the percentage moved.
+    private func progress(_ state: String, _ key: String, _ percent: Int) {
+        guard let current = update else { return }
+        let now = Clock.monotonicMs()
+        guard percent != current.lastPercent, now - current.lastReportMs >= 1_000 else { return }
+        current.lastPercent = percent
+        current.lastReportMs = now
+        publish(report(state, data: [(key, .int(percent))]))
+    }
+
+    private func report(_ state: String, msgid: String? = nil, data: [(String, JSONValue)]) -> Report {
+        Report(type: "ota", action: "update", msgid: msgid, state: state, data: .object(JSONObject(data)))
+    }
+
+    private func removeRecord() {
+        _ = (config.stateDirectory + "/" + Self.recordName).withCString { unlink($0) }
+    }
+
+    /// `text` written to `directory/name` through a temporary file, synced, then renamed.
+    private static func writeAtomically(_ text: String, to directory: String, name: String) throws(SystemError) {
+        let temporary = directory + "/." + name + ".tmp"
+        let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        _ = close(fd)
+        if written != bytes.count || synced != 0 { throw SystemError.fromErrno("write " + temporary) }
+        _ = try retryingEINTR("rename " + temporary) { rename(temporary, directory + "/" + name) }
+        let dir = agent_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            _ = fsync(dir)
+            _ = close(dir)
+        }
+    }
+
+    /// The kernel's id of this boot.
+    private static func bootId() -> String {
+        let bytes = (try? FileReader.read("/proc/sys/kernel/random/boot_id", limit: 64)) ?? []
+        return String(decoding: bytes.filter { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    }
+
+    /// The bytes of a small file read from its descriptor.
+    private static func contents(_ descriptor: Int32) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Int(maxSignatureBytes))
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? Array(bytes[0..<count]) : []
+    }
+}
