@@ -106,6 +106,7 @@ final class OtaService {
         case .failure(let failure):
             fail("download-failed", failure.message)
         case .success(let image):
+            logger.log(.info, "firmware " + (update?.request.version ?? "") + ": image downloaded and verified")
             publish(report("download-success", data: [("progress", .int(100))]))
             if let keyFile = config.otaPublicKey {
                 checkSignature(of: image, keyFile: keyFile)

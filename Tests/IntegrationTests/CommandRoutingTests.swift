@@ -72,10 +72,10 @@ import TestSupport
 
     @Test func commandsOfLaterIssuesAndUnknownCommandsAnswerWithErrorCodes() throws {
         let harness = try Harness()
-        let pending = try #require(try harness.ask("ota", "update", data: "{\"firmware_url\":\"http://x/f.bin\"}").json)
+        let pending = try #require(try harness.ask("light", "control", data: "{\"type\":1,\"status\":1}").json)
         #expect(pending["code"] as? Int == 501)
         #expect(pending["state"] as? String == "failed")
-        #expect((pending["msg"] as? String)?.contains("ota/update") == true)
+        #expect((pending["msg"] as? String)?.contains("light/control") == true)
         let unknownType = try #require(try harness.ask("teleport", "now").json)
         #expect(unknownType["code"] as? Int == 404)
         let unknownAction = try #require(try harness.ask("status", "explode").json)
