@@ -28,7 +28,7 @@ final class CurlMulti {
 
     /// Creates the multi handle and installs the socket and timer callbacks.
     init() throws(SystemError) {
-        guard let multi = curl_multi_init() else {
+        guard let multi = agent_curl_multi_init() else {
             throw SystemError(call: "curl_multi_init", message: "libcurl: cannot create a multi handle")
         }
         handle = multi
@@ -61,20 +61,20 @@ final class CurlMulti {
     func add(_ easy: UnsafeMutableRawPointer, on reactor: Reactor) -> CURLMcode {
         guard let handle else { return CURLM_BAD_HANDLE }
         self.reactor = reactor
-        return curl_multi_add_handle(handle, easy)
+        return agent_curl_multi_add_handle(handle, easy)
     }
 
     /// Stops the transfer of `easy` (finished or not); the caller then cleans it up.
     func remove(_ easy: UnsafeMutableRawPointer) {
         guard let handle else { return }
-        _ = curl_multi_remove_handle(handle, easy)
+        _ = agent_curl_multi_remove_handle(handle, easy)
     }
 
     /// Cleans up the multi handle (closing the connections it keeps) and takes its sockets and
     /// timer off the reactor. Safe to call more than once.
     func close() {
         guard let multi = handle else { return }
-        curl_multi_cleanup(multi)
+        agent_curl_multi_cleanup(multi)
         handle = nil
         while let socket = sockets { unwatch(socket) }
         if let timer { reactor?.cancel(timer) }
@@ -84,18 +84,18 @@ final class CurlMulti {
     }
 
     /// libcurl's sentence for a multi interface result.
-    static func describe(_ rc: CURLMcode) -> String { String(cString: curl_multi_strerror(rc)) }
+    static func describe(_ rc: CURLMcode) -> String { String(cString: agent_curl_multi_strerror(rc)) }
 
     /// Tells libcurl what happened on `socket` (or that its timeout expired), then reports the
     /// transfers that finished.
     fileprivate func act(on socket: curl_socket_t, events: Int32) {
         guard let multi = handle else { return }
         var running: Int32 = 0
-        _ = curl_multi_socket_action(multi, socket, events, &running)
+        _ = agent_curl_multi_socket_action(multi, socket, events, &running)
         var queued: Int32 = 0
         // A handler may close the multi handle: the loop then ends (the message is copied out
         // first, as removing its transfer invalidates it).
-        while let open = handle, let message = curl_multi_info_read(open, &queued) {
+        while let open = handle, let message = agent_curl_multi_info_read(open, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             onDone(easy, message.pointee.data.result)
         }

@@ -55,6 +55,24 @@ public final class FileDigest {
     /// Hashes the next chunk; true when the whole file is done (and the digests are ready).
     public func step() throws(SystemError) -> Bool {
         if done { return true }
+        if try hashChunk(upTo: buffer.count) == 0 {
+            try finish()
+            return true
+        }
+        return false
+    }
+
+    /// Hashes the bytes between those hashed so far and `end`, of a file that is still being
+    /// written (a download): the final `step`s or `run` then only read what came after. A
+    /// file shorter than `end` is hashed to its end.
+    public func catchUp(to end: Int64) throws(SystemError) {
+        while !done, offset < end {
+            if try hashChunk(upTo: Int(min(Int64(buffer.count), end - offset))) == 0 { return }
+        }
+    }
+
+    /// Reads up to `limit` bytes at the offset into every digest; returns how many there were.
+    private func hashChunk(upTo limit: Int) throws(SystemError) -> Int {
         guard let position = off_t(exactly: offset) else {
             // Qualified: CCrypto's headers define the errno names too, and an unqualified use
             // here would tie them to CCrypto for the other files of the Embedded build.
@@ -62,11 +80,7 @@ public final class FileDigest {
                               message: "reading the file to hash: \(SystemError.describe(CLibc.EOVERFLOW))")
         }
         let count = try retryingEINTR("pread of the file to hash") {
-            buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, position) }
-        }
-        if count == 0 {
-            try finish()
-            return true
+            buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, position) }
         }
         for digest in running {
             let updated = buffer.withUnsafeBytes { EVP_DigestUpdate(digest.context, $0.baseAddress, count) }
@@ -76,7 +90,7 @@ public final class FileDigest {
             }
         }
         offset += Int64(count)
-        return false
+        return count
     }
 
     /// Lower-case hex digest once done (nil before, or for an algorithm not asked for).

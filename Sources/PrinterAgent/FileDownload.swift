@@ -19,10 +19,12 @@ final class FileDownload {
         /// Where the verified file is renamed to; nil: it stays as the temporary file,
         /// whose path the outcome gives (firmware images are installed from there).
         var destination: (directory: StoragePath, name: String)?
+        /// Whether the SHA-256 is needed too (a signature check), besides the MD5.
+        var needsSHA256 = false
     }
 
     /// The verified file: its absolute path, its open descriptor (owned by the receiver) and
-    /// its SHA-256.
+    /// its SHA-256 (empty unless `needsSHA256`).
     struct Verified {
         var path: String
         var descriptor: Int32
@@ -98,7 +100,17 @@ final class FileDownload {
             return
         }
         let expected = target.size
+        // The file is hashed while it arrives (from the page cache), so that checking it at
+        // the end only reads what the last progress call had not seen.
+        if offset == 0 || digest == nil { digest = try? FileDigest(descriptor: temporary.descriptor, algorithms: algorithms) }
+        var restarted = false
         download.onProgress = { [unowned(unsafe) self] _, total in
+            if offset > 0, !download.resumed, !restarted {
+                // The server ignored the range: the file starts over, and so does the hash.
+                restarted = true
+                digest = try? FileDigest(descriptor: temporary.descriptor, algorithms: algorithms)
+            }
+            try? digest?.catchUp(to: download.fileLength)
             guard let whole = expected ?? total.map({ $0 + offset }), whole > 0 else { return }
             onProgress(min(1, Double(download.fileLength) / Double(whole)))
         }
@@ -137,7 +149,11 @@ final class FileDownload {
         onChecking()
         let hashing: FileDigest
         do {
-            hashing = try FileDigest(descriptor: descriptor, algorithms: [.md5, .sha256])
+            if let started = digest {
+                hashing = started
+            } else {
+                hashing = try FileDigest(descriptor: descriptor, algorithms: algorithms)
+            }
         } catch {
             finish(.failure(CommandFailure(.controllerFailed, "cannot check the download: " + error.message)))
             return
@@ -183,6 +199,9 @@ final class FileDownload {
     }
 
     // MARK: Helpers
+
+    /// The digests the download needs.
+    private var algorithms: [FileDigest.Algorithm] { target.needsSHA256 ? [.md5, .sha256] : [.md5] }
 
     private func finish(_ result: Result<Verified, CommandFailure>) {
         guard !finished else { return }

@@ -86,8 +86,9 @@ final class OtaService {
             }
             let current = Update(request, msgid: command.msgid)
             update = current
-            let download = FileDownload(FileDownload.Target(url: request.url, md5: request.md5, size: request.size, destination: nil),
-                                        into: state, config: config, logger: logger)
+            let target = FileDownload.Target(url: request.url, md5: request.md5, size: request.size, destination: nil,
+                                             needsSHA256: config.otaPublicKey != nil)
+            let download = FileDownload(target, into: state, config: config, logger: logger)
             download.onProgress = { [unowned(unsafe) self] fraction in progress("downloading", "progress", Int(fraction * 100)) }
             download.onFinished = { [unowned(unsafe) self] result in downloaded(result) }
             current.download = download

@@ -57,6 +57,27 @@ func openssl(_ arguments: [String], output: String = "/dev/null") throws {
         #expect(digest.hex(.sha256) == (try reference("sha256", path, in: directory)))
     }
 
+    @Test func aGrowingFileIsHashedAsItGrows() throws {
+        let directory = try TemporaryDirectory()
+        let whole = try patternFile(size: 10_000, in: directory)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: whole))
+        let path = directory.path + "/growing"
+        let fd = agent_openat_mode(AT_FDCWD, path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(fd) }
+        let digest = try FileDigest(descriptor: fd, algorithms: [.md5], chunkBytes: 4096)
+        var written = 0
+        for piece in [3000, 0, 5000, 2000] {
+            let slice = bytes[written..<(written + piece)]
+            #expect(slice.withUnsafeBytes { pwrite(fd, $0.baseAddress, piece, off_t(written)) } == piece)
+            written += piece
+            try digest.catchUp(to: Int64(written))
+            #expect(digest.hex(.md5) == nil, "not finished while the file grows")
+        }
+        try digest.catchUp(to: 20_000)  // past the end: hashes what is there
+        while try !digest.step() {}
+        #expect(digest.hex(.md5) == (try reference("md5", whole, in: directory)))
+    }
+
     @Test func aHundredMegabyteSparseFileIsHashedInMebibyteStepsLikeOpensslDoes() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.write("sparse.img", "")
