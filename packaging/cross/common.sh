@@ -53,7 +53,9 @@ arch_config() {
         SYSROOT=
         QEMU=()
         SWIFT_FLAGS=()
-        LINK_FLAGS=()
+        # The whole binary ends up resident (the kernel maps file pages around each fault), so
+        # its size is memory: without separate-code ld does not pad the code to its own pages.
+        LINK_FLAGS=(-Wl,-z,noseparate-code)
         ;;
     armv7)
         # Hard-float Cortex-A7 (e.g. Rockchip RV1106). Without -mfloat-abi=hard glibc's headers
