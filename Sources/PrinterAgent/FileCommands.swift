@@ -194,18 +194,11 @@ final class FileCommands {
 
     /// `data.path` checked, or the root when it is absent or null.
     private static func path(in data: JSONValue) throws(StorageError) -> StoragePath {
-        guard let member = data["path"] else { return .root }
-        switch member {
-        case .null:
-            return .root
-        case .string(let text):
-            do {
-                return try StoragePath(validating: text)
-            } catch {
-                throw StorageError(error)
-            }
-        default:
-            throw StorageError(.badRequest, "\"path\" is " + member.typeName + ", expected a string")
+        do throws(CommandFailure) {
+            guard let text = try CommandFields.optionalString("path", in: data) else { return .root }
+            return try StoragePath(validating: text)
+        } catch {
+            throw StorageError(error)
         }
     }
 

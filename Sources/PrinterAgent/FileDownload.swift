@@ -177,7 +177,7 @@ final class FileDownload {
             return
         }
         if fsync(descriptor) != 0 {
-            finish(.failure(Self.failure(of: HttpDownload.HttpFailure(kind: .write(agent_errno()), message: "", bytes: 0))))
+            finish(.failure(Self.writeFailure(agent_errno())))
             return
         }
         var path = root.path + "/" + temporary.name
@@ -224,10 +224,8 @@ final class FileDownload {
     /// The report failure of a transfer failure.
     private static func failure(of failure: HttpDownload.HttpFailure) -> CommandFailure {
         switch failure.kind {
-        case .write(let code) where code == ENOSPC || code == EDQUOT:
-            return CommandFailure(.insufficientStorage, "the disk is full: the download was removed")
         case .write(let code):
-            return CommandFailure(.controllerFailed, "cannot write the download: " + SystemError.describe(code))
+            return writeFailure(code)
         case .badURL:
             return CommandFailure(.badRequest, failure.message)
         case .tooLarge:
@@ -235,6 +233,14 @@ final class FileDownload {
         default:
             return CommandFailure(.controllerFailed, "the download failed: " + failure.message)
         }
+    }
+
+    /// The report failure of writing (or syncing) the download failing with errno `code`.
+    private static func writeFailure(_ code: Int32) -> CommandFailure {
+        if code == ENOSPC || code == EDQUOT {
+            return CommandFailure(.insufficientStorage, "the disk is full: the download was removed")
+        }
+        return CommandFailure(.controllerFailed, "cannot write the download: " + SystemError.describe(code))
     }
 
     private static func size(of descriptor: Int32) -> Int64 {

@@ -185,20 +185,28 @@ final class KlipperBackend: PrinterBackend {
 
     /// Probes a quiet controller, drops a dead connection, and fails a print whose
     /// controller has not been heard from for too long.
+    /// The connection's quiet time counts from the later of the last frame and the (re)open;
+    /// the print's from the last frame only, so that reconnecting to a silent controller
+    /// does not keep a print alive.
     private func watch(now: Int64) {
-        let quiet = now - lastHeardMs
+        let connectionQuiet = now - max(lastHeardMs, openedMs)
         if link.isOpen {
-            let quiet = now - max(lastHeardMs, openedMs)
-            if quiet >= Self.deadAfterMs {
-                link.close("the controller stopped answering (nothing for " + String(quiet / 1000) + " s)")
-            } else if quiet >= Self.probeAfterMs, now - lastProbeMs >= Self.probeAfterMs {
+            if connectionQuiet >= Self.deadAfterMs {
+                link.close(Self.silence(connectionQuiet))
+            } else if connectionQuiet >= Self.probeAfterMs, now - lastProbeMs >= Self.probeAfterMs {
                 lastProbeMs = now
                 send(.identify)
             }
         }
-        if job != nil, quiet >= Self.printLostAfterMs {
+        let printQuiet = now - lastHeardMs
+        if job != nil, printQuiet >= Self.printLostAfterMs {
             job = nil
-            onEvent(.failed("the controller stopped answering (nothing for " + String(quiet / 1000) + " s)"))
+            onEvent(.failed(Self.silence(printQuiet)))
         }
+    }
+
+    /// The sentence for a controller silent for `quietMs`.
+    private static func silence(_ quietMs: Int64) -> String {
+        "the controller stopped answering (nothing for " + String(quietMs / 1000) + " s)"
     }
 }
