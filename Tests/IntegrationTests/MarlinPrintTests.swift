@@ -5,20 +5,6 @@ import TestSupport
 /// Whole prints of the PrusaSlicer cube through the Marlin backend: a real broker, the agent
 /// binary, and the Marlin simulator on a pty.
 @Suite struct MarlinPrintTests {
-    /// The commands the simulator received, without line numbers and checksums, each once
-    /// (a resent line counts once), in order.
-    private func receivedCommands(_ transcript: String) -> [String] {
-        var seen = Set<Int>()
-        var commands: [String] = []
-        for line in transcript.split(separator: "\n") where line.hasPrefix("> N") {
-            let body = line.dropFirst(3)
-            guard let space = body.firstIndex(of: " "), let number = Int(body[..<space]),
-                  let star = body.lastIndex(of: "*") else { continue }
-            if seen.insert(number).inserted { commands.append(String(body[body.index(after: space)..<star])) }
-        }
-        return commands
-    }
-
     @Test func wholePrintStreamsEveryCommandAndReportsTheLifecycle() throws {
         let rig = try PrintRig.marlin(["--heat-rate", "200"])
         try rig.waitForController()
@@ -44,7 +30,7 @@ import TestSupport
         // Every command of the file reached the board once, in order, between the agent's own.
         let transcript = rig.simulator.transcript
         let file = Fixture.commands(of: try Fixture.data("cube.gcode"))
-        let sent = receivedCommands(transcript)
+        let sent = rig.simulator.commandsReceived
         var position = 0
         for command in sent where position < file.count && command == file[position] { position += 1 }
         #expect(position == file.count, "the board got \(position) of the file's \(file.count) commands in order")

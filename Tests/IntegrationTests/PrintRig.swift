@@ -33,12 +33,15 @@ final class PrintRig {
     let agentArguments: [String]
     var client: MQTTTestClient { harness.client }
 
-    /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`.
-    static func marlin(_ simulatorArguments: [String] = [], config: [String] = []) throws -> PrintRig {
+    /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`, on
+    /// `broker` watched by `client` when given (else fresh ones, as `Harness` makes them).
+    static func marlin(_ simulatorArguments: [String] = [], config: [String] = [],
+                       broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil) throws -> PrintRig {
         let storage = try TemporaryDirectory()
         let simulator = try PrinterSimulator.marlin(directory: storage, arguments: simulatorArguments)
         return try PrintRig(storage: storage, simulator: simulator,
-                            config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"] + config)
+                            config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"] + config,
+                            broker: broker, client: client)
     }
 
     /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root.
@@ -51,13 +54,14 @@ final class PrintRig {
                             config: ["controller = klipper", "klipper_socket = \(simulator.path)"] + config)
     }
 
-    private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String]) throws {
+    private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String],
+                 broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil) throws {
         self.storage = storage
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
         let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
         agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
-        harness = try Harness(agentArguments: agentArguments)
+        harness = try Harness(broker: broker, client: client, agentArguments: agentArguments)
     }
 
     /// The agent's local storage (the Klipper simulator's virtual SD card too).
@@ -73,8 +77,10 @@ final class PrintRig {
 
     /// Starts printing `filename` and returns the answer.
     @discardableResult
-    func start(_ filename: String = "cube.gcode", taskid: String = "task-1", extra: String = "") throws -> ReceivedMessage {
-        try harness.ask("print", "start", data: "{\"taskid\":\"\(taskid)\",\"filename\":\"\(filename)\",\"filepath\":\"/\"\(extra)}")
+    func start(_ filename: String = "cube.gcode", taskid: String = "task-1", extra: String = "",
+               msgid: String = UUID().uuidString) throws -> ReceivedMessage {
+        try harness.ask("print", "start", data: "{\"taskid\":\"\(taskid)\",\"filename\":\"\(filename)\",\"filepath\":\"/\"\(extra)}",
+                        msgid: msgid)
     }
 
     /// The print reports received so far, in order.

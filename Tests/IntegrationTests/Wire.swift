@@ -35,10 +35,13 @@ final class Harness {
     let client: MQTTTestClient
     let agent: AgentProcess
 
-    init(broker: MosquittoBroker? = nil, agentArguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// Starts an agent against `broker` (a fresh one by default), watched by `client` (a fresh
+    /// one with a clean session by default), which is subscribed to everything it publishes.
+    init(broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil, agentArguments: [String] = [],
+         environment: [String: String] = [:]) throws {
         self.broker = try broker ?? MosquittoBroker()
-        client = try MQTTTestClient(port: self.broker.port)
-        client.subscribe(Wire.everything)
+        self.client = try client ?? MQTTTestClient(port: self.broker.port)
+        self.client.subscribe(Wire.everything)
         agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment)
         try waitForOnline()
     }
@@ -52,11 +55,11 @@ final class Harness {
         client.clear()
     }
 
-    /// Sends a command and returns the report that echoes its msgid.
+    /// Sends a command (with a fresh msgid unless one is given) and returns the report that
+    /// echoes its msgid.
     @discardableResult
     func ask(_ type: String, _ action: String, data: String = "null", tail: String? = nil,
-             sender: String = "server") throws -> ReceivedMessage {
-        let msgid = UUID().uuidString
+             sender: String = "server", msgid: String = UUID().uuidString) throws -> ReceivedMessage {
         client.publish(Wire.command(tail ?? type, sender: sender), Wire.envelope(type, action, msgid: msgid, data: data))
         return try client.waitFor("the report answering \(type)/\(action) \(msgid)") {
             $0.topic.hasSuffix("/report") && ($0.json?["msgid"] as? String) == msgid

@@ -20,19 +20,30 @@ public final class MQTTTestClient {
     private let lock = NSLock()
     private var messages: [ReceivedMessage] = []
     private var connected = false
+    private var connects = 0
 
-    /// Connects to 127.0.0.1:`port` (MQTT 3.1.1, clean session) and starts the network thread.
+    /// Connects to 127.0.0.1:`port` (MQTT 3.1.1, a clean session unless `cleanSession` is
+    /// false) and starts the network thread, which reconnects by itself (after 1 s) when the
+    /// connection is lost. A persistent session keeps its subscriptions across reconnects.
     public init(port: Int, id: String = "test-\(UUID().uuidString.prefix(8))",
-                username: String? = nil, password: String? = nil) throws {
+                username: String? = nil, password: String? = nil, cleanSession: Bool = true) throws {
         mosquitto_lib_init()
-        guard let client = mosquitto_new(id, true, nil) else { throw TestFailure("mosquitto_new failed") }
+        guard let client = mosquitto_new(id, cleanSession, nil) else { throw TestFailure("mosquitto_new failed") }
         handle = client
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         if username != nil { mosquitto_username_pw_set(handle, username, password) }
         mosquitto_connect_callback_set(handle) { _, context, rc in
             guard let context, rc == 0 else { return }
             let client = Unmanaged<MQTTTestClient>.fromOpaque(context).takeUnretainedValue()
-            client.lock.withLock { client.connected = true }
+            client.lock.withLock {
+                client.connected = true
+                client.connects += 1
+            }
+        }
+        mosquitto_disconnect_callback_set(handle) { _, context, _ in
+            guard let context else { return }
+            let client = Unmanaged<MQTTTestClient>.fromOpaque(context).takeUnretainedValue()
+            client.lock.withLock { client.connected = false }
         }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let topic = message.pointee.topic else { return }
@@ -78,6 +89,12 @@ public final class MQTTTestClient {
             _ = mosquitto_publish(handle, nil, topic, Int32(buffer.count), buffer.baseAddress, 1, false)
         }
     }
+
+    /// Whether the client is connected now.
+    public var isConnected: Bool { lock.withLock { connected } }
+
+    /// How many times the broker accepted the client's connection so far.
+    public var connections: Int { lock.withLock { connects } }
 
     /// Everything received so far.
     public var received: [ReceivedMessage] { lock.withLock { messages } }

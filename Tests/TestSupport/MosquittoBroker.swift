@@ -10,8 +10,11 @@ public final class MosquittoBroker {
     private var process: ChildProcess?
 
     /// Writes a configuration (`listener <port> 127.0.0.1`, `allow_anonymous true` unless
-    /// `listener` lines replace them, then `extra`) and starts the broker.
-    public init(listenerOptions: [String] = [], extra: [String] = [], start: Bool = true) throws {
+    /// `listener` lines replace them, then `extra`) and starts the broker. A `persistent`
+    /// broker saves its sessions to disk at every change, so that a client's persistent
+    /// session (its subscriptions and the messages queued for it) outlives a SIGKILL.
+    public init(listenerOptions: [String] = [], extra: [String] = [], persistent: Bool = false,
+                start: Bool = true) throws {
         directory = try TemporaryDirectory()
         port = try FreePort.find()
         var lines = ["listener \(port) 127.0.0.1"] + listenerOptions
@@ -19,6 +22,10 @@ public final class MosquittoBroker {
         // Started as root, mosquitto would become user "mosquitto" and lose access to the
         // test's private files (certificates, password file).
         if getuid() == 0 { lines.append("user root") }
+        if persistent {
+            lines += ["persistence true", "persistence_location \(directory.path)/",
+                      "autosave_on_changes true", "autosave_interval 1"]
+        }
         lines += extra
         configPath = try directory.write("mosquitto.conf", lines.joined(separator: "\n") + "\n")
         if start { try self.start() }
@@ -52,6 +59,15 @@ public final class MosquittoBroker {
             broker.send(SIGKILL)
             _ = try? broker.waitForExit(timeout: 10)
         }
+    }
+
+    /// Kills the broker with SIGKILL, as a crash or a power cut would (no clean close of the
+    /// clients' connections, no will published, nothing saved), and waits for it to be gone.
+    public func kill() {
+        guard let broker = process else { return }
+        process = nil
+        broker.send(SIGKILL)
+        _ = try? broker.waitForExit(timeout: 10)
     }
 
     /// Reloads the configuration and password file (SIGHUP).

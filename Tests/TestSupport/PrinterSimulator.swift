@@ -66,6 +66,20 @@ public final class PrinterSimulator {
     /// The transcript so far: `> ` lines received, `< ` lines sent.
     public var transcript: String { (try? String(contentsOfFile: transcriptPath, encoding: .utf8)) ?? "" }
 
+    /// The numbered commands the board received, without line numbers and checksums, each
+    /// once (a resent line counts once), in order.
+    public var commandsReceived: [String] {
+        var seen = Set<Int>()
+        var commands: [String] = []
+        for line in transcript.split(separator: "\n") where line.hasPrefix("> N") {
+            let body = line.dropFirst(3)
+            guard let space = body.firstIndex(of: " "), let number = Int(body[..<space]),
+                  let star = body.lastIndex(of: "*") else { continue }
+            if seen.insert(number).inserted { commands.append(String(body[body.index(after: space)..<star])) }
+        }
+        return commands
+    }
+
     /// What the simulator wrote to standard error.
     public var errors: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
