@@ -63,6 +63,9 @@ public final class MQTTConnection: PollSource {
     /// socket (a failed TLS handshake inside a read, for one), so the end is also detected
     /// here, from the socket being gone after a loop call, and reported exactly once.
     private var open = false
+    /// libmosquitto's latest error line (for a TLS failure, OpenSSL's reason, such as
+    /// `certificate verify failed`), which its return codes do not carry.
+    private var libraryError: String?
     private static var libraryReady = false
 
     /// QoS of everything the agent publishes and subscribes to.
@@ -126,7 +129,12 @@ public final class MQTTConnection: PollSource {
         mosquitto_disconnect_callback_set(handle) { _, context, rc in
             guard let context else { return }
             let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
-            connection.ended(rc == 0 ? "disconnected" : MQTTConnection.describe(rc))
+            connection.ended(rc == 0 ? "disconnected" : connection.reason(rc))
+        }
+        mosquitto_log_callback_set(handle) { _, context, level, text in
+            guard let context, let text, level & Int32(MOSQ_LOG_ERR) != 0 else { return }
+            let connection = Unmanaged<MQTTConnection>.fromOpaque(context).takeUnretainedValue()
+            connection.libraryError = String(cString: text)
         }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let topic = message.pointee.topic else { return }
@@ -151,6 +159,15 @@ public final class MQTTConnection: PollSource {
     static func describe(_ rc: Int32) -> String {
         if rc == MOSQ_ERR_ERRNO.rawValue { return SystemError.describe(agent_errno()) }
         return String(cString: mosquitto_strerror(rc))
+    }
+
+    /// The sentence for `rc`; a TLS error gets OpenSSL's reason as libmosquitto logged it
+    /// (`A TLS error occurred. (OpenSSL Error[0]: error:0A000086:SSL routines::certificate
+    /// verify failed)`), without which "TLS error" cannot be told from a wrong CA file.
+    func reason(_ rc: Int32) -> String {
+        defer { libraryError = nil }
+        guard rc == MOSQ_ERR_TLS.rawValue, let detail = libraryError else { return Self.describe(rc) }
+        return Self.describe(rc) + " (" + detail + ")"
     }
 
     /// Starts an attempt (closing any old socket). Returns the reason when it failed at
@@ -215,7 +232,7 @@ public final class MQTTConnection: PollSource {
     /// After a loop call that returned `rc`: a socket that is gone means the connection ended.
     private func checkClosed(_ rc: Int32) {
         if open, mosquitto_socket(handle) < 0 {
-            ended(rc == MOSQ_ERR_SUCCESS.rawValue ? "connection closed" : Self.describe(rc))
+            ended(rc == MOSQ_ERR_SUCCESS.rawValue ? "connection closed" : reason(rc))
         }
     }
 

@@ -76,12 +76,13 @@ import TestSupport
         try waitUntil("three failed attempts", timeout: 15) {
             agent.log.components(separatedBy: "could not connect to the broker").count > 3
         }
-        let delays = agent.log.components(separatedBy: "retrying in ").dropFirst()
-            .compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(agent.log.contains("could not connect to the broker: Connection refused; retrying in "), "the log says why")
+        let delays = agent.reconnectDelays
         #expect(delays.count >= 3)
-        #expect(delays[0] >= 500 && delays[0] <= 1000, "first delay in [0.5 s, 1 s]: \(delays)")
-        #expect(delays[1] >= 1000 && delays[1] <= 2000, "second delay in [1 s, 2 s]: \(delays)")
-        #expect(delays[2] >= 2000 && delays[2] <= 4000, "third delay in [2 s, 4 s]: \(delays)")
+        #expect(delays.map(\.documented.upperBound).prefix(3) == [1000, 2000, 4000])
+        for delay in delays {
+            #expect(delay.documented.contains(delay.delay), "\(delay.delay) ms outside \(delay.documented)")
+        }
         try broker.start()
         let client = try MQTTTestClient(port: broker.port)
         client.subscribe(Wire.report("lastWill"))
@@ -108,6 +109,9 @@ import TestSupport
         try waitUntil("a second refused attempt", timeout: 15) {
             agent.log.components(separatedBy: "refused the connection").count > 2
         }
+        #expect(agent.log.contains("the broker refused the connection: Connection Refused: not authorised."),
+                "the log says why: \(agent.log)")
+        #expect(agent.reconnectDelays.allSatisfy { $0.documented.contains($0.delay) }, "backing off as documented")
         try ChildProcess(try Executables.find("mosquitto_passwd"), ["-b", passwords, "printer", "s3cret"])
             .waitForExit(timeout: 10)
         broker.reload()

@@ -27,15 +27,31 @@ import TestSupport
         try agent.waitForLog("connected to the broker")
     }
 
-    @Test func aBrokerCertificateThatFailsVerificationIsRefusedAndRetried() throws {
+    /// The agent says why it cannot connect, keeps trying, and connects once the broker
+    /// serves a certificate of the CA it trusts (here: the broker restarted with a new one).
+    @Test func aBrokerCertificateThatFailsVerificationIsRetriedUntilItIsReplaced() throws {
         let authority = try CertificateAuthority()
         let stranger = try CertificateAuthority()
-        let broker = try tlsBroker(authority)
+        let served = (cert: files.path + "/served.crt", key: files.path + "/served.key")
+        func serve(_ issuer: CertificateAuthority) throws {
+            for (from, to) in [(issuer.serverCert, served.cert), (issuer.serverKey, served.key)] {
+                try? FileManager.default.removeItem(atPath: to)
+                try FileManager.default.copyItem(atPath: from, toPath: to)
+            }
+        }
+        try serve(authority)
+        let broker = try MosquittoBroker(listenerOptions: ["certfile \(served.cert)", "keyfile \(served.key)"])
         let agent = try agent(broker, ["tls_ca_file = \(stranger.caCert)"])
         try waitUntil("two failed TLS attempts", timeout: 20) {
             agent.log.components(separatedBy: "could not connect to the broker").count > 2
         }
         #expect(!agent.log.contains("connected to the broker\n"))
+        #expect(agent.log.contains("could not connect to the broker: A TLS error occurred."), "\(agent.log)")
+        #expect(agent.log.contains("certificate verify failed"), "the log says why: \(agent.log)")
+        try serve(stranger)
+        broker.stop()
+        try broker.start()
+        try agent.waitForLog("connected to the broker", timeout: 30)
     }
 
     @Test func verificationCanBeSwitchedOffExplicitly() throws {
