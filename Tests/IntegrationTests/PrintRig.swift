@@ -34,14 +34,16 @@ final class PrintRig {
     var client: MQTTTestClient { harness.client }
 
     /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`, on
-    /// `broker` watched by `client` when given (else fresh ones, as `Harness` makes them).
+    /// `broker` watched by `client` when given (else fresh ones, as `Harness` makes them),
+    /// started through `launcher` (see `AgentProcess`).
     static func marlin(_ simulatorArguments: [String] = [], config: [String] = [],
-                       broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil) throws -> PrintRig {
+                       broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil,
+                       launcher: [String] = []) throws -> PrintRig {
         let storage = try TemporaryDirectory()
         let simulator = try PrinterSimulator.marlin(directory: storage, arguments: simulatorArguments)
         return try PrintRig(storage: storage, simulator: simulator,
                             config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"] + config,
-                            broker: broker, client: client)
+                            broker: broker, client: client, launcher: launcher)
     }
 
     /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root.
@@ -55,13 +57,13 @@ final class PrintRig {
     }
 
     private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String],
-                 broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil) throws {
+                 broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil, launcher: [String] = []) throws {
         self.storage = storage
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
         let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
         agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
-        harness = try Harness(broker: broker, client: client, agentArguments: agentArguments)
+        harness = try Harness(broker: broker, client: client, agentArguments: agentArguments, launcher: launcher)
     }
 
     /// The agent's local storage (the Klipper simulator's virtual SD card too).

@@ -35,23 +35,29 @@ final class Harness {
     let client: MQTTTestClient
     let agent: AgentProcess
 
-    /// Starts an agent against `broker` (a fresh one by default), watched by `client` (a fresh
-    /// one with a clean session by default), which is subscribed to everything it publishes.
+    /// Starts an agent (through `launcher`, see `AgentProcess`) against `broker` (a fresh one
+    /// by default), watched by `client` (a fresh one with a clean session by default), which
+    /// is subscribed to everything it publishes.
     init(broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil, agentArguments: [String] = [],
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:], launcher: [String] = []) throws {
         self.broker = try broker ?? MosquittoBroker()
         self.client = try client ?? MQTTTestClient(port: self.broker.port)
         self.client.subscribe(Wire.everything)
-        agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment)
+        agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment,
+                                 launcher: launcher)
         try waitForOnline()
     }
 
     /// Waits for the online report of the latest connection, then forgets what was received.
     func waitForOnline(timeout: TimeInterval = 15) throws {
-        try client.waitFor("the online report", timeout: timeout) {
-            $0.topic == Wire.report("lastWill") && ($0.json?["state"] as? String) == "online"
+        do {
+            try client.waitFor("the online report", timeout: timeout) {
+                $0.topic == Wire.report("lastWill") && ($0.json?["state"] as? String) == "online"
+            }
+            try client.waitFor("the ota version report", timeout: timeout) { $0.topic == Wire.report("ota") }
+        } catch {
+            throw TestFailure("\(error); the agent's log:\n\(agent.log)")
         }
-        try client.waitFor("the ota version report", timeout: timeout) { $0.topic == Wire.report("ota") }
         client.clear()
     }
 

@@ -13,17 +13,22 @@ public final class AgentProcess {
     public static let modelId = "20021"
 
     /// Starts `printer-agent` with `arguments` and `environment` added to the test's own.
-    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// A `launcher` (a command that sets something up, then runs the command line it is
+    /// given, as `unshare` does) runs the agent's command line instead; it must end by
+    /// exec'ing the agent, whose process id is then the launcher's.
+    public init(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws {
         files = try TemporaryDirectory()
         logPath = files.path + "/stderr.log"
-        child = try ChildProcess(try Executables.agent(), arguments, environment: environment, stderr: logPath)
+        let command = launcher + [try Executables.agent()] + arguments
+        child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment, stderr: logPath)
     }
 
     /// Starts the agent against `broker` with the test ids, `-v`, no configuration file of
     /// the machine's (`-c /dev/null`), and `extra` arguments (a later `-c` wins).
-    public convenience init(broker: String, extra: [String] = [], environment: [String: String] = [:]) throws {
+    public convenience init(broker: String, extra: [String] = [], environment: [String: String] = [:],
+                            launcher: [String] = []) throws {
         try self.init(["--broker", broker, "--model-id", Self.modelId, "--device-id", Self.deviceId,
-                       "-c", "/dev/null", "-v"] + extra, environment: environment)
+                       "-c", "/dev/null", "-v"] + extra, environment: environment, launcher: launcher)
     }
 
     /// The process id.
