@@ -16,6 +16,8 @@ public final class StreamChannel: PollSource {
 
     private var descriptor: Int32
     private var pending: [UInt8] = []
+    /// Whether `onBytes` is running (writes wait for it to return).
+    private var gathering = false
     private var readBuffer = [UInt8](repeating: 0, count: 4096)
 
     /// Takes over `descriptor` (made non-blocking here).
@@ -39,9 +41,13 @@ public final class StreamChannel: PollSource {
     }
 
     /// Sends `bytes`: written at once when possible, else kept in order behind what waits.
+    /// While `onBytes` runs, writes are gathered and go out together when it returns: the
+    /// replies to a burst of lines cost one write, not one each.
     public func write(_ bytes: [UInt8]) {
         guard descriptor >= 0 else { return }
-        if pending.isEmpty {
+        if gathering {
+            pending.append(contentsOf: bytes)
+        } else if pending.isEmpty {
             let written = bytes.withUnsafeBytes { CLibc.write(descriptor, $0.baseAddress, $0.count) }
             if written == bytes.count { return }
             if written < 0 {
@@ -57,7 +63,7 @@ public final class StreamChannel: PollSource {
         } else {
             pending.append(contentsOf: bytes)
         }
-        if pending.count > Self.maxPendingBytes { fail("the controller stopped reading (\(pending.count) bytes waiting)") }
+        checkBacklog()
     }
 
     /// Closes the descriptor without calling `onClosed`.
@@ -84,7 +90,11 @@ public final class StreamChannel: PollSource {
     private func readAvailable() {
         let count = readBuffer.withUnsafeMutableBytes { CLibc.read(descriptor, $0.baseAddress, $0.count) }
         if count > 0 {
+            gathering = true
             readBuffer.withUnsafeBytes { onBytes(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            gathering = false
+            flush()
+            checkBacklog()
             return
         }
         if count < 0 {
@@ -94,6 +104,11 @@ public final class StreamChannel: PollSource {
         } else {
             fail("the other end closed the connection")
         }
+    }
+
+    /// Fails when more than `maxPendingBytes` wait to be written.
+    private func checkBacklog() {
+        if pending.count > Self.maxPendingBytes { fail("the controller stopped reading (\(pending.count) bytes waiting)") }
     }
 
     private func fail(_ reason: String) {

@@ -2,8 +2,8 @@ import AgentCore
 import AgentPlatform
 
 /// Prints through a Marlin-style board on a serial port: the agent streams the G-code
-/// itself, one numbered and checksummed line per `ok` (`MarlinSender` keeps the flow and
-/// the resends), with commands of its own (temperature polls, `print/update`, the pause,
+/// itself, numbered and checksummed lines, sent ahead into the board's receive buffer as
+/// `ok`s come back (`MarlinSender` keeps the flow and the resends), with commands of its own (temperature polls, `print/update`, the pause,
 /// resume and cancel G-code) slipped in between file lines. Temperatures come from `M155`
 /// auto-reports when `M115` says the board has them, else from `M105` every 2 s.
 final class MarlinBackend: PrinterBackend {
@@ -19,6 +19,7 @@ final class MarlinBackend: PrinterBackend {
     private let pauseGcode: [[UInt8]]
     private let resumeGcode: [[UInt8]]
     private let cancelGcode: [[UInt8]]
+    private let senderLimits: MarlinSender.Limits
     private var sender = MarlinSender()
     private var queue: [[UInt8]] = []
     private var handshake = Handshake.closed
@@ -60,6 +61,9 @@ final class MarlinBackend: PrinterBackend {
         pauseGcode = config.pauseGcode.map { Array($0.utf8) }
         resumeGcode = config.resumeGcode.map { Array($0.utf8) }
         cancelGcode = config.cancelGcode.map { Array($0.utf8) }
+        var limits = MarlinSender.Limits()
+        limits.receiveBufferBytes = config.serialReceiveBuffer
+        senderLimits = limits
         link = ControllerLink("the Marlin board on " + port, delimiter: UInt8(ascii: "\n"), maxFrame: 4096, logger: logger) {
             () throws(SystemError) -> Int32 in try SerialPort.open(port, baud: baud)
         }
@@ -138,7 +142,7 @@ final class MarlinBackend: PrinterBackend {
 
     /// The port opened: restart the line numbers and ask the board what it can do.
     private func identify() {
-        sender = MarlinSender()
+        sender = MarlinSender(limits: senderLimits)
         queue.removeAll()
         autoReport = false
         handshake = .identifying

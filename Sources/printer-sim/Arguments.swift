@@ -36,6 +36,8 @@ struct MarlinOptions {
     var link = ""
     var autoreport = true
     var busyInterval = 2.0
+    /// Marlin's RX_BUFFER_SIZE: bytes of lines not yet taken into the command queue.
+    var receiveBuffer = 128
     var faults: [MarlinFault] = []
 }
 
@@ -64,7 +66,7 @@ enum Arguments {
     /// The synopsis printed with `--help` and after a bad command line.
     static let usage = """
         usage: printer-sim marlin  --link PATH [--speed instant|N] [--heat-rate instant|R]
-                                   [--autoreport yes|no] [--busy-interval S] [--transcript FILE]
+                                   [--autoreport yes|no] [--busy-interval S] [--rx-buffer BYTES] [--transcript FILE]
                                    [--fault SPEC]...
                printer-sim klipper --socket PATH --sdcard DIR [--speed instant|N] [--heat-rate instant|R]
                                    [--update-interval MS] [--reorder] [--transcript FILE] [--fault SPEC]...
@@ -95,6 +97,7 @@ enum Arguments {
             case "--link": options.link = try reader.value(of: option)
             case "--autoreport": options.autoreport = try reader.choice(of: option, ["yes": true, "no": false])
             case "--busy-interval": options.busyInterval = try reader.positiveNumber(of: option, unit: "seconds")
+            case "--rx-buffer": options.receiveBuffer = Int(try reader.positiveNumber(of: option, unit: "bytes"))
             case "--fault": options.faults.append(try MarlinFault(try reader.value(of: option)))
             default: try common(option, &options.common, &reader)
             }

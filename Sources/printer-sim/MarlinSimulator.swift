@@ -2,9 +2,16 @@
 /// line numbers and checksums as Marlin does, executes the commands one at a time and
 /// answers `ok` when each is done (after its move time or heater wait). The `--fault`s
 /// make it misbehave at chosen moves the way real boards and serial lines do.
+///
+/// Like Marlin's, its serial receive buffer is small (`--rx-buffer`, 128 bytes): lines
+/// wait there until the command queue (BUFSIZE, 4 commands including the one running) has
+/// room, bytes arriving when it is full are lost (the line then fails its checksum), and a
+/// refused line flushes it, so the lines sent after it must be sent again.
 final class MarlinSimulator: Simulator {
     /// Longest line kept; the rest of a longer line is dropped (Marlin's buffer is 96 bytes).
     private static let maximumLineLength = 4096
+    /// Marlin's BUFSIZE: commands taken from the receive buffer, the running one included.
+    private static let commandQueueLength = 4
 
     let address: String
     private let options: MarlinOptions
@@ -55,9 +62,14 @@ final class MarlinSimulator: Simulator {
         terminal.removeLink(at: options.link)
     }
 
-    /// Cuts the bytes into lines (`\n` ends a line, `\r` is ignored).
+    /// Cuts the bytes into lines (`\n` ends a line, `\r` is ignored); a byte that finds the
+    /// receive buffer full is lost.
     private func receive(_ bytes: [UInt8]) {
         for byte in bytes {
+            if receiveBufferUsed >= options.receiveBuffer {
+                transcript.note("receive buffer overflow: a byte was lost")
+                continue
+            }
             switch byte {
             case UInt8(ascii: "\n"):
                 let line = String(decoding: partialLine, as: UTF8.self)
@@ -69,6 +81,12 @@ final class MarlinSimulator: Simulator {
                 if partialLine.count < Self.maximumLineLength { partialLine.append(byte) }
             }
         }
+    }
+
+    /// Bytes in the receive buffer: the lines behind the command queue (whose first slot the
+    /// running command holds) and the line arriving.
+    private var receiveBufferUsed: Int {
+        queue.dropFirst(Self.commandQueueLength - (runner.isBusy ? 1 : 0)).reduce(partialLine.count) { $0 + $1.utf8.count + 1 }
     }
 
     /// Records a line, lets the emergency parser see it, and queues it.
@@ -108,7 +126,7 @@ final class MarlinSimulator: Simulator {
         guard !text.isEmpty else { return }
         let accepted: LineNumbering.Accepted
         switch numbering.check(text) {
-        case .failure(let failure): return sendAll(numbering.refusal(failure))
+        case .failure(let failure): return refuseLine(failure)
         case .success(let line): accepted = line
         }
         guard let command = GcodeCommand(accepted.command) else {
@@ -119,7 +137,7 @@ final class MarlinSimulator: Simulator {
         if command.isLinearMove {
             if let number = accepted.lineNumber, let refused = refusal, refused.line == number, refused.remaining > 0 {
                 refusal = (number, refused.remaining - 1)
-                return sendAll(numbering.refusal(.checksumMismatch))
+                return refuseLine(.checksumMismatch)
             }
             if accepted.lineNumber.map({ $0 > highestCountedLine }) ?? true {
                 movesReceived += 1
@@ -186,7 +204,14 @@ final class MarlinSimulator: Simulator {
     /// Answers a move as a checksum mismatch, `times` times in all counting this one.
     private func refuse(_ line: LineNumbering.Accepted, times: Int) {
         refusal = line.lineNumber.map { ($0, times - 1) }
-        sendAll(numbering.refusal(.checksumMismatch))
+        refuseLine(.checksumMismatch)
+    }
+
+    /// Refuses the line being taken, as Marlin's flush_and_request_resend does: the receive
+    /// buffer (the whole lines received after it) is flushed, then the error, `Resend:` and `ok`.
+    private func refuseLine(_ failure: LineNumbering.Failure) {
+        queue.removeAll()
+        sendAll(numbering.refusal(failure))
     }
 
     /// Behaves like a board that rebooted: the boot banner, line numbers from 0, heaters

@@ -26,6 +26,9 @@ final class Transcript {
     /// Records a line sent to the host.
     func sent(_ line: String) { append("< " + line) }
 
+    /// Records something the simulated hardware did (`# note`), such as an overflow.
+    func note(_ text: String) { append("# " + text) }
+
     /// Appends `line` and a newline in one write.
     private func append(_ line: String) {
         guard fd >= 0 else { return }

@@ -43,6 +43,7 @@ private let fullFile = [
     "controller = marlin",
     "serial_port = /dev/ttyUSB0",
     "serial_baud = 250000",
+    "serial_rx_buffer = 63",
     "klipper_socket = /run/klipper.sock",
     "pause_gcode = M400\\n  G91 \\nG1 Z5\\n",
     "resume_gcode = G91\\nG1 Z-5",
@@ -89,6 +90,7 @@ struct ConfigFileTests {
         expected.controller = .marlin
         expected.serialPort = "/dev/ttyUSB0"
         expected.serialBaud = 250_000
+        expected.serialReceiveBuffer = 63
         expected.klipperSocket = "/run/klipper.sock"
         expected.pauseGcode = ["M400", "G91", "G1 Z5"]
         expected.resumeGcode = ["G91", "G1 Z-5"]
@@ -189,6 +191,7 @@ struct ConfigFileTests {
         BadFile(lines: ["broker = mqtt://h:99999"], mentions: "99999"),
         BadFile(lines: ["controller = octoprint"], mentions: "octoprint"),
         BadFile(lines: ["serial_baud = 12345"], mentions: "12345"),
+        BadFile(lines: ["serial_rx_buffer = -1"], mentions: "-1"),
         BadFile(lines: ["serial_port = ttyS1"], mentions: "ttyS1"),
         BadFile(lines: ["klipper_socket = uds1"], mentions: "uds1"),
         BadFile(lines: ["pause_gcode = G1 Z5 ; lift"], mentions: "G1 Z5 ; lift"),

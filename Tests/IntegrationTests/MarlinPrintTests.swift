@@ -5,8 +5,11 @@ import TestSupport
 /// Whole prints of the PrusaSlicer cube through the Marlin backend: a real broker, the agent
 /// binary, and the Marlin simulator on a pty.
 @Suite struct MarlinPrintTests {
-    @Test func wholePrintStreamsEveryCommandAndReportsTheLifecycle() throws {
-        let rig = try PrintRig.marlin(["--heat-rate", "200"])
+    /// With the board's receive buffer filled (`serial_rx_buffer`, 127 by default) and with
+    /// one line per ok (0).
+    @Test(arguments: [127, 0])
+    func wholePrintStreamsEveryCommandAndReportsTheLifecycle(receiveBuffer: Int) throws {
+        let rig = try PrintRig.marlin(["--heat-rate", "200", "--speed", "1000"], config: ["serial_rx_buffer = \(receiveBuffer)"])
         try rig.waitForController()
         let answer = try rig.start()
         #expect(answer.json?["state"] as? String == "preheating")
@@ -37,6 +40,11 @@ import TestSupport
         #expect(transcript.split(separator: "\n").first { $0.hasPrefix("> ") } == "> N0 M110 N0*125")
         #expect(!transcript.contains("> N1 M110"), "numbering restarted once, at the connection")
         #expect(!sent.contains { $0.contains(";") }, "comments are stripped")
+        #expect(!transcript.contains("receive buffer overflow"), "the board's receive buffer never overflowed")
+        #expect(!transcript.contains("Resend:"))
+        let lines = transcript.split(separator: "\n")
+        let sentAhead = zip(lines, lines.dropFirst()).contains { $0.hasPrefix("> N") && $1.hasPrefix("> N") }
+        #expect(sentAhead == (receiveBuffer > 0), "lines are sent ahead of their oks only into a receive buffer")
     }
 
     @Test func infoAndPrintQueryCarryTheJob() throws {
@@ -159,6 +167,7 @@ import TestSupport
     @Test func corruptedLineIsResent() throws {
         let (rig, _) = try print(["corrupt@40"], expecting: "finished")
         #expect(rig.simulator.transcript.contains("Resend:"))
+        #expect(!rig.simulator.transcript.contains("receive buffer overflow"))
     }
 
     @Test func longBusyMoveIsWaitedFor() throws {

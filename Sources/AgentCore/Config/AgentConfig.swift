@@ -55,6 +55,9 @@ public struct AgentConfig: Equatable {
     public var controller = ControllerKind.none
     public var serialPort = "/dev/ttyS1"
     public var serialBaud = 115_200
+    /// Bytes of the Marlin board's serial receive buffer that lines sent ahead of their oks
+    /// may fill (Marlin's RX_BUFFER_SIZE, 128 by default, less one); 0 sends one line per ok.
+    public var serialReceiveBuffer = 127
     public var klipperSocket = "/tmp/unix_uds1"
     /// G-code sent to park the head when a Marlin print pauses, one command per element.
     public var pauseGcode = ["M400", "G91", "G1 Z10 F600", "G90"]

@@ -47,6 +47,7 @@ public enum ConfigKeys {
         }),
         ("serial_port", { config, value throws(ConfigError) in config.serialPort = try directory(value) }),
         ("serial_baud", { config, value throws(ConfigError) in config.serialBaud = try baudRate(value) }),
+        ("serial_rx_buffer", { config, value throws(ConfigError) in config.serialReceiveBuffer = try integer(value, in: 0...65_536) }),
         ("klipper_socket", { config, value throws(ConfigError) in config.klipperSocket = try directory(value) }),
         ("pause_gcode", { config, value throws(ConfigError) in config.pauseGcode = try gcodeLines(value) }),
         ("resume_gcode", { config, value throws(ConfigError) in config.resumeGcode = try gcodeLines(value) }),

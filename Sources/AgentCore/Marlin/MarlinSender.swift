@@ -1,10 +1,14 @@
 /// Flow control with a Marlin-style controller over a serial line, as a pure state machine
-/// (design decision 3): it numbers and checksums each command, keeps one line in flight
-/// (every `ok` frees the slot), answers resend requests from the lines it keeps, watches for
-/// silence and reads what the controller reports. Time comes in as `now` (monotonic
-/// milliseconds); what to write and report goes out as actions.
+/// (design decision 3): it numbers and checksums each command, keeps lines in flight within
+/// the board's receive buffer (every `ok` acknowledges the oldest), answers resend requests
+/// from the lines it keeps, watches for silence and reads what the controller reports. Time
+/// comes in as `now` (monotonic milliseconds); what to write and report goes out as actions.
 ///
-/// This is what OctoPrint- and Pronterface-class hosts do. Marlin checks each line's number
+/// With `receiveBufferBytes` 0 it keeps one line in flight, as OctoPrint and Pronterface do;
+/// with the size of the board's serial receive buffer it sends ahead while the bytes of every
+/// unacknowledged line fit in it, as Repetier-Host does: a line the board has taken into its
+/// command queue has left the receive buffer, so the buffer never overflows, and the serial
+/// line is never idle while the board waits for the next line. Marlin checks each line's number
 /// and checksum and never runs a line twice or out of order, so the sender may write a line
 /// again whenever in doubt (a timeout, a stale request): the numbering keeps it safe.
 public struct MarlinSender {
@@ -21,6 +25,9 @@ public struct MarlinSender {
         public var maxResendsPerLine = 10
         /// How many sent lines are kept for resends.
         public var historyLength = 64
+        /// Bytes of the board's serial receive buffer that unacknowledged lines may fill
+        /// (Marlin's RX_BUFFER_SIZE less one); 0 keeps one line in flight.
+        public var receiveBufferBytes = 0
 
         /// The defaults above.
         public init() {}
@@ -62,10 +69,17 @@ public struct MarlinSender {
     private var history: [[UInt8]]
     /// The number of the line in each history slot (-1 when empty).
     private var historyNumbers: [Int]
-    private var awaitingOk = false
-    /// Whether the line awaiting its ok waits for a heater (M109, M190): Marlin prints the
-    /// temperatures while it waits, and only then do they show that the line is progressing.
-    private var awaitingHeater = false
+    /// The lines written and not acknowledged yet, oldest first.
+    private var inFlight: [InFlightLine] = []
+    /// The bytes of the lines in `inFlight`.
+    private var inFlightBytes = 0
+    /// A command accepted by `send` that waits for room in the receive buffer.
+    private var held: [UInt8]?
+    /// Oks still to come that acknowledge no line: each repeated resend request has one.
+    private var oksToIgnore = 0
+    /// Repeats of the current resend request still expected: each line written after the
+    /// requested one before the request came may be refused with the same request.
+    private var staleRequests = 0
     private var resend = Resend.none
     /// Whether numbering was (re)started since the connection opened or the controller rebooted.
     private var numbered = false
@@ -79,6 +93,15 @@ public struct MarlinSender {
     private var silentSince: Int64 = 0
     private var timeouts = 0
 
+    /// A line written and awaiting its ok.
+    private struct InFlightLine {
+        let number: Int
+        let bytes: Int
+        /// Whether it waits for a heater (M109, M190): Marlin prints the temperatures while it
+        /// waits, and only then do they show that the line is progressing.
+        let heaterWait: Bool
+    }
+
     /// Whether `busy:` has been seen on this connection.
     public private(set) var busySeen = false
 
@@ -90,12 +113,17 @@ public struct MarlinSender {
         historyNumbers = [Int](repeating: -1, count: length)
     }
 
-    /// Whether a new command may be sent now: numbering has started, no line awaits its ok,
-    /// no resend is under way, and the sender has not failed.
-    public var canSend: Bool { numbered && !awaitingOk && resend == .none && !failed }
+    /// Whether a new command may be sent now: numbering has started, the receive buffer has
+    /// room (with one line in flight: no line awaits its ok), no command is held, no resend is
+    /// under way, and the sender has not failed. Nothing is sent ahead of a heater wait: the
+    /// print has not started until the heaters are hot, and what is sent is what has started.
+    public var canSend: Bool {
+        numbered && !failed && held == nil && resend == .none
+            && (inFlight.isEmpty || (inFlightBytes < limits.receiveBufferBytes && inFlight.last?.heaterWait != true))
+    }
 
-    /// Whether nothing awaits an ok and nothing is to be resent.
-    public var isIdle: Bool { !awaitingOk && resend == .none }
+    /// Whether nothing awaits an ok, is held or is to be resent.
+    public var isIdle: Bool { inFlight.isEmpty && held == nil && resend == .none }
 
     /// Whether the connection cannot go on (a `failed` action was returned).
     public var hasFailed: Bool { failed }
@@ -109,13 +137,15 @@ public struct MarlinSender {
         return [writeNew(Array("M110 N0".utf8), now: now)]
     }
 
-    /// Numbers and writes one cleaned command (no comment, no newline), when `canSend`;
-    /// otherwise writes nothing and says why in a log action.
+    /// Numbers and writes one cleaned command (no comment, no newline), when `canSend`: at
+    /// once when it fits in the receive buffer, else held until enough lines are acknowledged.
+    /// Otherwise writes nothing and says why in a log action.
     public mutating func send(_ command: [UInt8], now: Int64) -> [Action] {
         guard canSend else { return [.log(.warning, "not sending a command: \(refusal)")] }
         guard !command.isEmpty, !command.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
         else { return [.log(.warning, "not sending a command that is empty or holds a line break")] }
-        return [writeNew(command, now: now)]
+        held = command
+        return writeHeld(now: now)
     }
 
     /// Handles one line from the controller (without its newline).
@@ -124,7 +154,7 @@ public struct MarlinSender {
     public mutating func received(_ line: [UInt8], now: Int64) -> [Action] {
         guard !failed else { return [] }
         let reply = MarlinReply.parse(line)
-        if case .temperatures = reply, awaitingOk, !awaitingHeater {
+        if case .temperatures = reply, let oldest = inFlight.first, !oldest.heaterWait {
             // Not a sign of progress: the silence goes on.
         } else {
             quietSince = now
@@ -178,6 +208,11 @@ public struct MarlinSender {
             failed = true
             return [.failed("the printer stopped answering: no reply for \(silence / 1000) s")]
         }
+        // After this much silence the board has taken all it will take: an ok was lost.
+        inFlight.removeAll()
+        inFlightBytes = 0
+        oksToIgnore = 0
+        staleRequests = 0
         let what: String
         let write: Action
         switch resend {
@@ -188,24 +223,42 @@ public struct MarlinSender {
             what = "writing line \(next - 1) again"
             write = rewrite(next - 1, now: now)
         case .none:
-            what = "asking for the temperatures"
-            write = writeNew(Array("M105".utf8), now: now)
+            if let command = held {
+                held = nil
+                what = "writing the next line"
+                write = writeNew(command, now: now)
+            } else {
+                what = "asking for the temperatures"
+                write = writeNew(Array("M105".utf8), now: now)
+            }
         }
         return [.log(.warning, "no reply from the printer for \(silence / 1000) s; \(what)"), write]
     }
 
-    /// An ok: the slot is free, or the next line of a resend is written.
+    /// An ok: the oldest line in flight is acknowledged and what now fits is written (the
+    /// lines of a resend, or a held command). The ok that follows a resend request starts
+    /// the resend and acknowledges nothing; so does one that follows a repeated request.
     private mutating func acknowledge(now: Int64) -> [Action] {
-        switch resend {
-        case .requested(let number):
-            return [writeResent(number, now: now)]
-        case .writing(let next) where next < nextNumber:
-            return [writeResent(next, now: now)]
-        case .writing, .none:
-            resend = .none
-            awaitingOk = false
+        if oksToIgnore > 0 {
+            oksToIgnore -= 1
             return []
         }
+        if case .requested(let number) = resend {
+            resend = .writing(next: number)
+        } else if !inFlight.isEmpty {
+            inFlightBytes -= inFlight.removeFirst().bytes
+        }
+        var writes: [Action] = []
+        while case .writing(let next) = resend {
+            guard next < nextNumber else {
+                // The resend ends when its last line is acknowledged.
+                if inFlight.isEmpty { resend = .none }
+                break
+            }
+            guard fits(storedLine(next)?.count ?? 0) else { return writes }
+            writes.append(writeResent(next, now: now))
+        }
+        return writes + writeHeld(now: now)
     }
 
     /// A resend request for line `number`. A line that was never sent means the controller
@@ -213,6 +266,11 @@ public struct MarlinSender {
     private mutating func resendRequested(_ number: Int) -> [Action] {
         if resend == .requested(number) || (resend == .writing(next: number) && number < nextNumber) {
             return [.log(.debug, "the printer asked again for line \(number), which is about to be resent")]
+        }
+        if number == requestedLine, staleRequests > 0 {
+            staleRequests -= 1
+            oksToIgnore += 1
+            return [.log(.debug, "the printer refused a line written before it asked for line \(number)")]
         }
         requests = number == requestedLine ? requests + 1 : 1
         requestedLine = number
@@ -229,12 +287,19 @@ public struct MarlinSender {
         }
         if neverSent {
             resend = .none
-            awaitingOk = false
+            if !inFlight.isEmpty { inFlightBytes -= inFlight.removeFirst().bytes }
+            oksToIgnore += 1
             return [.log(.warning, "the printer asked for line \(number), which was never sent; taken as an ok")]
         }
         guard kept else {
             return [.log(.warning, "the printer asked for line \(number), which is no longer kept; ignored")]
         }
+        // The board dropped the requested line and those behind it; the older ones in flight
+        // are in its command queue and will be acknowledged.
+        let dropped = inFlight.filter { $0.number >= number }
+        inFlight.removeAll { $0.number >= number }
+        inFlightBytes = inFlight.reduce(0) { $0 + $1.bytes }
+        staleRequests = max(0, dropped.count - 1)
         resend = .requested(number)
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
@@ -243,7 +308,11 @@ public struct MarlinSender {
     private mutating func forgetLines() {
         for slot in historyNumbers.indices { historyNumbers[slot] = -1 }
         nextNumber = 0
-        awaitingOk = false
+        inFlight.removeAll()
+        inFlightBytes = 0
+        held = nil
+        oksToIgnore = 0
+        staleRequests = 0
         resend = .none
         requestedLine = -1
         requests = 0
@@ -251,12 +320,31 @@ public struct MarlinSender {
 
     /// Writes `command` as the next numbered line and keeps it for resends.
     private mutating func writeNew(_ command: [UInt8], now: Int64) -> Action {
-        let line = MarlinLine.numbered(nextNumber, command)
+        writeNumbered(MarlinLine.numbered(nextNumber, command), now: now)
+    }
+
+    /// Writes `line`, numbered `nextNumber`, and keeps it for resends.
+    private mutating func writeNumbered(_ line: [UInt8], now: Int64) -> Action {
         let slot = nextNumber % history.count
         history[slot] = line
         historyNumbers[slot] = nextNumber
         nextNumber += 1
-        return written(line, now: now)
+        return written(line, number: nextNumber - 1, now: now)
+    }
+
+    /// Writes the held command as the next line when it fits in the receive buffer.
+    private mutating func writeHeld(now: Int64) -> [Action] {
+        guard let command = held, resend == .none else { return [] }
+        let line = MarlinLine.numbered(nextNumber, command)
+        guard fits(line.count) else { return [] }
+        held = nil
+        return [writeNumbered(line, now: now)]
+    }
+
+    /// Whether a line of `bytes` may be written now: nothing is in flight, or the receive
+    /// buffer holds it with the lines in flight.
+    private func fits(_ bytes: Int) -> Bool {
+        inFlight.isEmpty || inFlightBytes + bytes <= limits.receiveBufferBytes
     }
 
     /// Writes kept line `number` as part of a resend; the one after it is next.
@@ -268,13 +356,14 @@ public struct MarlinSender {
     /// Writes kept line `number` again (a line in the resend range is always kept: nothing
     /// newer is written while a resend is under way).
     private mutating func rewrite(_ number: Int, now: Int64) -> Action {
-        written(storedLine(number) ?? [], now: now)
+        written(storedLine(number) ?? [], number: number, now: now)
     }
 
-    /// The line now awaits its ok and the silence starts over.
-    private mutating func written(_ line: [UInt8], now: Int64) -> Action {
-        awaitingOk = true
-        awaitingHeater = GcodeStreamFacts.isTemperatureWait(Self.command(of: line))
+    /// Line `number` now awaits its ok and the silence starts over.
+    private mutating func written(_ line: [UInt8], number: Int, now: Int64) -> Action {
+        inFlight.append(InFlightLine(number: number, bytes: line.count,
+                                     heaterWait: GcodeStreamFacts.isTemperatureWait(Self.command(of: line))))
+        inFlightBytes += line.count
         quietSince = now
         return .write(line)
     }
@@ -298,6 +387,7 @@ public struct MarlinSender {
         if failed { return "the connection has failed" }
         if !numbered { return "line numbering has not been started" }
         if resend != .none { return "a resend is under way" }
-        return "the previous line awaits its ok"
+        if held != nil { return "a line waits for room in the printer's receive buffer" }
+        return "the printer's receive buffer is full"
     }
 }
