@@ -1,0 +1,119 @@
+import AgentCore
+import AgentJSON
+import AgentPlatform
+
+/// The agent's command path without the broker: the intake, the router with the handler of
+/// every command, the printer state the reports show and the report encoder. A broker
+/// message goes in, the publications that answer it come out. It holds no socket, so the
+/// command fuzzer drives exactly what the agent runs.
+public final class CommandService {
+    /// Turns reports into publications on the printer's topics.
+    let encoder: ReportEncoder
+    /// The printing commands and the print's lifecycle.
+    let printing: PrintService
+    /// Firmware updates.
+    let ota: OtaService
+    /// What the reports show, without the print's live values (see `currentState()`).
+    var state: PrinterState
+    private let router = CommandRouter()
+    private var intake: CommandIntake
+    private let logger: Logger
+
+    /// Creates the handlers of every command for `config` and `identity`; `usbRoot()` is
+    /// where the USB stick is mounted (nil when none is).
+    public init(config: AgentConfig, identity: Identity, usbRoot: @escaping () -> String?, logger: Logger) {
+        let topics = DeviceTopics(modelId: identity.modelId.value, deviceId: identity.deviceId.value)
+        self.logger = logger
+        encoder = ReportEncoder(topics: topics, wallClockMs: Clock.wallClockMs,
+                                newMessageID: { MessageID.uuid(from: HostInfo.randomBytes(16)) })
+        intake = CommandIntake(topics: topics, maxPayload: config.maxPayloadBytes)
+        state = PrinterState(
+            printerName: config.printerName ?? ModelCatalog.name(of: topics.modelId),
+            modelId: topics.modelId, deviceUnionId: identity.deviceUnionId?.value,
+            firmwareVersion: Self.firmwareVersion(config.versionFile, logger: logger),
+            agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
+        state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
+        let printing = PrintService(backend: Self.backend(config, logger: logger), config: config,
+                                    usbRoot: usbRoot, logger: logger)
+        self.printing = printing
+        let versionFile = config.versionFile
+        ota = OtaService(config: config, logger: logger, isPrinting: { printing.supervisor.isActive },
+                         runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
+        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in currentState() })
+        PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
+        FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
+            .register(in: router)
+        printing.register(in: router)
+        ota.register(in: router)
+    }
+
+    /// The publications answering `message`, received at monotonic time `now` (milliseconds):
+    /// the acknowledgement of its msgid, its report and the reports that must follow it; none
+    /// for a message that is ignored (only logged).
+    public func receive(_ message: InboundMessage, now: Int64) -> [Publication] {
+        switch intake.decide(message, now: now) {
+        case .execute(let command):
+            logger.log(.debug, "\(command.type)/\(command.action) msgid \(command.msgid ?? "none")")
+            var answer = command.msgid.map { [encoder.acknowledgement($0)] } ?? []
+            answer.append(encoder.publication(router.route(command)))
+            for report in printing.takeDeferred() { answer.append(encoder.publication(report)) }
+            return answer
+        case .reject(let msgid, let report):
+            logger.log(.warning, "rejected a message on \(message.topic): \(report.message)")
+            var answer = msgid.map { [encoder.acknowledgement($0)] } ?? []
+            answer.append(encoder.publication(report))
+            return answer
+        case .ignore(let reason):
+            logger.log(.info, reason)
+            return []
+        }
+    }
+
+    /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view
+    /// from a pushed `peripherie` report and a `file/listUdisk` report of the stick's root.
+    func usbChanged(mounted: Bool) -> [Publication] {
+        let listing = Command(type: "file", action: "listUdisk", data: .object(JSONObject()))
+        return [encoder.publication(PeripheralReports.changed(udiskPresent: mounted)),
+                encoder.publication(router.route(listing))]
+    }
+
+    /// What each new connection announces: online (retained), the status and the version.
+    func announcements() -> [Publication] {
+        [encoder.publication(PrinterReports.online(), retain: true),
+         encoder.publication(PrinterReports.status(currentState(), msgid: nil)),
+         encoder.publication(PrinterReports.version(state, msgid: nil))]
+    }
+
+    /// The printer's state with the print's live values.
+    private func currentState() -> PrinterState {
+        var current = state
+        let supervisor = printing.supervisor
+        current.readings = supervisor.readings
+        current.busy = supervisor.isActive
+        current.project = supervisor.job.map { .object($0.projectData) } ?? .null
+        current.printSpeedMode = supervisor.speedMode
+        return current
+    }
+
+    /// The backend the configuration names, or nil for `controller = none`.
+    private static func backend(_ config: AgentConfig, logger: Logger) -> (any PrinterBackend)? {
+        switch config.controller {
+        case .none: return nil
+        case .marlin: return MarlinBackend(port: config.serialPort, baud: config.serialBaud, config: config, logger: logger)
+        case .klipper: return KlipperBackend(socketPath: config.klipperSocket, logger: logger)
+        }
+    }
+
+    /// The firmware version from `path` (first line, trimmed), or nil when there is none.
+    private static func firmwareVersion(_ path: String, logger: Logger) -> String? {
+        do {
+            let bytes = try FileReader.read(path, limit: 4096)
+            let firstLine = bytes.split(separator: UInt8(ascii: "\n")).first.map { Array($0) } ?? []
+            let text = ConfigFile.trimmed(Substring(String(decoding: firstLine, as: UTF8.self)))
+            return text.isEmpty ? nil : String(text)
+        } catch {
+            logger.log(.debug, "no firmware version: \(error.message)")
+            return nil
+        }
+    }
+}
