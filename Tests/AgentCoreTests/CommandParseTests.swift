@@ -69,6 +69,13 @@ struct CommandParseTests {
         Wrong(members: #""type":true,"action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
         Wrong(members: #""type":["info"],"action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
         Wrong(members: #""type":{},"action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
+        // A type that is no safe topic level: its report would go where the broker refuses it
+        // (control characters, wildcards, too long) or to another topic (found by fuzz/run).
+        Wrong(members: #""type":"tempatur\u0019e","action":"set","msgid":"m""#, field: "type", type: nil, msgid: "m"),
+        Wrong(members: #""type":"print/x","action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
+        Wrong(members: ##""type":"#","action":"query","msgid":"m""##, field: "type", type: nil, msgid: "m"),
+        Wrong(members: #""type":"+","action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
+        Wrong(members: #""type":"\#(String(repeating: "a", count: 65))","action":"query","msgid":"m""#, field: "type", type: nil, msgid: "m"),
         // action
         Wrong(members: #""type":"print","msgid":"m""#, field: "action", type: "print", msgid: "m"),
         Wrong(members: #""type":"print","action":"","msgid":"m""#, field: "action", type: "print", msgid: "m"),

@@ -13,11 +13,17 @@ public enum IdentityRules {
 
     /// A device id: 1 to 64 ASCII letters, digits, `-` or `_`.
     public static func deviceId(_ text: String) throws(ConfigError) -> String {
-        let bytes = Array(text.utf8)
-        guard (1...64).contains(bytes.count), bytes.allSatisfy(isIdByte) else {
+        guard isSafeLevel(text) else {
             throw ConfigError("", "device id \"\(text)\" must be 1 to 64 letters, digits, - or _")
         }
         return text
+    }
+
+    /// Whether `text` is 1 to 64 ASCII letters, digits, `-` or `_`, and so safe as one level
+    /// of a topic the printer publishes on: a device id, or the `type` of a command, which
+    /// names its report's topic.
+    public static func isSafeLevel(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy(isIdByte)
     }
 
     /// Whether `byte` may appear in a device id.

@@ -50,7 +50,11 @@ public struct Command: Equatable {
             }
             return nil
         }
-        let type = word("type")
+        var type = word("type")
+        if let name = type, !IdentityRules.isSafeLevel(name) {
+            note("\"type\" must be 1 to 64 letters, digits, - or _: it names the topic of the report")
+            type = nil
+        }
         let action = word("action")
         var timestamp: Int64? = nil
         switch envelope["timestamp"] {
