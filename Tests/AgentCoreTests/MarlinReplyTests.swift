@@ -111,6 +111,13 @@ private func readings(_ nozzle: Double?, _ nozzleTarget: Double?, _ bed: Double?
         #expect(parse(line) == .fatalError(message))
     }
 
+    /// Found by fuzz/run: an error with no readable message failed the print with an empty
+    /// `msg`, which tells the user nothing.
+    @Test(arguments: ["Error:", "Error:\u{07}ine ", "!!", "!! \u{1B}[31m"])
+    func fatalErrorsWithoutAMessageStillSaySomething(line: String) {
+        #expect(parse(line) == .fatalError("the controller stopped with an error it did not describe"))
+    }
+
     @Test func sdCardFailuresAreSurvived() {
         #expect(parse("Error:volume.init failed") == .nonFatalError("volume.init failed"))
         #expect(parse("Error:openRoot failed") == .nonFatalError("openRoot failed"))

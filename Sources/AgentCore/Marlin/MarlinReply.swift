@@ -27,7 +27,7 @@ public enum MarlinReply: Equatable {
     /// without `Error:`.
     case nonFatalError(String)
     /// Any other error (`Error:`, `!!`): the firmware has stopped (kill, thermal runaway,
-    /// MINTEMP), without its prefix.
+    /// MINTEMP), without its prefix; never empty.
     case fatalError(String)
     /// An `echo:` line, without the prefix.
     case echo(String)
@@ -49,7 +49,7 @@ public enum MarlinReply: Equatable {
             return .busy
         }
         if let message = after("error:", ignoringCaseIn: text) { return error(GcodeText.trimmed(message)) }
-        if let message = GcodeText.after("!!", in: text) { return .fatalError(string(message)) }
+        if let message = GcodeText.after("!!", in: text) { return fatal(message) }
         if let action = GcodeText.after("//action:", in: text) { return .hostAction(string(action)) }
         if let capability = GcodeText.after("Cap:", in: text), let reply = self.capability(capability) {
             return reply
@@ -94,8 +94,18 @@ public enum MarlinReply: Equatable {
         if storageErrorWords.contains(where: { contains($0, ignoringCaseIn: message) }) {
             return .nonFatalError(string(message))
         }
-        return .fatalError(string(message))
+        return fatal(message)
     }
+
+    /// A fatal error with its message; one that says nothing readable (`Error:` alone, or
+    /// control characters) still gets a sentence, since it becomes the failed print's `msg`.
+    private static func fatal(_ message: ArraySlice<UInt8>) -> MarlinReply {
+        let text = string(message)
+        return .fatalError(text.isEmpty ? unexplainedError : text)
+    }
+
+    /// The message of a fatal error the controller did not describe.
+    private static let unexplainedError = "the controller stopped with an error it did not describe"
 
     /// `AUTOREPORT_TEMP:1` as a capability; nil when the value is neither 0 nor 1.
     private static func capability(_ text: ArraySlice<UInt8>) -> MarlinReply? {
