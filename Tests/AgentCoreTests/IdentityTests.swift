@@ -172,6 +172,16 @@ struct IdentityTests {
         #expect(try resolve(["identity = gen-b"], files: genBFiles(ini: ini)).deviceUnionId?.value == union)
     }
 
+    /// Found by fuzz/run: a device id with a line break in device_account.json made the
+    /// error that names it two lines; the agent's one-line error keeps it on one.
+    @Test func errorQuotingALineBreakStaysOneLine() throws {
+        let error = try #require(configError {
+            _ = try resolve(["identity = gen-b"], files: genBFiles(account: #"{"deviceId":"kobra\n3","username":"u"}"#))
+        })
+        #expect(error.message.contains("kobra\n3"))
+        #expect(error.line == accountPath + ": device id \"kobra\\x0A3\" must be 1 to 64 letters, digits, - or _")
+    }
+
     @Test func genBWithoutLanCredentials() throws {
         let identity = try resolve(["identity = gen-b"], files: genBFiles(account: #"{"deviceId":"d1","username":5}"#))
         #expect(identity.lanUsername == nil)

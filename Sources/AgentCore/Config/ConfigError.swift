@@ -12,6 +12,7 @@ public struct ConfigError: Error, Equatable {
         self.message = message
     }
 
-    /// The one line printed before the agent exits.
-    public var line: String { origin.isEmpty ? message : "\(origin): \(message)" }
+    /// The one line printed before the agent exits (control characters a file or the
+    /// command line put in it are written as `\xNN`, so it stays one line).
+    public var line: String { StoragePath.printable(origin.isEmpty ? message : "\(origin): \(message)") }
 }

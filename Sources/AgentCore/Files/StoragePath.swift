@@ -92,10 +92,17 @@ public struct StoragePath: Equatable {
     /// as `\xNN` (a NUL would cut the report's C string short), and shortened to about 80
     /// bytes with "…" (a 4096-byte path does not belong in a report).
     public static func quoted(_ text: String) -> String {
-        var out = "\""
+        "\"" + printable(text, maxBytes: 80) + "\""
+    }
+
+    /// `text` with NUL, control characters (line breaks too) and the C1 controls as `\xNN`,
+    /// so that it stays one line of a log or a message; cut after about `maxBytes` bytes
+    /// with "…".
+    public static func printable(_ text: String, maxBytes: Int = Int.max) -> String {
+        var out = ""
         var bytes = 0
         for scalar in text.unicodeScalars {
-            if bytes >= 80 {
+            if bytes >= maxBytes {
                 out += "…"
                 break
             }
@@ -107,7 +114,7 @@ public struct StoragePath: Equatable {
             }
             bytes += UTF8.width(scalar)
         }
-        return out + "\""
+        return out
     }
 
     private static let slash = UInt8(ascii: "/")
