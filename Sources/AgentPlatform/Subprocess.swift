@@ -7,9 +7,10 @@ import CLibc
 /// polled (or, on kernels before 5.3, a waitpid(WNOHANG) check every 500 ms).
 ///
 /// The child starts as a service manager would start it (see `agent_spawn` in CLibc): no
-/// shell, an empty signal mask, default signal dispositions, standard input on /dev/null, no
-/// other descriptor of the agent, and a process group of its own, so that `terminate()`
-/// reaches whatever the installer started too.
+/// shell, an empty signal mask, default signal dispositions (SIGPIPE excepted: it stays
+/// ignored, so an installer outlives an agent that dies mid-update), standard input on
+/// /dev/null, no other descriptor of the agent, and a process group of its own, so that
+/// `terminate()` reaches whatever the installer started too.
 ///
 /// A started subprocess keeps itself alive until it has exited and `onExit` was called.
 public final class Subprocess {

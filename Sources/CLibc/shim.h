@@ -281,7 +281,9 @@ static inline void agent_cloexec_from(int lowest) {
 
 /// Starts `file` (looked up on PATH as execvp(3) does) with `argv` (NULL-terminated) and the
 /// agent's environment, the way a service manager starts a program: an empty signal mask,
-/// every signal at its default disposition, a process group of its own, standard input on
+/// every signal at its default disposition but SIGPIPE, which keeps the agent's (ignored: an
+/// installer must outlive an agent that dies, not be killed by its next line of output into
+/// the dead agent's pipe), a process group of its own, standard input on
 /// /dev/null, standard output and error into one new pipe whose read end (close-on-exec) is
 /// stored in `*output`. Every other descriptor is made close-on-exec first, so the child
 /// inherits none. Returns 0 with `*pid` set, or an errno value (posix_spawn's convention:
@@ -295,6 +297,7 @@ static inline int agent_spawn(const char *file, char *const argv[], pid_t *pid, 
     /* Every signal, glibc's internal SIGCANCEL and SIGSETXID included: sigfillset leaves them
        out, and posix_spawn then sets them to SIG_IGN in a child of a threaded parent. */
     memset(&all, 0xff, sizeof all);
+    sigdelset(&all, SIGPIPE);
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
     posix_spawnattr_setsigmask(&attributes, &none);

@@ -47,9 +47,10 @@ extension FaultInjectionTests {
             #expect(stateFiles(rig) == [recordName(rig)])
         }
 
-        /// The installer runs in a process group of its own, so the agent's death does not
-        /// signal it (it may still die, of SIGPIPE at its next progress line, or with the
-        /// service's control group). The restarted agent removes the image's name (the
+        /// The installer runs in a process group of its own with SIGPIPE ignored, so the
+        /// agent's death neither signals it nor kills it at its next progress line: it
+        /// finishes the install (under systemd, unless the service's control group is
+        /// stopped; README "Firmware updates"). The restarted agent removes the image's name (the
         /// installer holds it open, as swupdate and rauc do) and keeps the record, which waits
         /// for the reboot; after it, the running version says whether the update took.
         @Test func whileTheInstallerRuns() throws {
@@ -77,11 +78,13 @@ extension FaultInjectionTests {
             #expect(try String(contentsOfFile: rig.record, encoding: .utf8) == record, "the record is whole and kept")
             #expect(try noUpdateReport(rig), "no outcome before the reboot: \(rig.states)")
 
-            // The orphaned installer goes on, and ends one way or the other.
+            // The orphaned installer goes on, writing progress into the dead agent's pipe, and
+            // finishes the install.
             let installer = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)))
             #expect(FileManager.default.createFile(atPath: go, contents: nil))
             try waitUntil("the orphaned installer ended", timeout: 10) { !Self.isAlive(installer) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image, "the installer finished")
 
             // The reboot (a record of an earlier boot): the old version runs, so it failed, once.
             second.send(SIGTERM)
