@@ -47,10 +47,17 @@ if embedded {
     products.append(.executable(name: "printer-agent", targets: ["printer-agent"]))
     products.append(.executable(name: "agent-bench", targets: ["agent-bench"]))
     products.append(.executable(name: "printer-sim", targets: ["printer-sim"]))
+    let fuzzTargets = ["fuzz-commands", "fuzz-controller", "fuzz-config"]
+    products += fuzzTargets.map { .executable(name: $0, targets: [$0]) }
+    targets += fuzzTargets.map { .executableTarget(name: $0, dependencies: ["FuzzTargets"]) }
     targets += [
         .executableTarget(name: "printer-agent", dependencies: ["PrinterAgent", "CLibc"]),
         .executableTarget(name: "agent-bench", dependencies: ["CMosquitto"]),
         .executableTarget(name: "printer-sim", dependencies: ["AgentJSON"]),
+        // libFuzzer targets (fuzz/run builds them with -sanitize=fuzzer); built normally they
+        // replay the inputs named on their command line.
+        .systemLibrary(name: "CFuzzer"),
+        .target(name: "FuzzTargets", dependencies: ["PrinterAgent", "AgentCore", "AgentJSON", "AgentPlatform", "CMosquitto", "CFuzzer"]),
         .target(name: "TestSupport", dependencies: ["CMosquitto"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentJSONTests", dependencies: ["AgentJSON"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentJSON"]),
@@ -60,6 +67,7 @@ if embedded {
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["printer-agent", "printer-sim", "AgentJSON", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "PrinterSimTests", dependencies: ["printer-sim", "AgentJSON", "TestSupport"]),
     ]
 }
