@@ -77,11 +77,18 @@ public final class CommandService {
                 encoder.publication(router.route(listing))]
     }
 
-    /// What each new connection announces: online (retained), the status and the version.
+    /// What each new connection announces: online (retained), the status, the version and,
+    /// during a print, the print's state as `print/query` gives it: a report the broker took
+    /// before it went down may never have reached the cloud (a `paused` would otherwise not
+    /// be said again until the print moved on).
     func announcements() -> [Publication] {
-        [encoder.publication(PrinterReports.online(), retain: true),
-         encoder.publication(PrinterReports.status(currentState(), msgid: nil)),
-         encoder.publication(PrinterReports.version(state, msgid: nil))]
+        var announcements = [encoder.publication(PrinterReports.online(), retain: true),
+                             encoder.publication(PrinterReports.status(currentState(), msgid: nil)),
+                             encoder.publication(PrinterReports.version(state, msgid: nil))]
+        if printing.supervisor.isActive {
+            announcements.append(encoder.publication(printing.supervisor.query(Command(type: "print", action: "query"))))
+        }
+        return announcements
     }
 
     /// The printer's state with the print's live values.

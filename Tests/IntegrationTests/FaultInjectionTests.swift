@@ -37,7 +37,7 @@ extension FaultInjectionTests {
 
         /// Kills the broker, keeps it down for `down` seconds (and at least until the agent
         /// failed one attempt when `down` is not 0), starts it again, and waits for the agent's
-        /// online and busy status reports made after the kill.
+        /// online, busy status and print state reports made after the kill.
         private func restart(_ rig: PrintRig, round: Int, down: TimeInterval) throws -> Outage {
             let agent = rig.harness.agent
             let lost = agent.occurrences(of: "lost the broker connection")
@@ -61,6 +61,13 @@ extension FaultInjectionTests {
                 $0.topic == Wire.report("status") && ($0.timestamp ?? 0) >= killedMs
             }
             #expect(status.state == "busy", "round \(round): the print goes on")
+            let print = try rig.client.waitFor("the print's state after restart \(round)") {
+                // The test sends no print/query: a query report is the announcement.
+                $0.topic == Wire.report("print") && $0.json?["action"] as? String == "query"
+                    && ($0.timestamp ?? 0) >= killedMs
+            }
+            #expect(["printing", "paused", "pausing", "resuming", "resumed"].contains(print.state ?? ""),
+                    "round \(round): the print's state is announced, not \(print.state ?? "none")")
             return Outage(round: round, killedMs: killedMs, onlineMs: online.timestamp ?? 0)
         }
 
