@@ -31,7 +31,8 @@ final class Agent {
         self.usb = usb
         commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, logger: logger)
         let topics = commands.encoder.topics
-        session = BrokerSession(topics: topics, queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
+        session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
+                                queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
         connection = try MQTTConnection(options: MQTTOptions(
             broker: config.broker,
             clientId: config.clientId ?? "printer-agent-\(topics.deviceId)",

@@ -162,8 +162,11 @@ struct BrokerSessionTests {
         #expect(subject.failures == 0)
         let lost = subject.connectionFailed("connection lost")
         let delay = try #require(scheduledDelay(lost))
-        #expect((500...1000).contains(delay))
+        #expect((500...10_000).contains(delay), "the first delay after a loss is spread over 10 s")
         #expect(subject.state == .waiting)
+        _ = subject.reconnectDue()
+        let retry = try #require(scheduledDelay(subject.connectionFailed("connection refused")))
+        #expect((1000...2000).contains(retry), "then the backoff goes on from its second step")
     }
 
     @Test func lostConnectionAndFailedAttemptAreLoggedDifferently() throws {

@@ -39,6 +39,7 @@ private let fullFile = [
     "log_level = warn",
     "max_payload = 65536",
     "offline_queue = 0",
+    "reconnect_spread = 30",
     "usb_automount = yes",
     "controller = marlin",
     "serial_port = /dev/ttyUSB0",
@@ -70,6 +71,7 @@ struct ConfigFileTests {
         expected.password = "s3cret=with=equals"
         expected.clientId = "agent-7"
         expected.keepaliveSeconds = 30
+        expected.reconnectSpreadSeconds = 30
         expected.mqttVersion = .v5
         expected.identity = .genB
         expected.modelId = "20024"
@@ -186,6 +188,7 @@ struct ConfigFileTests {
         BadFile(lines: ["device_id = " + String(repeating: "a", count: 65)], mentions: "64"),
         BadFile(lines: ["max_payload = 100"], mentions: "100"),
         BadFile(lines: ["offline_queue = -1"], mentions: "-1"),
+        BadFile(lines: ["reconnect_spread = 0"], mentions: "0"),
         BadFile(lines: ["gen_a_id_offset = x"], mentions: "x"),
         BadFile(lines: ["broker = http://h"], mentions: "http://h"),
         BadFile(lines: ["broker = mqtt://h:99999"], mentions: "99999"),

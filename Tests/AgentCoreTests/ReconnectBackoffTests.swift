@@ -60,6 +60,25 @@ struct ReconnectBackoffTests {
         #expect(seen.count > 1)
     }
 
+    @Test func theFirstDelayAfterALossIsSpreadSoAFleetDoesNotReturnAtOnce() {
+        // 500 printers lose a restarting broker in the same instant.
+        var perSecond: [Int64: Int] = [:]
+        for printer in 0..<500 {
+            var backoff = ReconnectBackoff()
+            let delay = backoff.nextDelay(unitRandom: Double(printer) / 500, afterLoss: true)
+            #expect((500...10_000).contains(delay))
+            perSecond[delay / 1000, default: 0] += 1
+            #expect(backoff.failures == 1)
+            #expect((1000...2000).contains(backoff.nextDelay(unitRandom: 0.5)), "then 1 s to 2 s")
+        }
+        #expect(perSecond.values.max() ?? 0 <= 60, "at most 60 of 500 in one second: \(perSecond)")
+        var later = ReconnectBackoff()
+        _ = later.nextDelay(unitRandom: 0.5)
+        #expect((1000...2000).contains(later.nextDelay(unitRandom: 0.5, afterLoss: true)), "only the first delay is spread")
+        var narrow = ReconnectBackoff(spreadMs: 1_000)
+        #expect((500...1000).contains(narrow.nextDelay(unitRandom: 0.999, afterLoss: true)))
+    }
+
     @Test func customBoundsAreHonoured() {
         var backoff = ReconnectBackoff(initialMs: 200, maximumMs: 1500)
         let values = (0..<6).map { _ in backoff.nextDelay(unitRandom: 0.999_999) }

@@ -77,7 +77,7 @@ import TestSupport
             agent.log.components(separatedBy: "could not connect to the broker").count > 3
         }
         #expect(agent.log.contains("could not connect to the broker: Connection refused; retrying in "), "the log says why")
-        let delays = agent.reconnectDelays
+        let delays = agent.reconnectDelays()
         #expect(delays.count >= 3)
         #expect(delays.map(\.documented.upperBound).prefix(3) == [1000, 2000, 4000])
         for delay in delays {
@@ -111,7 +111,7 @@ import TestSupport
         }
         #expect(agent.log.contains("the broker refused the connection: Connection Refused: not authorised."),
                 "the log says why: \(agent.log)")
-        #expect(agent.reconnectDelays.allSatisfy { $0.documented.contains($0.delay) }, "backing off as documented")
+        #expect(agent.reconnectDelays().allSatisfy { $0.documented.contains($0.delay) }, "backing off as documented")
         try ChildProcess(try Executables.find("mosquitto_passwd"), ["-b", passwords, "printer", "s3cret"])
             .waitForExit(timeout: 10)
         broker.reload()

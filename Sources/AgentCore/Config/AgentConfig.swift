@@ -37,6 +37,9 @@ public struct AgentConfig: Equatable {
     public var password: String? = nil
     public var clientId: String? = nil
     public var keepaliveSeconds = 60
+    /// The longest first wait, in seconds, before reconnecting after the broker connection
+    /// was lost: a fleet that lost a restarting broker comes back spread over this window.
+    public var reconnectSpreadSeconds = 10
     public var mqttVersion = MQTTVersion.v311
     public var modelId: String? = nil
     public var deviceId: String? = nil

@@ -21,6 +21,7 @@ public enum ConfigKeys {
         ("password", { config, value throws(ConfigError) in config.password = value }),
         ("client_id", { config, value throws(ConfigError) in config.clientId = try clientId(value) }),
         ("keepalive", { config, value throws(ConfigError) in config.keepaliveSeconds = try integer(value, in: 5...3600) }),
+        ("reconnect_spread", { config, value throws(ConfigError) in config.reconnectSpreadSeconds = try integer(value, in: 1...600) }),
         ("mqtt_version", { config, value throws(ConfigError) in
             guard let version = MQTTVersion(rawValue: value) else { throw ConfigError("", "mqtt_version must be 3.1.1 or 5, not \"\(value)\"") }
             config.mqttVersion = version

@@ -85,7 +85,7 @@ public final class BrokerSession {
         case .connecting, .connected:
             let wasConnected = state == .connected
             state = .waiting
-            let delay = backoff.nextDelay(unitRandom: random())
+            let delay = backoff.nextDelay(unitRandom: random(), afterLoss: wasConnected)
             let what = wasConnected ? "lost the broker connection" : "could not connect to the broker"
             return [.log(.warning, "\(what): \(reason); retrying in \(delay) ms"),
                     .scheduleReconnect(afterMs: delay)]
