@@ -35,6 +35,8 @@ final class MarlinSimulator: Simulator {
     private var movesReceived = 0
     /// The highest line number of a counted move: a move numbered at or below it is a resent copy.
     private var highestCountedLine = 0
+    /// Whether a line was refused while the bytes being received were handled.
+    private var flushed = false
     /// A move being refused as corrupt: its line number and how many copies to refuse still.
     private var refusal: (line: Int, remaining: Int)?
 
@@ -63,9 +65,15 @@ final class MarlinSimulator: Simulator {
     }
 
     /// Cuts the bytes into lines (`\n` ends a line, `\r` is ignored); a byte that finds the
-    /// receive buffer full is lost.
+    /// receive buffer full is lost, and after a refused line the rest of what arrived with it
+    /// (already in the receive buffer) is flushed.
     private func receive(_ bytes: [UInt8]) {
+        flushed = false
         for byte in bytes {
+            if flushed {
+                partialLine = []
+                return
+            }
             if receiveBufferUsed >= options.receiveBuffer {
                 transcript.note("receive buffer overflow: a byte was lost")
                 continue
@@ -211,6 +219,7 @@ final class MarlinSimulator: Simulator {
     /// buffer (the whole lines received after it) is flushed, then the error, `Resend:` and `ok`.
     private func refuseLine(_ failure: LineNumbering.Failure) {
         queue.removeAll()
+        flushed = true
         sendAll(numbering.refusal(failure))
     }
 

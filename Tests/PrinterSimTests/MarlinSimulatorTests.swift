@@ -42,6 +42,30 @@ import TestSupport
         #expect(try board.link.readUntilOk() == ["ok " + Self.cold])
     }
 
+    @Test func aRefusedLineFlushesTheLinesSentBehindIt() throws {
+        let board = try start()
+        board.link.send([SerialLink.numbered(1, "G90"), "N2 G90*1", SerialLink.numbered(3, "G91")].joined(separator: "\n"))
+        #expect(try board.link.readUntilOk() == ["ok"])
+        #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
+        #expect(board.link.linesDuring(0.3).isEmpty, "line 3 was flushed, not refused")
+        board.link.send(2, "G90")
+        #expect(try board.link.readUntilOk() == ["ok"])
+    }
+
+    @Test func bytesThatFindTheReceiveBufferFullAreLost() throws {
+        let board = try start(["--speed", "20", "--rx-buffer", "64"])
+        // 4 moves fill the command queue, the next 64 bytes the receive buffer; the rest is lost.
+        board.link.send((1...12).map { SerialLink.numbered($0, "G1 X\($0) Y\($0)") }.joined(separator: "\n"))
+        let lines = board.link.linesDuring(1.5)
+        #expect(lines.allSatisfy { $0 == "ok" }, "\(lines)")
+        #expect((4...9).contains(lines.count), "only the lines that fitted ran: \(lines)")
+        let transcript = try String(contentsOfFile: board.simulator.transcriptPath, encoding: .utf8)
+        #expect(transcript.contains("# receive buffer overflow: a byte was lost"))
+        board.link.send(13, "G1 X13")
+        let refusal = try board.link.readUntilOk()
+        #expect(refusal.contains { $0.hasPrefix("Resend: ") }, "the host is asked for the first line it lost: \(refusal)")
+    }
+
     @Test func aLineNumberOutOfOrderAsksForTheNextOne() throws {
         let board = try start()
         board.link.send(1, "G90")
