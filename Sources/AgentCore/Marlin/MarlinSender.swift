@@ -75,11 +75,8 @@ public struct MarlinSender {
     private var inFlightBytes = 0
     /// A command accepted by `send` that waits for room in the receive buffer.
     private var held: [UInt8]?
-    /// Oks still to come that acknowledge no line: each repeated resend request has one.
+    /// Oks still to come that acknowledge no line (the one after a request for a line never sent).
     private var oksToIgnore = 0
-    /// Repeats of the current resend request still expected: each line written after the
-    /// requested one before the request came may be refused with the same request.
-    private var staleRequests = 0
     private var resend = Resend.none
     /// Whether numbering was (re)started since the connection opened or the controller rebooted.
     private var numbered = false
@@ -212,7 +209,6 @@ public struct MarlinSender {
         inFlight.removeAll()
         inFlightBytes = 0
         oksToIgnore = 0
-        staleRequests = 0
         let what: String
         let write: Action
         switch resend {
@@ -237,7 +233,10 @@ public struct MarlinSender {
 
     /// An ok: the oldest line in flight is acknowledged and what now fits is written (the
     /// lines of a resend, or a held command). The ok that follows a resend request starts
-    /// the resend and acknowledges nothing; so does one that follows a repeated request.
+    /// the resend and acknowledges nothing. A resend rewrites one line per ok, as with one
+    /// line in flight, so a repeat of the request can only concern the line just rewritten:
+    /// it rewinds to it again (a copy the board already took is refused by its number, so
+    /// nothing runs twice).
     private mutating func acknowledge(now: Int64) -> [Action] {
         if oksToIgnore > 0 {
             oksToIgnore -= 1
@@ -255,7 +254,7 @@ public struct MarlinSender {
                 if inFlight.isEmpty { resend = .none }
                 break
             }
-            guard fits(storedLine(next)?.count ?? 0) else { return writes }
+            guard inFlight.isEmpty else { return writes }
             writes.append(writeResent(next, now: now))
         }
         return writes + writeHeld(now: now)
@@ -266,11 +265,6 @@ public struct MarlinSender {
     private mutating func resendRequested(_ number: Int) -> [Action] {
         if resend == .requested(number) || (resend == .writing(next: number) && number < nextNumber) {
             return [.log(.debug, "the printer asked again for line \(number), which is about to be resent")]
-        }
-        if number == requestedLine, staleRequests > 0 {
-            staleRequests -= 1
-            oksToIgnore += 1
-            return [.log(.debug, "the printer refused a line written before it asked for line \(number)")]
         }
         requests = number == requestedLine ? requests + 1 : 1
         requestedLine = number
@@ -296,10 +290,8 @@ public struct MarlinSender {
         }
         // The board dropped the requested line and those behind it; the older ones in flight
         // are in its command queue and will be acknowledged.
-        let dropped = inFlight.filter { $0.number >= number }
         inFlight.removeAll { $0.number >= number }
         inFlightBytes = inFlight.reduce(0) { $0 + $1.bytes }
-        staleRequests = max(0, dropped.count - 1)
         resend = .requested(number)
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
@@ -312,7 +304,6 @@ public struct MarlinSender {
         inFlightBytes = 0
         held = nil
         oksToIgnore = 0
-        staleRequests = 0
         resend = .none
         requestedLine = -1
         requests = 0
