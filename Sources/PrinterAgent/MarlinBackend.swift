@@ -11,6 +11,10 @@ final class MarlinBackend: PrinterBackend {
     static let temperatureIntervalMs: Int64 = 2_000
     /// The shortest gap between two progress events.
     static let progressIntervalMs: Int64 = 500
+    /// How long after a board's restart (`start`) numbering starts again: the board prints
+    /// its banner and refuses the lines that were on their way, and flushes its receive
+    /// buffer as it does; an `M110` sent into that would be lost with them.
+    static let rebootQuietMs: Int64 = 1_000
 
     var onEvent: (ControllerEvent) -> Void = { _ in }
 
@@ -26,6 +30,9 @@ final class MarlinBackend: PrinterBackend {
     private var autoReport = false
     private var readings = ControllerReadings()
     private var job: Job?
+    private var reactor: Reactor?
+    /// The identification waiting for a restarted board to settle.
+    private var pendingIdentify: Reactor.TimerID?
 
     /// Where the connection to the board is.
     private enum Handshake {
@@ -78,6 +85,7 @@ final class MarlinBackend: PrinterBackend {
     }
 
     func start(on reactor: Reactor) {
+        self.reactor = reactor
         link.onOpen = { [unowned(unsafe) self] in identify() }
         link.onFrame = { [unowned(unsafe) self] frame in
             if frame.truncated { logger.log(.warning, "the board sent a line over 4096 bytes; cut") }
@@ -86,6 +94,7 @@ final class MarlinBackend: PrinterBackend {
         }
         link.onClosed = { [unowned(unsafe) self] reason in
             handshake = .closed
+            cancelPendingIdentify()
             queue.removeAll()
             if job != nil { fail("the serial connection closed: " + reason) }
         }
@@ -142,12 +151,19 @@ final class MarlinBackend: PrinterBackend {
 
     /// The port opened: restart the line numbers and ask the board what it can do.
     private func identify() {
+        cancelPendingIdentify()
         sender = MarlinSender(limits: senderLimits)
         queue.removeAll()
         autoReport = false
         handshake = .identifying
         perform(sender.restartNumbering(now: Clock.monotonicMs()))
         enqueue([Array("M115".utf8)])
+    }
+
+    /// Forgets an identification that waited for a restarted board to settle.
+    private func cancelPendingIdentify() {
+        if let pending = pendingIdentify { reactor?.cancel(pending) }
+        pendingIdentify = nil
     }
 
     /// Moves the job from one of `modes` to `mode`, sending `commands`; the failure when
@@ -278,7 +294,9 @@ final class MarlinBackend: PrinterBackend {
             case .controllerReset:
                 logger.log(.warning, "the board restarted")
                 if job != nil { fail("the board restarted (a reset or a power loss) during the print; the print cannot continue") }
-                identify()
+                handshake = .identifying
+                cancelPendingIdentify()
+                pendingIdentify = reactor?.after(Self.rebootQuietMs) { [unowned(unsafe) self] in identify() }
             case .failed(let reason):
                 if job != nil { fail(reason) }
                 link.close(reason)
