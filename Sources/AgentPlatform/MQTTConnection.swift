@@ -63,8 +63,8 @@ public final class MQTTConnection: PollSource {
     /// socket (a failed TLS handshake inside a read, for one), so the end is also detected
     /// here, from the socket being gone after a loop call, and reported exactly once.
     private var open = false
-    /// libmosquitto's latest error line (for a TLS failure, OpenSSL's reason, such as
-    /// `certificate verify failed`), which its return codes do not carry.
+    /// libmosquitto's latest error line of the current attempt (for a TLS failure, OpenSSL's
+    /// reason, such as `certificate verify failed`), which its return codes do not carry.
     private var libraryError: String?
     private static var libraryReady = false
 
@@ -165,7 +165,6 @@ public final class MQTTConnection: PollSource {
     /// (`A TLS error occurred. (OpenSSL Error[0]: error:0A000086:SSL routines::certificate
     /// verify failed)`), without which "TLS error" cannot be told from a wrong CA file.
     func reason(_ rc: Int32) -> String {
-        defer { libraryError = nil }
         guard rc == MOSQ_ERR_TLS.rawValue, let detail = libraryError else { return Self.describe(rc) }
         return Self.describe(rc) + " (" + detail + ")"
     }
@@ -179,6 +178,7 @@ public final class MQTTConnection: PollSource {
             mosquitto_will_set(handle, will.topic, Int32(bytes.count), bytes.baseAddress, Self.qos, will.retain)
         } ?? MOSQ_ERR_INVAL.rawValue
         if willRC != MOSQ_ERR_SUCCESS.rawValue { return "cannot set the will: \(Self.describe(willRC))" }
+        libraryError = nil
         let rc = mosquitto_connect_async(handle, options.broker.host, Int32(options.broker.port),
                                          Int32(options.keepaliveSeconds))
         let failure = queued(rc)
@@ -215,9 +215,10 @@ public final class MQTTConnection: PollSource {
         writeKick = true
     }
 
-    /// After a call that queues a packet: nil and a write kick on success, else the reason.
+    /// After a call that queues a packet: nil and a write kick on success, else the reason
+    /// (a TLS handshake that fails inside the connect call is reported here).
     private func queued(_ rc: Int32) -> String? {
-        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return Self.describe(rc) }
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else { return reason(rc) }
         writeKick = true
         return nil
     }
