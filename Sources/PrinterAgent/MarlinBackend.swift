@@ -3,8 +3,9 @@ import AgentPlatform
 
 /// Prints through a Marlin-style board on a serial port: the agent streams the G-code
 /// itself, numbered and checksummed lines, sent ahead into the board's receive buffer as
-/// `ok`s come back (`MarlinSender` keeps the flow and the resends), with commands of its own (temperature polls, `print/update`, the pause,
-/// resume and cancel G-code) slipped in between file lines. Temperatures come from `M155`
+/// `ok`s come back (`MarlinSender` keeps the flow and the resends), with commands of its
+/// own (temperature polls, `print/update`, the pause, resume and cancel G-code) slipped in
+/// between file lines. Temperatures come from `M155`
 /// auto-reports when `M115` says the board has them, else from `M105` every 2 s.
 final class MarlinBackend: PrinterBackend {
     /// How often temperatures are asked for (`M105`) or auto-reported (`M155 S2`).

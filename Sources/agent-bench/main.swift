@@ -7,9 +7,10 @@
 // 2. Agent: the same client publishes the command (`status/query`, or `file/listLocal` of
 //    the storage root) with a fresh msgid to the agent's command topic and waits for the
 //    report echoing that msgid, N times.
-// The difference is what the agent adds. Host-only tool: it may use Foundation.
+// The difference is what the agent adds. Host-only tool, written against Glibc alone like
+// the device code.
 import CMosquitto
-import Foundation
+import Glibc
 
 struct Options {
     var port: Int32 = 1883
@@ -37,7 +38,7 @@ struct Options {
 }
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("agent-bench: \(message)\n".utf8))
+    fputs("agent-bench: \(message)\n", stderr)
     exit(1)
 }
 
@@ -71,14 +72,34 @@ final class Client {
     func roundTrip(topic: String, payload: String, expect: String) -> Double {
         expected = expect
         arrived = false
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = monotonicNanoseconds()
         _ = payload.withCString { mosquitto_publish(handle, nil, topic, Int32(strlen($0)), $0, 1, false) }
         while !arrived {
             if mosquitto_loop(handle, 1000, 1) != 0 { fail("lost the broker") }
-            if DispatchTime.now().uptimeNanoseconds - start > 5_000_000_000 { fail("no answer within 5 s for \(expect)") }
+            if monotonicNanoseconds() - start > 5_000_000_000 { fail("no answer within 5 s for \(expect)") }
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        return Double(monotonicNanoseconds() - start) / 1e6
     }
+}
+
+/// The monotonic clock, in nanoseconds.
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+/// `milliseconds` with three decimals (the figures of the README's table).
+func threeDecimals(_ milliseconds: Double) -> String {
+    let thousandths = Int((milliseconds * 1000).rounded())
+    let fraction = String(abs(thousandths) % 1000)
+    let sign = thousandths < 0 ? "-" : ""
+    return sign + String(abs(thousandths) / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+}
+
+/// `text` padded with spaces to `width` characters.
+func padded(_ text: String, _ width: Int) -> String {
+    text + String(repeating: " ", count: max(0, width - text.count))
 }
 
 func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -98,18 +119,18 @@ client.subscribe("\(prefix)printer/public/\(options.modelId)/\(options.deviceId)
 var bare: [Double] = []
 var agent: [Double] = []
 for round in 0..<options.count {
-    let marker = "bench-\(round)-\(UUID().uuidString)"
+    let marker = "bench-\(getpid())-\(round)"
     bare.append(client.roundTrip(topic: echoTopic, payload: marker, expect: marker))
     let command = "{\"type\":\"\(type)\",\"action\":\"\(action)\",\"msgid\":\"\(marker)\",\"timestamp\":0,\"data\":{\"path\":\"/\"}}"
     agent.append(client.roundTrip(topic: "\(prefix)server/printer/\(options.modelId)/\(options.deviceId)/\(type)",
                                   payload: command, expect: "\"msgid\":\"\(marker)\""))
 }
-func line(_ name: String, _ values: [Double]) -> String {
-    String(format: "%@ p50 %.3f ms  p99 %.3f ms", name, percentile(values, 0.5), percentile(values, 0.99))
+/// One figure line: `name`, then p50 and p99 in milliseconds.
+func line(_ name: String, p50: Double, p99: Double) -> String {
+    padded(name, 27) + " p50 " + threeDecimals(p50) + " ms  p99 " + threeDecimals(p99) + " ms"
 }
 print("round trips over \(options.count) queries")
-print(line("bare broker round trip     ", bare))
-let label = "\(type)/\(action) via the agent"
-print(line(label.padding(toLength: max(27, label.count + 1), withPad: " ", startingAt: 0), agent))
-print(String(format: "added by the agent         p50 %.3f ms  p99 %.3f ms",
-             percentile(agent, 0.5) - percentile(bare, 0.5), percentile(agent, 0.99) - percentile(bare, 0.99)))
+print(line("bare broker round trip", p50: percentile(bare, 0.5), p99: percentile(bare, 0.99)))
+print(line("\(type)/\(action) via the agent", p50: percentile(agent, 0.5), p99: percentile(agent, 0.99)))
+print(line("added by the agent", p50: percentile(agent, 0.5) - percentile(bare, 0.5),
+           p99: percentile(agent, 0.99) - percentile(bare, 0.99)))

@@ -71,8 +71,6 @@ public struct MarlinSender {
     private var historyNumbers: [Int]
     /// The lines written and not acknowledged yet, oldest first.
     private var inFlight: [InFlightLine] = []
-    /// The bytes of the lines in `inFlight`.
-    private var inFlightBytes = 0
     /// A command accepted by `send` that waits for room in the receive buffer.
     private var held: [UInt8]?
     /// Oks still to come that acknowledge no line (the one after a request for a line never sent).
@@ -89,6 +87,9 @@ public struct MarlinSender {
     /// When the silence that caused the current run of timeouts began.
     private var silentSince: Int64 = 0
     private var timeouts = 0
+
+    /// The bytes of the lines in flight (a handful: they fit in the receive buffer).
+    private var inFlightBytes: Int { inFlight.reduce(0) { $0 + $1.bytes } }
 
     /// A line written and awaiting its ok.
     private struct InFlightLine {
@@ -207,7 +208,6 @@ public struct MarlinSender {
         }
         // After this much silence the board has taken all it will take: an ok was lost.
         inFlight.removeAll()
-        inFlightBytes = 0
         oksToIgnore = 0
         let what: String
         let write: Action
@@ -245,7 +245,7 @@ public struct MarlinSender {
         if case .requested(let number) = resend {
             resend = .writing(next: number)
         } else if !inFlight.isEmpty {
-            inFlightBytes -= inFlight.removeFirst().bytes
+            inFlight.removeFirst()
         }
         var writes: [Action] = []
         while case .writing(let next) = resend {
@@ -281,7 +281,7 @@ public struct MarlinSender {
         }
         if neverSent {
             resend = .none
-            if !inFlight.isEmpty { inFlightBytes -= inFlight.removeFirst().bytes }
+            if !inFlight.isEmpty { inFlight.removeFirst() }
             oksToIgnore += 1
             return [.log(.warning, "the printer asked for line \(number), which was never sent; taken as an ok")]
         }
@@ -291,7 +291,6 @@ public struct MarlinSender {
         // The board dropped the requested line and those behind it; the older ones in flight
         // are in its command queue and will be acknowledged.
         inFlight.removeAll { $0.number >= number }
-        inFlightBytes = inFlight.reduce(0) { $0 + $1.bytes }
         resend = .requested(number)
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
@@ -301,7 +300,6 @@ public struct MarlinSender {
         for slot in historyNumbers.indices { historyNumbers[slot] = -1 }
         nextNumber = 0
         inFlight.removeAll()
-        inFlightBytes = 0
         held = nil
         oksToIgnore = 0
         resend = .none
@@ -354,7 +352,6 @@ public struct MarlinSender {
     private mutating func written(_ line: [UInt8], number: Int, now: Int64) -> Action {
         inFlight.append(InFlightLine(number: number, bytes: line.count,
                                      heaterWait: GcodeStreamFacts.isTemperatureWait(Self.command(of: line))))
-        inFlightBytes += line.count
         quietSince = now
         return .write(line)
     }
