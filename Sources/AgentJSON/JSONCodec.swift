@@ -101,9 +101,15 @@ public enum JSONCodec {
         case .null: return cJSON_CreateNull()
         case .bool(let flag): return cJSON_CreateBool(flag ? 1 : 0)
         case .number(let number):
-            // cJSON prints some whole numbers near 2^53 in exponent form, losing digits.
+            // Printed here, not by cJSON, so that the text parses back to the same double:
+            // whole numbers up to 2^53 as integers, others with the fewest digits that
+            // round-trip (cJSON loses digits near 2^53 and can lose the last bit past it).
             if let whole = value.int64Value { return cJSON_CreateRaw("\(whole)") }
-            return cJSON_CreateNumber(number)
+            guard number.isFinite else { return cJSON_CreateNull() }
+            var buffer = [CChar](repeating: 0, count: 32)
+            return buffer.withUnsafeMutableBufferPointer { text in
+                cJSON_CreateRaw(agent_json_format_double(number, text.baseAddress, text.count))
+            }
         case .string(let text): return cJSON_CreateString(text)
         case .array(let items):
             let array = cJSON_CreateArray()

@@ -114,6 +114,38 @@ struct JSONCodecTests {
         #expect(try JSONCodec.parse(text).int64Value == value)
     }
 
+    /// Numbers that are not integers up to 2^53 print in the shortest form that parses back
+    /// to the same double. The first is what the controller fuzz target found: cJSON's own
+    /// printer wrote it with 15 digits, one bit off.
+    @Test(arguments: [
+        (88_888_888_888_888_888_888.0, "8.888888888888889e+19"), (0.1, "0.1"), (-12.5, "-12.5"),
+        (1.0 / 3.0, "0.3333333333333333"), (0.1 + 0.2, "0.30000000000000004"), (1e300, "1e+300"),
+        (9_007_199_254_740_994, "9007199254740994"), (5e-324, "5e-324"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+    ])
+    func numbersPrintInTheShortestFormThatReadsBack(value: Double, expected: String) throws {
+        let text = JSONCodec.print(.number(value))
+        #expect(text == expected)
+        #expect(try JSONCodec.parse(text).doubleValue == value)
+    }
+
+    /// Every double of a fixed pseudo-random sample (bit patterns from a seeded generator,
+    /// so the same ones each run) survives print then parse exactly; non-finite ones, which
+    /// JSON cannot write, print as null.
+    @Test func anyDoubleSurvivesPrintThenParse() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let value = Double(bitPattern: state)
+            let text = JSONCodec.print(.number(value))
+            if value.isFinite {
+                #expect(try JSONCodec.parse(text).doubleValue == value, "printed as \(text)")
+            } else {
+                #expect(text == "null")
+            }
+        }
+    }
+
     @Test func fractionsKeepTheirValue() throws {
         #expect(try parse("0.1").doubleValue == 0.1)
         #expect(try parse("-12.5e2").doubleValue == -1250)
