@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// The printer agent: one source tree, two builds (see README.md, "How it is built").
+// The printer agent: one source tree, two builds (see docs/building.md).
 //
 // - Normal Swift (`swift build`, `swift test`): the host executable, the tests and the
 //   host-only tools.

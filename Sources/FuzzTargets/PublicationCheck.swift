@@ -2,8 +2,8 @@ import AgentCore
 import AgentJSON
 import CMosquitto
 
-/// The command fuzzer's oracle on what the agent publishes (`anycubic-protocol.md`,
-/// "Envelope"): every payload is a JSON object; an acknowledgement on `.../response` has
+/// The command fuzzer's oracle on what the agent publishes (`docs/protocol.md`,
+/// "Envelopes"): every payload is a JSON object; an acknowledgement on `.../response` has
 /// exactly one key, `msgid`; a report is on its type's topic with the whole envelope, an
 /// integer `code`, 200 exactly when its state is not `failed`, a `msg` for every failure,
 /// and the msgid of the command it answers. Every topic is one libmosquitto will publish.

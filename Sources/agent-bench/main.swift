@@ -89,7 +89,7 @@ func monotonicNanoseconds() -> Int64 {
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-/// `milliseconds` with three decimals (the figures of the README's table).
+/// `milliseconds` with three decimals (the figures of docs/benchmarks.md).
 func threeDecimals(_ milliseconds: Double) -> String {
     let thousandths = Int((milliseconds * 1000).rounded())
     let fraction = String(abs(thousandths) % 1000)

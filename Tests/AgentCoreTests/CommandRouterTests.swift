@@ -41,7 +41,7 @@ struct CommandRouterTests {
         #expect(report.action == action)
     }
 
-    /// The table of `anycubic-protocol.md`, written out here so that a command dropped from
+    /// The table of `docs/protocol.md`, written out here so that a command dropped from
     /// the router's list is noticed.
     @Test(arguments: [
         ("status", "query"), ("info", "query"),

@@ -13,7 +13,7 @@ import Testing
         #expect(report.code == .ok)
         #expect(report.msgid == "m-1")
         let data = try #require(report.data.objectValue)
-        // anycubic-protocol.md: `{camera, multiColorBox, udisk}` as 0/1, in that order.
+        // docs/protocol.md: `{camera, multiColorBox, udisk}` as 0/1, in that order.
         #expect(data.members.map(\.key) == ["camera", "multiColorBox", "udisk"])
         #expect(data["camera"] == .int(0))
         #expect(data["multiColorBox"] == .int(0))

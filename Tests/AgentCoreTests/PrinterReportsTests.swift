@@ -31,7 +31,7 @@ struct PrinterReportsTests {
         #expect(report.state == "done")
         #expect(report.msgid == "m-2")
         let data = try members(report.data)
-        // anycubic-protocol.md, `info`: printerName, model, ip, version, state, temp{...},
+        // docs/protocol.md, `info`: printerName, model, ip, version, state, temp{...},
         // print_speed_mode, fan_speed_pct, aux_fan_speed_pct, project, features.
         for key in ["printerName", "model", "ip", "version", "state", "temp", "print_speed_mode", "fan_speed_pct",
                     "aux_fan_speed_pct", "project", "features"] {

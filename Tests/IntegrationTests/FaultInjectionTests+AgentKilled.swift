@@ -50,7 +50,7 @@ extension FaultInjectionTests {
         /// The installer runs in a process group of its own with SIGPIPE ignored, so the
         /// agent's death neither signals it nor kills it at its next progress line: it
         /// finishes the install (under systemd, unless the service's control group is
-        /// stopped; README "Firmware updates"). The restarted agent removes the image's name (the
+        /// stopped; docs/downloads-and-ota.md, "Firmware updates"). The restarted agent removes the image's name (the
         /// installer holds it open, as swupdate and rauc do) and keeps the record, which waits
         /// for the reboot; after it, the running version says whether the update took.
         @Test func whileTheInstallerRuns() throws {

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Faults injected into a running agent with real parts (a broker killed, a stick cut off, the
 /// agent itself killed), each checked by what a user would see: the reports on the broker,
-/// the files on disk and what the simulated board received. The README's fault table lists
+/// the files on disk and what the simulated board received. The fault table of docs/reliability.md lists
 /// them with the older fault tests.
 @Suite struct FaultInjectionTests {}
 
@@ -177,7 +177,7 @@ extension FaultInjectionTests {
             #expect(received.filter { $0 == "G1 Z-10 F600" }.count == 1, "the resume G-code ran once")
         }
 
-        /// 20 losses, 21 connects, delays where the README puts them and not all the same, and
+        /// 20 losses, 21 connects, delays where docs/protocol.md puts them and not all the same, and
         /// drops counted against the configured bound.
         private func checkLog(_ agent: AgentProcess) throws {
             #expect(agent.occurrences(of: "lost the broker connection") == 20)

@@ -2,7 +2,7 @@ import TestSupport
 
 /// The broker connection as the agent's log tells it.
 extension AgentProcess {
-    /// One reconnect delay the agent logged, with the range the README documents for it.
+    /// One reconnect delay the agent logged, with the range docs/protocol.md documents for it.
     struct ReconnectDelay {
         /// The delay, in milliseconds (`retrying in <delay> ms`).
         var delay: Int

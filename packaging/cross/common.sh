@@ -5,7 +5,7 @@
 # triple, Debian architecture, GNU cross tools, qemu), where the per-architecture sysroots
 # and outputs live, and a small apt helper that installs missing tools once per run.
 #
-# Why these choices (details in shared/docs/embedded-swift.md):
+# Why these choices (details in docs/building.md):
 # - The device binary is Embedded Swift: no Swift runtime exists for the boards. Embedded
 #   Swift's standard library ships only for bare-metal triples on ARM (armv7-none-none-eabi,
 #   aarch64-none-none-elf); the *-linux-gnu ARM triples fail with "could not find module

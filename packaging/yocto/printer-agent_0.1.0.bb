@@ -3,7 +3,7 @@
 # fails when they differ). Nothing is compiled: the checkout's `packaging/cross/build && make
 # dist` packs the device binaries and what `make install` needs into
 # out/printer-agent-<version>.tar.gz, and do_install runs that tree's `make install`, so the
-# layout is the one of every other package. How to add it to an image: see the README,
+# layout is the one of every other package. How to add it to an image: see docs/packaging.md,
 # "Packaging".
 
 SUMMARY = "MQTT agent for 3D printers (Anycubic cloud protocol)"

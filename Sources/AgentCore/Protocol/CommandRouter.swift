@@ -6,7 +6,7 @@ public final class CommandRouter {
     /// Carries out one command and returns its report.
     public typealias Handler = (Command) -> Report
 
-    /// The types and actions of `anycubic-protocol.md`.
+    /// The types and actions of `docs/protocol.md`.
     public static let protocolCommands: [(type: String, actions: [String])] = [
         ("status", ["query"]),
         ("info", ["query"]),

@@ -1,6 +1,6 @@
 /// The integer `code` of a report: 200 is success, anything else an error (clients treat
 /// only the integer 200 as success). The stock firmware's own codes are kept; the agent's
-/// other errors use HTTP-like numbers, listed in README.md.
+/// other errors use HTTP-like numbers, listed in docs/protocol.md ("Reply codes").
 public struct ReplyCode: Equatable {
     /// The number on the wire.
     public var rawValue: Int

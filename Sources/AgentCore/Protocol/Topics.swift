@@ -1,4 +1,4 @@
-/// The MQTT topics of one printer (see `anycubic-protocol.md`, "Topics").
+/// The MQTT topics of one printer (see `docs/protocol.md`, "Topics").
 public struct DeviceTopics: Equatable {
     /// The prefix every topic of the protocol starts with.
     public static let prefix = "anycubic/anycubicCloud/v1/"
