@@ -58,7 +58,7 @@ if embedded {
         // replay the inputs named on their command line.
         .systemLibrary(name: "CFuzzer"),
         .target(name: "FuzzTargets", dependencies: ["PrinterAgent", "AgentCore", "AgentJSON", "AgentPlatform", "CMosquitto", "CFuzzer"]),
-        .target(name: "TestSupport", dependencies: ["CMosquitto"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CMosquitto", "AgentPlatform"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentJSONTests", dependencies: ["AgentJSON"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentJSON"]),
         .testTarget(
@@ -68,6 +68,10 @@ if embedded {
             name: "IntegrationTests",
             dependencies: ["printer-agent", "printer-sim", "AgentJSON", "TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
+        // The wiring (services, backends, the outbox) on virtual time, without the broker.
+        .testTarget(
+            name: "PrinterAgentTests",
+            dependencies: ["PrinterAgent", "AgentCore", "AgentJSON", "AgentPlatform", "TestSupport"]),
         .testTarget(name: "PrinterSimTests", dependencies: ["printer-sim", "AgentJSON", "TestSupport"]),
     ]
 }

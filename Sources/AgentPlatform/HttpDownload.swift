@@ -305,13 +305,17 @@ public final class HttpDownload {
         }
     }
 
-    /// Releases libcurl's handles, then reports `outcome` (the last thing done: the owner may
-    /// drop this object in `onFinished`).
+    /// Releases libcurl's handles and the callbacks (what they hold is not kept alive by a
+    /// finished download, so a callback may hold this object), then reports `outcome` (the
+    /// last thing done: the owner may drop this object in `onFinished`).
     private func end(_ outcome: Outcome) {
         guard state != .finished else { return }
         state = .finished
         release()
-        onFinished(outcome)
+        let report = onFinished
+        onProgress = { _, _ in }
+        onFinished = { _ in }
+        report(outcome)
     }
 
     /// Removes the transfer from the multi handle and cleans both up.

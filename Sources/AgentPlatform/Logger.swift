@@ -5,13 +5,18 @@ import AgentCore
 public final class Logger {
     /// The least important level written.
     public var level: LogLevel
+    private let write: (String) -> Void
 
-    /// Creates a logger writing `level` and above.
-    public init(level: LogLevel) { self.level = level }
+    /// Creates a logger writing `level` and above to `write` (standard error unless a test
+    /// reads the lines itself).
+    public init(level: LogLevel, write: @escaping (String) -> Void = StandardStreams.err) {
+        self.level = level
+        self.write = write
+    }
 
     /// Writes `message` at `severity` when it is at or above the level.
     public func log(_ severity: LogLevel, _ message: String) {
         guard severity >= level else { return }
-        StandardStreams.err("printer-agent[\(severity.name)]: \(message)\n")
+        write("printer-agent[\(severity.name)]: \(message)\n")
     }
 }

@@ -52,7 +52,9 @@ public final class CommandsFuzzTarget {
         tree.restore()
         let freeDescriptor = Self.lowestFreeDescriptor()
         let tree = self.tree
-        let service = CommandService(config: config, identity: identity, usbRoot: { tree.usb },
+        let reactor = Reactor()
+        defer { reactor.close() }
+        let service = CommandService(config: config, identity: identity, usbRoot: { tree.usb }, reactor: reactor,
                                      logger: Logger(level: config.logLevel))
         var now: Int64 = 0
         var msgids: Set<String> = []
@@ -60,7 +62,8 @@ public final class CommandsFuzzTarget {
             let (topic, payload) = FuzzInput.firstLine(part)
             let message = InboundMessage(topic: FuzzInput.text(topic), payload: payload, retained: false)
             now += 1_000
-            let answer = service.receive(message, now: now)
+            service.receive(message, now: now)
+            let answer = service.outbox.take()
             PublicationCheck.check(answer, topics: Self.topics)
             let data = try? JSONCodec.parse(payload)
             let repeated = data?["msgid"]?.stringValue.map { !msgids.insert($0).inserted } ?? false

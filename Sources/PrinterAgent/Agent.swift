@@ -29,7 +29,8 @@ final class Agent {
         let identity = startup.identity
         let usb = UsbStorage(options: UsbStorage.Options(config: config))
         self.usb = usb
-        commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, logger: logger)
+        commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, reactor: reactor,
+                                  logger: logger)
         let topics = commands.encoder.topics
         session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
                                 queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
@@ -61,8 +62,10 @@ final class Agent {
                 perform(session.connectionFailed(reason))
             }
         }
-        connection.onMessage = { [unowned(unsafe) self] message in
-            for publication in commands.receive(message, now: Clock.monotonicMs()) { publish(publication) }
+        connection.onMessage = { [unowned(unsafe) self] message in commands.receive(message, now: reactor.now) }
+        // What a callback queued is published once it returns, in the order it was queued.
+        reactor.afterEachCallback = { [unowned(unsafe) self] in
+            for publication in commands.outbox.take() { publish(publication) }
         }
         do {
             signals = try SignalWatcher { [unowned(unsafe) self] number in shutDown(signal: number) }
@@ -78,16 +81,16 @@ final class Agent {
         _ = usb.start()
         reactor.add(usb)
         reactor.every(2_000) { [unowned(unsafe) self] in usb.refresh() }
-        commands.printing.publish = { [unowned(unsafe) self] report in publish(commands.encoder.publication(report)) }
-        commands.printing.start(on: reactor)
-        commands.ota.publish = { [unowned(unsafe) self] report in publish(commands.encoder.publication(report)) }
-        commands.ota.start(on: reactor)
+        commands.printing.start()
+        commands.ota.start()
         if let interval = notifier.watchdogIntervalMs {
             reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
         }
         logger.log(.info, "printer-agent \(AgentVersion.current) for \(commands.state.modelName) (model \(commands.encoder.topics.modelId), device \(commands.encoder.topics.deviceId)), broker \(config.broker.url)")
         perform(session.start())
         notify("READY=1")
+        // The reactor lets go of every callback when it is done, and with them of this agent.
+        defer { reactor.close() }
         do {
             try reactor.run()
         } catch {
@@ -140,7 +143,7 @@ final class Agent {
     /// A stick was inserted, mounted, unmounted or removed: tell the clients.
     private func usbChanged(_ state: UsbState) {
         logger.log(.info, state.mountPoint.map { "USB stick mounted on " + $0 } ?? "no USB stick mounted")
-        for publication in commands.usbChanged(mounted: state.mountPoint != nil) { publish(publication) }
+        commands.usbChanged(mounted: state.mountPoint != nil)
     }
 
     private func publish(_ publication: Publication) {

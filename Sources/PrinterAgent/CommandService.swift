@@ -3,12 +3,14 @@ import AgentJSON
 import AgentPlatform
 
 /// The agent's command path without the broker: the intake, the router with the handler of
-/// every command, the printer state the reports show and the report encoder. A broker
-/// message goes in, the publications that answer it come out. It holds no socket, so the
+/// every command, the printer state the reports show and the outbox. A broker message goes
+/// in, the publications that answer it come out of the outbox. It holds no socket, so the
 /// command fuzzer drives exactly what the agent runs.
 public final class CommandService {
     /// Turns reports into publications on the printer's topics.
     let encoder: ReportEncoder
+    /// What waits to be published, in order; the agent takes it after each reactor callback.
+    public let outbox: Outbox
     /// The printing commands and the print's lifecycle.
     let printing: PrintService
     /// Firmware updates.
@@ -19,13 +21,15 @@ public final class CommandService {
     private var intake: CommandIntake
     private let logger: Logger
 
-    /// Creates the handlers of every command for `config` and `identity`; `usbRoot()` is
-    /// where the USB stick is mounted (nil when none is).
-    public init(config: AgentConfig, identity: Identity, usbRoot: @escaping () -> String?, logger: Logger) {
+    /// Creates the handlers of every command for `config` and `identity`, on `reactor`;
+    /// `usbRoot()` is where the USB stick is mounted (nil when none is).
+    public init(config: AgentConfig, identity: Identity, usbRoot: @escaping () -> String?, reactor: Reactor,
+                logger: Logger) {
         let topics = DeviceTopics(modelId: identity.modelId.value, deviceId: identity.deviceId.value)
         self.logger = logger
         encoder = ReportEncoder(topics: topics, wallClockMs: Clock.wallClockMs,
                                 newMessageID: { MessageID.uuid(from: HostInfo.randomBytes(16)) })
+        outbox = Outbox(encoder: encoder)
         intake = CommandIntake(topics: topics, maxPayload: config.maxPayloadBytes)
         state = PrinterState(
             printerName: config.printerName ?? ModelCatalog.name(of: topics.modelId),
@@ -34,10 +38,10 @@ public final class CommandService {
             agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
         state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
         let printing = PrintService(backend: Self.backend(config, logger: logger), config: config,
-                                    usbRoot: usbRoot, logger: logger)
+                                    usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
         self.printing = printing
         let versionFile = config.versionFile
-        ota = OtaService(config: config, logger: logger, isPrinting: { printing.supervisor.isActive },
+        ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger, isPrinting: { printing.supervisor.isActive },
                          runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in currentState() })
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
@@ -47,34 +51,28 @@ public final class CommandService {
         ota.register(in: router)
     }
 
-    /// The publications answering `message`, received at monotonic time `now` (milliseconds):
-    /// the acknowledgement of its msgid, its report and the reports that must follow it; none
+    /// Answers `message`, received at monotonic time `now` (milliseconds), in the outbox:
+    /// the acknowledgement of its msgid, its report, and what the command caused; nothing
     /// for a message that is ignored (only logged).
-    public func receive(_ message: InboundMessage, now: Int64) -> [Publication] {
+    public func receive(_ message: InboundMessage, now: Int64) {
         switch intake.decide(message, now: now) {
         case .execute(let command):
             logger.log(.debug, "\(command.type)/\(command.action) msgid \(command.msgid ?? "none")")
-            var answer = command.msgid.map { [encoder.acknowledgement($0)] } ?? []
-            answer.append(encoder.publication(router.route(command)))
-            for report in printing.takeDeferred() { answer.append(encoder.publication(report)) }
-            return answer
+            outbox.answer(msgid: command.msgid) { router.route(command) }
         case .reject(let msgid, let report):
             logger.log(.warning, "rejected a message on \(message.topic): \(report.message)")
-            var answer = msgid.map { [encoder.acknowledgement($0)] } ?? []
-            answer.append(encoder.publication(report))
-            return answer
+            outbox.answer(msgid: msgid) { report }
         case .ignore(let reason):
             logger.log(.info, reason)
-            return []
         }
     }
 
     /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view
     /// from a pushed `peripherie` report and a `file/listUdisk` report of the stick's root.
-    func usbChanged(mounted: Bool) -> [Publication] {
+    func usbChanged(mounted: Bool) {
         let listing = Command(type: "file", action: "listUdisk", data: .object(JSONObject()))
-        return [encoder.publication(PeripheralReports.changed(udiskPresent: mounted)),
-                encoder.publication(router.route(listing))]
+        outbox.send(PeripheralReports.changed(udiskPresent: mounted))
+        outbox.send(router.route(listing))
     }
 
     /// What each new connection announces: online (retained), the status, the version and,

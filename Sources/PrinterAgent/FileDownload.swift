@@ -47,6 +47,8 @@ final class FileDownload {
     private var transfer: HttpDownload?
     private var digest: FileDigest?
     private var resumes = 0
+    /// The wait before resuming a dropped connection, while it runs.
+    private var resumeTimer: Reactor.TimerID?
     private var finished = false
 
     /// A download of `target` into `root`, with the configuration's CA file and stall timeout.
@@ -73,9 +75,13 @@ final class FileDownload {
         transfer(from: 0)
     }
 
-    /// Stops the download and removes what was downloaded (`print/stop`). No outcome follows.
+    /// Stops the download and removes what was downloaded (`print/stop`). No outcome follows,
+    /// and nothing of it runs later: the resume wait is cancelled, and a hash under way
+    /// finds the download finished.
     func cancel() {
         finished = true
+        if let resumeTimer { reactor?.cancel(resumeTimer) }
+        resumeTimer = nil
         transfer?.cancel()
         cleanUp()
     }
@@ -104,7 +110,9 @@ final class FileDownload {
         // the end only reads what the last progress call had not seen.
         if offset == 0 || digest == nil { digest = try? FileDigest(descriptor: temporary.descriptor, algorithms: algorithms) }
         var restarted = false
-        download.onProgress = { [unowned(unsafe) self] _, total in
+        // The transfer lets go of these closures when it ends, so holding it and this object
+        // here makes no cycle that outlives it.
+        download.onProgress = { [self] _, total in
             if offset > 0, !download.resumed, !restarted {
                 // The server ignored the range: the file starts over, and so does the hash.
                 restarted = true
@@ -114,7 +122,7 @@ final class FileDownload {
             guard let whole = expected ?? total.map({ $0 + offset }), whole > 0 else { return }
             onProgress(min(1, Double(download.fileLength) / Double(whole)))
         }
-        download.onFinished = { [unowned(unsafe) self] outcome in transferEnded(outcome) }
+        download.onFinished = { [self] outcome in transferEnded(outcome) }
         transfer = download
         download.start(on: reactor)
     }
@@ -130,7 +138,9 @@ final class FileDownload {
             resumes += 1
             let have = Self.size(of: temporary.descriptor)
             logger.log(.warning, "download interrupted (" + failure.message + "); resuming at " + String(have) + " bytes")
-            reactor?.after(Int64(1_000 << (resumes - 1))) { [unowned(unsafe) self] in
+            // The timer holds this download until it fires; `cancel()` cancels it.
+            resumeTimer = reactor?.after(Int64(1_000 << (resumes - 1))) { [self] in
+                resumeTimer = nil
                 if !finished { transfer(from: have) }
             }
         case .failed(let failure):
@@ -160,7 +170,9 @@ final class FileDownload {
         }
         digest = hashing
         guard let reactor else { return }
-        hashing.run(on: reactor) { [unowned(unsafe) self] error in
+        // The hash holds this download until it ends; a download cancelled meanwhile is
+        // `finished`, and `verified` then does nothing.
+        hashing.run(on: reactor) { [self] error in
             if let error {
                 finish(.failure(CommandFailure(.controllerFailed, "cannot check the download: " + error.message)))
             } else {

@@ -16,15 +16,13 @@ final class OtaService {
     /// Output lines of the installer kept for a failure message.
     static let keptLines = 3
 
-    /// Publishes a report outside a command's answer.
-    var publish: (Report) -> Void = { _ in }
-
     private let config: AgentConfig
+    private let outbox: Outbox
+    private let reactor: Reactor
     private let logger: Logger
     private let state: StorageRoot
     private let isPrinting: () -> Bool
     private let runningVersion: () -> String?
-    private var reactor: Reactor?
     private var update: Update?
 
     /// One update on its way: what was asked, and the piece at work now.
@@ -44,10 +42,13 @@ final class OtaService {
         }
     }
 
-    /// The service for `config`; `isPrinting` says whether a print is active and
-    /// `runningVersion` reads the firmware version now.
-    init(config: AgentConfig, logger: Logger, isPrinting: @escaping () -> Bool, runningVersion: @escaping () -> String?) {
+    /// The service for `config`, on `reactor`, reporting to `outbox`; `isPrinting` says
+    /// whether a print is active and `runningVersion` reads the firmware version now.
+    init(config: AgentConfig, reactor: Reactor, outbox: Outbox, logger: Logger, isPrinting: @escaping () -> Bool,
+         runningVersion: @escaping () -> String?) {
         self.config = config
+        self.reactor = reactor
+        self.outbox = outbox
         self.logger = logger
         self.isPrinting = isPrinting
         self.runningVersion = runningVersion
@@ -61,8 +62,7 @@ final class OtaService {
 
     /// Removes images left by a killed agent and reports the outcome of the update installed
     /// before the reboot, once.
-    func start(on reactor: Reactor) {
-        self.reactor = reactor
+    func start() {
         for name in state.removeStaleTemporaries() { logger.log(.info, "removed an unfinished firmware download: " + name) }
         followUpAfterReboot()
     }
@@ -92,10 +92,9 @@ final class OtaService {
             download.onProgress = { [unowned(unsafe) self] fraction in progress("downloading", "progress", Int(fraction * 100)) }
             download.onFinished = { [unowned(unsafe) self] result in downloaded(result) }
             current.download = download
-            reactor?.after(0) { [unowned(unsafe) self] in
-                if let reactor, update === current { download.start(on: reactor) }
-            }
             logger.log(.info, "firmware " + request.version + ": downloading " + request.url)
+            // Even a failure right away goes to the outbox after the answer.
+            download.start(on: reactor)
             return report("downloading", msgid: command.msgid, data: [("progress", .int(0))])
         } catch {
             return .failure(type: "ota", action: "update", msgid: command.msgid, error)
@@ -108,7 +107,7 @@ final class OtaService {
             fail("download-failed", failure.message)
         case .success(let image):
             logger.log(.info, "firmware " + (update?.request.version ?? "") + ": image downloaded and verified")
-            publish(report("download-success", data: [("progress", .int(100))]))
+            outbox.send(report("download-success", data: [("progress", .int(100))]))
             if let keyFile = config.otaPublicKey {
                 checkSignature(of: image, keyFile: keyFile)
             } else {
@@ -119,7 +118,8 @@ final class OtaService {
 
     /// Fetches `<url>.sig` into the state directory and verifies it against the image's SHA-256.
     private func checkSignature(of image: FileDownload.Verified, keyFile: String) {
-        guard let current = update, let reactor else { return }
+        guard let current = update else { return }
+        let url = current.request.url + ".sig"
         let verifier: SignatureVerifier
         let file: (name: String, descriptor: Int32)
         let transfer: HttpDownload
@@ -130,7 +130,7 @@ final class OtaService {
             } catch {
                 throw SystemError(call: "create", message: error.message)
             }
-            var options = HttpDownload.Options(url: current.request.url + ".sig")
+            var options = HttpDownload.Options(url: url)
             options.caFile = config.downloadCAFile
             options.lowSpeedTimeSeconds = config.downloadStallSeconds
             options.maxBytes = Self.maxSignatureBytes
@@ -140,6 +140,7 @@ final class OtaService {
             fail("update-failed", "cannot check the image's signature: " + error.message)
             return
         }
+        // The closure holds no `Update`: the update holds the transfer, which holds this.
         transfer.onFinished = { [unowned(unsafe) self] outcome in
             let signature = Self.contents(file.descriptor)
             state.removeTemporary(file.name)
@@ -147,7 +148,7 @@ final class OtaService {
             switch outcome {
             case .failed(let failure):
                 _ = close(image.descriptor)
-                fail("update-failed", "no signature for the image at " + current.request.url + ".sig: " + failure.message)
+                fail("update-failed", "no signature for the image at " + url + ": " + failure.message)
             case .completed where !verifier.verify(sha256: image.sha256, signature: signature):
                 _ = close(image.descriptor)
                 fail("update-failed", "the image's signature does not verify with " + verifier.keyType + " key " + keyFile
@@ -164,7 +165,7 @@ final class OtaService {
     /// Records the update, then runs the installer on the verified image.
     private func install(_ image: FileDownload.Verified) {
         _ = close(image.descriptor)
-        guard let current = update, let reactor, let template = config.otaInstaller else { return }
+        guard let current = update, let template = config.otaInstaller else { return }
         let record = OtaRecord(version: current.request.version, previousVersion: runningVersion(),
                                name: current.request.name, bootId: Self.bootId())
         do throws(SystemError) {
@@ -174,7 +175,7 @@ final class OtaService {
             installer.onExit = { [unowned(unsafe) self] status in installerExited(status) }
             current.installer = installer
             logger.log(.info, "firmware " + current.request.version + ": installing with " + template)
-            publish(report("updating", data: [("current_progress", .int(0))]))
+            outbox.send(report("updating", data: [("current_progress", .int(0))]))
             installer.start(on: reactor)
         } catch {
             removeRecord()
@@ -195,7 +196,7 @@ final class OtaService {
         current.download?.discard()
         if status == 0 {
             logger.log(.info, "firmware " + current.request.version + " installed; it is active after the reboot")
-            publish(report("update-success", data: [("current_progress", .int(100)),
+            outbox.send(report("update-success", data: [("current_progress", .int(100)),
                                                      ("firmware_version", .string(current.request.version))]))
             update = nil
         } else {
@@ -217,7 +218,7 @@ final class OtaService {
             }
             let report = record.followUp(runningVersion: runningVersion())
             logger.log(report.code == .ok ? .info : .error, "after the reboot: " + report.state + " " + report.message)
-            publish(report)
+            outbox.send(report)
         } catch {
             logger.log(.warning, "ignoring a damaged " + path + ": " + error.message)
         }
@@ -231,7 +232,7 @@ final class OtaService {
         logger.log(.error, "firmware " + current.request.version + ": " + message)
         current.download?.discard()
         update = nil
-        publish(Report(type: "ota", action: "update", msgid: nil, state: state, code: .controllerFailed, message: message,
+        outbox.send(Report(type: "ota", action: "update", msgid: nil, state: state, code: .controllerFailed, message: message,
                        data: .object(JSONObject([("firmware_version", .string(current.request.version))]))))
     }
 
@@ -239,11 +240,11 @@ final class OtaService {
     /// `current_progress`): at most once a second, and only when the percentage moved.
     private func progress(_ state: String, _ key: String, _ percent: Int) {
         guard let current = update else { return }
-        let now = Clock.monotonicMs()
+        let now = reactor.now
         guard percent != current.lastPercent, now - current.lastReportMs >= 1_000 else { return }
         current.lastPercent = percent
         current.lastReportMs = now
-        publish(report(state, data: [(key, .int(percent))]))
+        outbox.send(report(state, data: [(key, .int(percent))]))
     }
 
     private func report(_ state: String, msgid: String? = nil, data: [(String, JSONValue)]) -> Report {

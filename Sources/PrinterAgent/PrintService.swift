@@ -11,29 +11,28 @@ final class PrintService {
     /// The file name endings that can be printed.
     static let printableSuffixes = [".gcode", ".gco", ".g"]
 
-    /// Publishes a report outside a command's answer (progress, temperatures, the end).
-    var publish: (Report) -> Void = { _ in }
-
     private(set) var supervisor = PrintSupervisor()
     private let backend: (any PrinterBackend)?
     private let local: StorageRoot
     private let usbRoot: () -> String?
     private let config: AgentConfig
+    private let outbox: Outbox
     private let logger: Logger
-    private var reactor: Reactor?
+    private let reactor: Reactor
     /// The download of the file of a print from a URL, while it runs.
     private var download: FileDownload?
-    private var deferred: [Report] = []
-    private var inCommand = false
-    private var heldEvents: [ControllerEvent] = []
 
     /// Creates the service for `backend` (nil when no controller is configured), the local
-    /// storage of `config` and the USB stick mounted at `usbRoot()`.
-    init(backend: (any PrinterBackend)?, config: AgentConfig, usbRoot: @escaping () -> String?, logger: Logger) {
+    /// storage of `config` and the USB stick mounted at `usbRoot()`, on `reactor`'s clock and
+    /// timers; its reports go to `outbox`.
+    init(backend: (any PrinterBackend)?, config: AgentConfig, usbRoot: @escaping () -> String?, reactor: Reactor,
+         outbox: Outbox, logger: Logger) {
         self.backend = backend
+        self.reactor = reactor
         local = StorageRoot(path: config.storageLocal, label: "the local storage")
         self.usbRoot = usbRoot
         self.config = config
+        self.outbox = outbox
         self.logger = logger
     }
 
@@ -53,23 +52,12 @@ final class PrintService {
 
     /// Removes what a killed agent left half-downloaded, connects the backend and starts
     /// pacing the reports.
-    func start(on reactor: Reactor) {
-        self.reactor = reactor
+    func start() {
         for name in local.removeStaleTemporaries() { logger.log(.info, "removed an unfinished download: " + name) }
         guard let backend else { return }
-        backend.onEvent = { [unowned(unsafe) self] event in
-            if inCommand { heldEvents.append(event) } else { handle(event) }
-        }
+        backend.onEvent = { [unowned(unsafe) self] event in handle(event) }
         backend.start(on: reactor)
-        reactor.every(Self.tickMs) { [unowned(unsafe) self] in
-            for report in supervisor.tick(now: Clock.monotonicMs()) { publish(report) }
-        }
-    }
-
-    /// The reports a command's answer must be followed by (the busy status after a start).
-    func takeDeferred() -> [Report] {
-        defer { deferred.removeAll() }
-        return deferred
+        reactor.every(Self.tickMs) { [unowned(unsafe) self] in send(supervisor.tick(now: now)) }
     }
 
     /// Whether the file at `absolutePath` is being printed (and so must not be deleted).
@@ -77,21 +65,13 @@ final class PrintService {
 
     // MARK: Commands
 
-    /// Runs `body` for `command`, answering a failure with a `failed` report; events the
-    /// backend raises meanwhile are handled after the answer's state is set.
+    /// Runs `body` for `command`, answering a failure with a `failed` report.
     private func command(_ command: Command, _ body: (Command) throws(CommandFailure) -> Report) -> Report {
-        inCommand = true
-        let report: Report
         do {
-            report = try body(command)
+            return try body(command)
         } catch {
-            report = .failure(type: command.type, action: command.action, msgid: command.msgid, error)
+            return .failure(type: command.type, action: command.action, msgid: command.msgid, error)
         }
-        inCommand = false
-        let events = heldEvents
-        heldEvents.removeAll()
-        for event in events { handle(event) }
-        return report
     }
 
     private func startPrint(_ command: Command) throws(CommandFailure) -> Report {
@@ -123,15 +103,19 @@ final class PrintService {
         } catch {
             throw error.failure
         }
-        if let failure = backend.startPrint(file) { throw failure }
         let job = PrintJob(taskId: request.taskId ?? "local-" + String(Clock.wallClockMs()), filename: request.filename,
                            directory: request.directory, source: request.source, absolutePath: file.absolutePath,
-                           totalLayers: metadata.layerCount, estimatedSeconds: metadata.estimatedSeconds,
-                           now: Clock.monotonicMs())
+                           totalLayers: metadata.layerCount, estimatedSeconds: metadata.estimatedSeconds, now: now)
+        // The job begins before the backend gets the file: what the backend says as it
+        // takes it (the first extrusion, the fan) is about this job.
+        var reports = supervisor.begin(job, answering: command, now: now)
+        if let failure = backend.startPrint(file) {
+            supervisor.withdraw()
+            throw failure
+        }
         logger.log(.info, "printing " + request.source.rawValue + " " + shown + " (task " + job.taskId + ")")
-        var reports = supervisor.begin(job, answering: command, now: Clock.monotonicMs())
         let answer = reports.removeFirst()
-        deferred += reports
+        for report in reports { outbox.follow(report) }
         return answer
     }
 
@@ -139,39 +123,33 @@ final class PrintService {
     /// starts once the file is verified and in place (`downloadEnded`).
     private func startDownload(_ command: Command, _ request: PrintStartRequest, _ source: PrintStartRequest.Download,
                                relative: String) -> Report {
+        let job = PrintJob(taskId: request.taskId ?? "cloud-" + String(Clock.wallClockMs()), filename: request.filename,
+                           directory: request.directory, source: .local, absolutePath: local.path + "/" + relative,
+                           now: now)
+        logger.log(.info, "downloading " + source.url + " to /" + relative + " (task " + job.taskId + ")")
+        var reports = supervisor.beginDownload(job, answering: command, now: now)
+        let answer = reports.removeFirst()
+        for report in reports { outbox.follow(report) }
         let fetch = FileDownload(FileDownload.Target(url: source.url, md5: source.md5, size: source.size,
                                                      destination: (request.directory, request.filename)),
                                  into: local, config: config, logger: logger)
-        fetch.onProgress = { [unowned(unsafe) self] fraction in
-            for report in supervisor.downloadProgressed(fraction, now: Clock.monotonicMs()) { publish(report) }
-        }
-        fetch.onChecking = { [unowned(unsafe) self] in
-            for report in supervisor.checking(now: Clock.monotonicMs()) { publish(report) }
-        }
+        // The service owns the download until it ends or is stopped; these closures die with it.
+        fetch.onProgress = { [unowned(unsafe) self] fraction in send(supervisor.downloadProgressed(fraction, now: now)) }
+        fetch.onChecking = { [unowned(unsafe) self] in send(supervisor.checking(now: now)) }
         fetch.onFinished = { [unowned(unsafe) self] result in downloadEnded(result, relative: relative) }
         download = fetch
-        // Started on the next turn, so that even an immediate failure follows the answer.
-        reactor?.after(0) { [unowned(unsafe) self] in
-            if let reactor, download === fetch { fetch.start(on: reactor) }
-        }
-        let job = PrintJob(taskId: request.taskId ?? "cloud-" + String(Clock.wallClockMs()), filename: request.filename,
-                           directory: request.directory, source: .local, absolutePath: local.path + "/" + relative,
-                           now: Clock.monotonicMs())
-        logger.log(.info, "downloading " + source.url + " to /" + relative + " (task " + job.taskId + ")")
-        var reports = supervisor.beginDownload(job, answering: command, now: Clock.monotonicMs())
-        let answer = reports.removeFirst()
-        deferred += reports
+        // Even a failure right away (a full disk) goes to the outbox after the answer.
+        fetch.start(on: reactor)
         return answer
     }
 
     /// The download ended: hand the verified file to the backend, or fail the task.
     private func downloadEnded(_ result: Result<FileDownload.Verified, CommandFailure>, relative: String) {
         download = nil
-        let now = Clock.monotonicMs()
         switch result {
         case .failure(let failure):
             logger.log(.error, "download failed: " + failure.message)
-            for report in supervisor.fail(failure.code, failure.message) { publish(report) }
+            send(supervisor.fail(failure.code, failure.message))
         case .success(let file):
             do throws(CommandFailure) {
                 let backend = try readyBackend()
@@ -181,13 +159,14 @@ final class PrintService {
                 } catch {
                     throw CommandFailure(StorageError.ioErrorCode, error.message)
                 }
+                // Preheating before the backend takes the file, as for a local print.
+                send(supervisor.downloaded(now: now))
                 if let failure = backend.startPrint(PrintFile(reader: reader, absolutePath: file.path, controllerPath: relative)) {
                     throw failure
                 }
                 logger.log(.info, "downloaded and verified /" + relative + "; printing")
-                for report in supervisor.downloaded(now: now) { publish(report) }
             } catch {
-                for report in supervisor.fail(error.code, error.message) { publish(report) }
+                send(supervisor.fail(error.code, error.message))
             }
         }
     }
@@ -198,7 +177,9 @@ final class PrintService {
             download.cancel()
             self.download = nil
             logger.log(.info, "print stopped during its download")
-            deferred += supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed")
+            for report in supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed") {
+                outbox.follow(report)
+            }
             return Report(type: "print", action: command.action, msgid: command.msgid, state: "stoped")
         }
         switch try supervisor.transition(for: command) {
@@ -206,15 +187,22 @@ final class PrintService {
             return report
         case .ask(let phase):
             let backend = try connectedBackend()
+            // The phase is entered before the backend is asked: a backend that pauses at
+            // once says `.paused` while it is asked, and that must not be overwritten.
+            guard let previous = supervisor.job?.phase else { throw CommandFailure(.conflict, "no print is active") }
+            let answer = supervisor.enter(phase, answering: command)
             let failure: CommandFailure?
             switch phase {
             case .pausing: failure = backend.pause()
             case .resuming: failure = backend.resume()
             default: failure = backend.stop()
             }
-            if let failure { throw failure }
+            if let failure {
+                _ = supervisor.enter(previous, answering: command)
+                throw failure
+            }
             logger.log(.info, "print " + command.action + " asked")
-            return supervisor.enter(phase, answering: command)
+            return answer
         }
     }
 
@@ -227,6 +215,14 @@ final class PrintService {
     }
 
     // MARK: Helpers
+
+    /// The reactor's monotonic time, in milliseconds.
+    private var now: Int64 { reactor.now }
+
+    /// Queues pushed reports.
+    private func send(_ reports: [Report]) {
+        for report in reports { outbox.send(report) }
+    }
 
     /// Whether `name` ends in one of `printableSuffixes`, in any ASCII case.
     static func isPrintable(_ name: String) -> Bool {
@@ -247,7 +243,7 @@ final class PrintService {
             default: break
             }
         }
-        for report in supervisor.handle(event, now: Clock.monotonicMs()) { publish(report) }
+        send(supervisor.handle(event, now: now))
     }
 
     /// Follows a print the controller was running before the agent started. The controller
@@ -265,12 +261,11 @@ final class PrintService {
         let name = components.popLast() ?? file
         let directory = components.isEmpty ? StoragePath.root
             : (try? StoragePath(validating: components.joined(separator: "/"))) ?? .root
-        let now = Clock.monotonicMs()
         var job = PrintJob(taskId: "controller-" + String(Clock.wallClockMs()), filename: name, directory: directory,
                            source: source, absolutePath: absolute, now: now)
         job.phase = paused ? .paused : .printing
         logger.log(.info, "following the print the controller was already running: " + file)
-        for report in supervisor.adopt(job, now: now) { publish(report) }
+        send(supervisor.adopt(job, now: now))
     }
 
     /// The backend, when one is configured (whether or not it is connected now).

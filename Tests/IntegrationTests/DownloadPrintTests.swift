@@ -2,21 +2,6 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The MD5 of `data` in hex, by `md5sum` (the tests check the agent against another tool).
-func md5Hex(_ data: Data) throws -> String {
-    let directory = try TemporaryDirectory()
-    let path = try directory.write("file", data)
-    let pipe = Pipe()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try Executables.find("md5sum"))
-    process.arguments = [path]
-    process.standardOutput = pipe
-    try process.run()
-    process.waitUntilExit()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return String(output.prefix(32))
-}
-
 /// Prints from a URL: the agent downloads the file from a real HTTP server on loopback into
 /// the local storage, verifies it, and prints it through the Marlin simulator. Every failure
 /// is checked on the disk afterwards: no partial file, listed or not.

@@ -35,12 +35,19 @@ public struct PrintSupervisor {
 
     // MARK: Commands
 
-    /// Starts `job` for `command` (the backend has accepted it): the answer (`preheating`),
-    /// then the busy status.
+    /// Starts `job` for `command`: the answer (`preheating`), then the busy status. The
+    /// backend is given the file next; `withdraw` undoes this when it refuses it.
     public mutating func begin(_ job: PrintJob, answering command: Command, now: Int64) -> [Report] {
         self.job = job
         lastProgressReport = (now, signature(job))
         return [printReport(action: "start", msgid: command.msgid), PrinterReports.workReport(busy: true, msgid: nil)]
+    }
+
+    /// Forgets the job `begin` just started, when the backend then refused its file: no
+    /// report, as if it had not begun (the command is answered with the backend's failure).
+    public mutating func withdraw() {
+        job = nil
+        lastProgressReport = nil
     }
 
     /// Starts `job` in the `downloading` phase for `command`: the answer, then the busy status.
