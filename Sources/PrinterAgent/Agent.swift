@@ -4,6 +4,12 @@ import AgentPlatform
 /// The running agent: wires the command path (`CommandService`) and the broker session to
 /// the platform (reactor, MQTT connection, USB, signals, systemd) and carries out the
 /// actions the core returns. Everything happens on the reactor's one thread.
+///
+/// Lifetimes, here and in the services: a timer holds what its action uses (the reactor
+/// lets go of it when it fires, is cancelled, or the reactor closes at the end of `run`).
+/// A callback stored on an object that its owner holds privately for its whole life (the
+/// connection, the USB watcher, a service's download) refers back to that owner
+/// `unowned(unsafe)`: the object, and so the callback, cannot outlive it.
 final class Agent {
     /// How long a connection attempt may take before it counts as failed.
     static let connectTimeoutMs: Int64 = 30_000
@@ -75,16 +81,16 @@ final class Agent {
         }
         if let signals { reactor.add(signals) }
         reactor.add(connection)
-        reactor.every(1_000) { [unowned(unsafe) self] in connection.tick() }
+        reactor.every(1_000) { [self] in connection.tick() }
         usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
         usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }
         _ = usb.start()
         reactor.add(usb)
-        reactor.every(2_000) { [unowned(unsafe) self] in usb.refresh() }
+        reactor.every(2_000) { [self] in usb.refresh() }
         commands.printing.start()
         commands.ota.start()
         if let interval = notifier.watchdogIntervalMs {
-            reactor.every(interval) { [unowned(unsafe) self] in notify("WATCHDOG=1") }
+            reactor.every(interval) { [self] in notify("WATCHDOG=1") }
         }
         logger.log(.info, "printer-agent \(AgentVersion.current) for \(commands.state.modelName) (model \(commands.encoder.topics.modelId), device \(commands.encoder.topics.deviceId)), broker \(config.broker.url)")
         perform(session.start())
@@ -107,7 +113,7 @@ final class Agent {
             case .connect:
                 startAttempt()
             case .scheduleReconnect(let delay):
-                reactor.after(delay) { [unowned(unsafe) self] in perform(session.reconnectDue()) }
+                reactor.after(delay) { [self] in perform(session.reconnectDue()) }
             case .subscribe(let filter):
                 if let reason = connection.subscribe(filter) {
                     logger.log(.error, "cannot subscribe to \(filter): \(reason)")
@@ -133,7 +139,7 @@ final class Agent {
             perform(session.connectionFailed(reason))
             return
         }
-        reactor.after(Self.connectTimeoutMs) { [unowned(unsafe) self] in
+        reactor.after(Self.connectTimeoutMs) { [self] in
             if attempt == thisAttempt, session.state == .connecting {
                 perform(session.connectionFailed("no answer within \(Self.connectTimeoutMs / 1000) s"))
             }
@@ -162,7 +168,7 @@ final class Agent {
         let actions = session.stop(offline: commands.encoder.publication(PrinterReports.offline(), retain: true))
         perform(actions)
         if actions.contains(.disconnect) {
-            reactor.after(Self.shutdownGraceMs) { [unowned(unsafe) self] in reactor.stop() }
+            reactor.after(Self.shutdownGraceMs) { [self] in reactor.stop() }
         } else {
             reactor.stop()
         }

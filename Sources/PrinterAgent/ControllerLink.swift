@@ -5,7 +5,7 @@ import AgentPlatform
 /// serial port, the Klipper socket), retries every second while it cannot, cuts what
 /// arrives into frames, and says when it opens and closes. A reason for not being open is
 /// logged once when it changes, not every second.
-final class ControllerLink {
+final class ControllerLink: ByteLink {
     /// How long to wait before opening again.
     static let retryMs: Int64 = 1_000
 
@@ -41,7 +41,7 @@ final class ControllerLink {
     func start(on reactor: Reactor) {
         self.reactor = reactor
         attempt()
-        reactor.every(Self.retryMs) { [unowned(unsafe) self] in
+        reactor.every(Self.retryMs) { [self] in
             if !isOpen { attempt() }
         }
     }
