@@ -1,4 +1,5 @@
 import CLibc
+import AgentCore
 
 /// Reads a G-code file line by line for streaming to a Marlin board, in 64 KiB `pread`
 /// chunks, so a print of any size needs the same little memory. `position` is how far the
@@ -69,4 +70,9 @@ public final class PrintFileReader {
         buffer.removeLast(Self.chunkSize - have - got)
         if got == 0 { atEnd = true }
     }
+}
+
+extension PrintFileReader: PrintFileLines {
+    /// The sentence of a read error: the system call and its errno's text.
+    public static func message(of error: SystemError) -> String { error.message }
 }

@@ -15,7 +15,7 @@ public final class CommandService {
     let printing: PrintService
     /// Firmware updates.
     let ota: OtaService
-    /// What the reports show, without the print's live values (see `currentState()`).
+    /// What the reports show of the printer itself (the print's live values come from the supervisor).
     var state: PrinterState
     private let router = CommandRouter()
     private var intake: CommandIntake
@@ -43,7 +43,7 @@ public final class CommandService {
         let versionFile = config.versionFile
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger, isPrinting: { printing.supervisor.isActive },
                          runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
-        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in currentState() })
+        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor })
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
         FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
             .register(in: router)
@@ -81,23 +81,12 @@ public final class CommandService {
     /// be said again until the print moved on).
     func announcements() -> [Publication] {
         var announcements = [encoder.publication(PrinterReports.online(), retain: true),
-                             encoder.publication(PrinterReports.status(currentState(), msgid: nil)),
+                             encoder.publication(PrinterReports.status(print: printing.supervisor, msgid: nil)),
                              encoder.publication(PrinterReports.version(state, msgid: nil))]
         if printing.supervisor.isActive {
             announcements.append(encoder.publication(printing.supervisor.query(Command(type: "print", action: "query"))))
         }
         return announcements
-    }
-
-    /// The printer's state with the print's live values.
-    private func currentState() -> PrinterState {
-        var current = state
-        let supervisor = printing.supervisor
-        current.readings = supervisor.readings
-        current.busy = supervisor.isActive
-        current.project = supervisor.job.map { .object($0.projectData) } ?? .null
-        current.printSpeedMode = supervisor.speedMode
-        return current
     }
 
     /// The backend the configuration names, or nil for `controller = none`.

@@ -4,15 +4,14 @@ import AgentPlatform
 /// Prints through a Klipper-style API on a Unix socket (Gen B's gklib): the controller
 /// reads the file itself; the agent starts it with `SDCARD_PRINT_FILE`, drives
 /// `pause_resume/*`, and follows `print_stats`, `virtual_sdcard`, the heaters and the fan
-/// through a subscription. The connection is retried while the socket is missing and after
-/// it closes; a print in progress keeps its state and is followed again after reconnecting.
+/// through a subscription (what the status means for the print is `KlipperPrintFollower`'s,
+/// in AgentCore). The connection is retried while the socket is missing and after it closes;
+/// a print in progress keeps its state and is followed again after reconnecting.
 final class KlipperBackend: PrinterBackend {
     /// Quiet time after which the controller is asked for `info`, to see that it lives.
     static let probeAfterMs: Int64 = 2_000
     /// Quiet time after which the connection is closed as dead and opened again.
     static let deadAfterMs: Int64 = 10_000
-    /// Quiet time after which a print in progress fails: the controller stopped answering.
-    static let printLostAfterMs: Int64 = 20_000
 
     var onEvent: (ControllerEvent) -> Void = { _ in }
 
@@ -23,18 +22,7 @@ final class KlipperBackend: PrinterBackend {
     private var lastHeardMs: Int64 = 0
     private var openedMs: Int64 = 0
     private var lastProbeMs: Int64 = 0
-    private var readings = ControllerReadings()
-    /// The job this backend follows, while there is one.
-    private var job: Job?
-
-    /// What is known of the job being followed.
-    private struct Job {
-        /// Whether Klipper has been seen printing it (until then, old states are stale).
-        var seenRunning = false
-        var extruded = false
-        var lastState: KlipperPrintState?
-        var lastProgress: PrintProgress?
-    }
+    private var follower = KlipperPrintFollower()
 
     /// A backend for the API socket at `socketPath`.
     init(socketPath: String, logger: Logger) {
@@ -69,7 +57,7 @@ final class KlipperBackend: PrinterBackend {
         } catch {
             return error
         }
-        job = Job()
+        follower.started()
         return nil
     }
 
@@ -112,15 +100,14 @@ final class KlipperBackend: PrinterBackend {
     private func handle(_ event: KlipperEvent) {
         switch event {
         case .statusChanged:
-            follow()
+            tell(follower.follow(client.status))
         case .succeeded(.subscribe):
             subscribed = true
-            follow()
+            tell(follower.follow(client.status))
         case .succeeded:
             break
-        case .failed(.script(let script), let message) where job != nil && script.hasPrefix("SDCARD_PRINT_FILE"):
-            job = nil
-            onEvent(.failed("the controller refused the print: " + message))
+        case .failed(.script(let script), let message) where follower.isFollowing && script.hasPrefix("SDCARD_PRINT_FILE"):
+            tell(follower.refused(message))
         case .failed(let request, let message):
             logger.log(.warning, "Klipper " + request.method + " failed: " + message)
         case .protocolError(let message):
@@ -128,59 +115,9 @@ final class KlipperBackend: PrinterBackend {
         }
     }
 
-    /// Turns the merged status into events: readings, progress and the job's state.
-    private func follow() {
-        let status = client.status
-        if status.readings != readings {
-            readings = status.readings
-            onEvent(.readings(readings))
-        }
-        let state = status.printState
-        if job == nil, state == .printing || state == .paused, let file = status.filename, !file.isEmpty {
-            // A print that ran before the agent (or its restart): follow it.
-            job = Job(seenRunning: true, extruded: (status.filamentUsedMm ?? 0) > 0, lastState: state)
-            onEvent(.running(file: file, paused: state == .paused))
-        }
-        guard var job else { return }
-        if state == .printing || state == .paused { job.seenRunning = true }
-        guard job.seenRunning else {
-            self.job = job
-            return
-        }
-        var ending: ControllerEvent?
-        switch state {
-        case .printing?:
-            if job.lastState == .paused { onEvent(.resumed) }
-            if !job.extruded, (status.filamentUsedMm ?? 0) > 0 {
-                job.extruded = true
-                onEvent(.extruding)
-            }
-        case .paused?:
-            if job.lastState != .paused { onEvent(.paused) }
-        case .complete?:
-            ending = .finished
-        case .cancelled?:
-            ending = .stopped
-        case .error?:
-            ending = .failed("the controller stopped the print: " + (status.printMessage ?? status.webhooksMessage ?? "error"))
-        case .standby?:
-            ending = .failed("the controller dropped the print (it restarted)")
-        case nil:
-            break
-        }
-        let progress = PrintProgress(fraction: status.progress ?? 0, currentLayer: status.currentLayer,
-                                     totalLayers: status.totalLayers)
-        if progress != job.lastProgress {
-            job.lastProgress = progress
-            onEvent(.progress(progress))
-        }
-        job.lastState = state
-        if let ending {
-            self.job = nil
-            onEvent(ending)
-        } else {
-            self.job = job
-        }
+    /// Hands `events` to the print service, in order.
+    private func tell(_ events: [ControllerEvent]) {
+        for event in events { onEvent(event) }
     }
 
     /// Probes a quiet controller, drops a dead connection, and fails a print whose
@@ -192,21 +129,12 @@ final class KlipperBackend: PrinterBackend {
         let connectionQuiet = now - max(lastHeardMs, openedMs)
         if link.isOpen {
             if connectionQuiet >= Self.deadAfterMs {
-                link.close(Self.silence(connectionQuiet))
+                link.close(KlipperPrintFollower.silenceMessage(connectionQuiet))
             } else if connectionQuiet >= Self.probeAfterMs, now - lastProbeMs >= Self.probeAfterMs {
                 lastProbeMs = now
                 send(.identify)
             }
         }
-        let printQuiet = now - lastHeardMs
-        if job != nil, printQuiet >= Self.printLostAfterMs {
-            job = nil
-            onEvent(.failed(Self.silence(printQuiet)))
-        }
-    }
-
-    /// The sentence for a controller silent for `quietMs`.
-    private static func silence(_ quietMs: Int64) -> String {
-        "the controller stopped answering (nothing for " + String(quietMs / 1000) + " s)"
+        tell(follower.silence(now - lastHeardMs))
     }
 }

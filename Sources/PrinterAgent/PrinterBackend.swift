@@ -14,8 +14,10 @@ struct PrintFile {
 
 /// A motion controller the agent prints with: the Marlin serial backend or the Klipper
 /// socket backend, chosen by the `controller` key. Each keeps its own connection (and
-/// reconnects), and tells what the controller does through `onEvent`. A request that cannot
-/// be carried out returns the failure its command answers with.
+/// reconnects), and tells what the controller does through `onEvent`. Whether a pause, a
+/// resume or a stop is allowed is `PrintSupervisor.transition`'s decision: a backend carries
+/// it out, and fails a request only when the controller cannot take it (not connected, a
+/// refused file name), with the failure its command answers with.
 protocol PrinterBackend: AnyObject {
     /// Receives every event of the controller.
     var onEvent: (ControllerEvent) -> Void { get set }

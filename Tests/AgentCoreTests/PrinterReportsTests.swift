@@ -2,11 +2,20 @@ import AgentCore
 import AgentJSON
 import Testing
 
-private func state(modelId: String = "20024", firmware: String? = "2.3.9", busy: Bool = false) -> PrinterState {
-    var state = PrinterState(printerName: "Workshop", modelId: modelId, deviceUnionId: "UNION-1",
-                             firmwareVersion: firmware, agentVersion: "0.1.0", ip: "192.168.1.20")
-    state.busy = busy
-    return state
+private func state(modelId: String = "20024", firmware: String? = "2.3.9") -> PrinterState {
+    PrinterState(printerName: "Workshop", modelId: modelId, deviceUnionId: "UNION-1",
+                 firmwareVersion: firmware, agentVersion: "0.1.0", ip: "192.168.1.20")
+}
+
+/// A supervisor following task `taskId`, or an idle one.
+private func supervisor(taskId: String? = nil) -> PrintSupervisor {
+    var supervisor = PrintSupervisor()
+    if let taskId {
+        let job = PrintJob(taskId: taskId, filename: "cube.gcode", directory: .root, source: .local,
+                           absolutePath: "/data/cube.gcode", now: 0)
+        _ = supervisor.begin(job, answering: Command(type: "print", action: "start"), now: 0)
+    }
+    return supervisor
 }
 
 /// The members of `value` (which must be an object).
@@ -17,7 +26,7 @@ private func members(_ value: JSONValue) throws -> JSONObject {
 struct PrinterReportsTests {
     @Test(arguments: [(false, "free"), (true, "busy")])
     func statusIsFreeOrBusy(busy: Bool, word: String) {
-        let report = PrinterReports.status(state(busy: busy), msgid: "m-1")
+        let report = PrinterReports.status(print: supervisor(taskId: busy ? "77" : nil), msgid: "m-1")
         #expect(report.type == "status")
         #expect(report.action == "workReport")
         #expect(report.state == word)
@@ -26,7 +35,7 @@ struct PrinterReportsTests {
     }
 
     @Test func infoHasEveryDocumentedField() throws {
-        let report = PrinterReports.info(state(), msgid: "m-2")
+        let report = PrinterReports.info(state(), print: supervisor(), msgid: "m-2")
         #expect(report.type == "info")
         #expect(report.state == "done")
         #expect(report.msgid == "m-2")
@@ -54,25 +63,22 @@ struct PrinterReportsTests {
     @Test func unknownValuesAreNull() throws {
         var unknown = state(firmware: nil)
         unknown.ip = nil
-        let data = try members(PrinterReports.info(unknown, msgid: nil).data)
+        let data = try members(PrinterReports.info(unknown, print: supervisor(), msgid: nil).data)
         for key in ["version", "ip", "print_speed_mode", "fan_speed_pct", "aux_fan_speed_pct", "project"] {
             #expect(data[key] == .null, "\(key)")
         }
     }
 
     @Test func measuredValuesAreNumbers() throws {
-        var measured = state(busy: true)
-        measured.readings.nozzleTemperature = 210.5
-        measured.readings.nozzleTarget = 215
-        measured.readings.bedTemperature = 59.8
-        measured.readings.bedTarget = 60
+        var measured = state()
         measured.chamberTemperature = 31
         measured.chamberTarget = 0
-        measured.printSpeedMode = 3
-        measured.readings.fanSpeedPercent = 80
         measured.auxFanSpeedPercent = 0
-        measured.project = .object(JSONObject([("task_id", .string("77")), ("progress", .number(42))]))
-        let data = try members(PrinterReports.info(measured, msgid: nil).data)
+        var printing = supervisor(taskId: "77")
+        _ = printing.handle(.readings(ControllerReadings(nozzleTemperature: 210.5, nozzleTarget: 215, bedTemperature: 59.8,
+                                                         bedTarget: 60, fanSpeedPercent: 80)), now: 0)
+        printing.noteSpeedMode(3)
+        let data = try members(PrinterReports.info(measured, print: printing, msgid: nil).data)
         let temp = try members(try #require(data["temp"]))
         #expect(temp["curr_nozzle_temp"] == .number(210.5))
         #expect(temp["target_nozzle_temp"] == .number(215))
@@ -93,7 +99,7 @@ struct PrinterReportsTests {
         ("20030", "Kobra X"), ("99999", "Anycubic 99999"),
     ])
     func modelNameComesFromTheCatalog(modelId: String, name: String) throws {
-        let data = try members(PrinterReports.info(state(modelId: modelId), msgid: nil).data)
+        let data = try members(PrinterReports.info(state(modelId: modelId), print: supervisor(), msgid: nil).data)
         #expect(data["model"] == .string(name))
     }
 
@@ -132,10 +138,10 @@ struct PrinterReportsTests {
 
     @Test func registeredHandlersAnswerFromTheCurrentState() {
         let router = CommandRouter()
-        var current = state()
-        PrinterReports.register(in: router) { current }
+        var printing = supervisor()
+        PrinterReports.register(in: router, state: { state() }, print: { printing })
         #expect(router.route(Command(type: "status", action: "query", msgid: "a")).state == "free")
-        current.busy = true
+        printing = supervisor(taskId: "77")
         let busy = router.route(Command(type: "status", action: "query", msgid: "b"))
         #expect(busy.state == "busy")
         #expect(busy.msgid == "b")

@@ -30,14 +30,11 @@ public enum KlipperGcode {
     public static func settings(nozzleTarget: Double?, bedTarget: Double?, fanPercent: Int?, speedPercent: Int?,
                                 zOffset: Double?) -> [String] {
         var lines: [String] = []
-        if let text = nozzleTarget.flatMap(decimal) { lines.append("SET_HEATER_TEMPERATURE HEATER=extruder TARGET=\(text)") }
-        if let text = bedTarget.flatMap(decimal) { lines.append("SET_HEATER_TEMPERATURE HEATER=heater_bed TARGET=\(text)") }
-        if let fanPercent {
-            let percent = min(max(fanPercent, 0), 100)
-            lines.append("M106 S\((percent * 255 + 50) / 100)")
-        }
-        if let speedPercent { lines.append("M220 S\(speedPercent)") }
-        if let text = zOffset.flatMap(decimal) { lines.append("SET_GCODE_OFFSET Z=\(text) MOVE=1") }
+        if let text = nozzleTarget.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_HEATER_TEMPERATURE HEATER=extruder TARGET=\(text)") }
+        if let text = bedTarget.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_HEATER_TEMPERATURE HEATER=heater_bed TARGET=\(text)") }
+        if let fanPercent { lines.append(SettingsGcode.fan(fanPercent)) }
+        if let speedPercent { lines.append(SettingsGcode.speed(speedPercent)) }
+        if let text = zOffset.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_GCODE_OFFSET Z=\(text) MOVE=1") }
         return lines
     }
 
@@ -58,26 +55,5 @@ public enum KlipperGcode {
             return "the control character 0x\(byte < 0x10 ? "0" : "")\(hex)"
         default: return nil
         }
-    }
-
-    /// `value` rounded to 3 decimals, without an exponent or trailing zeros (`215`, `0.05`,
-    /// `-1.25`); nil when it is not a finite number. Magnitudes are capped at 10^12 so that
-    /// the scaled value always fits an Int64.
-    private static func decimal(_ value: Double) -> String? {
-        guard value.isFinite else { return nil }
-        let thousandths = Int64(min(value.magnitude, 1e12) * 1000 + 0.5)
-        let whole = thousandths / 1000
-        var fraction = thousandths % 1000
-        var text = (value < 0 && thousandths > 0 ? "-" : "") + "\(whole)"
-        if fraction > 0 {
-            var digits = 3
-            while fraction % 10 == 0 {
-                fraction /= 10
-                digits -= 1
-            }
-            let written = "\(fraction)"
-            text += "." + String(repeating: "0", count: digits - written.utf8.count) + written
-        }
-        return text
     }
 }

@@ -1,11 +1,12 @@
 import AgentJSON
 
-/// The reports built from the printer's state: answers to `status/query`, `info/query`
-/// and `ota/reportVersion`, and the announcements published on every (re)connect.
+/// The reports built from the printer's state and the print's live values: answers to
+/// `status/query`, `info/query` and `ota/reportVersion`, and the announcements published on
+/// every (re)connect.
 public enum PrinterReports {
-    /// `status/workReport`: free or busy (answer and push).
-    public static func status(_ state: PrinterState, msgid: String?) -> Report {
-        workReport(busy: state.busy, msgid: msgid)
+    /// `status/workReport`: busy while `print` follows a job, else free (answer and push).
+    public static func status(print: PrintSupervisor, msgid: String?) -> Report {
+        workReport(busy: print.isActive, msgid: msgid)
     }
 
     /// `status/workReport` saying busy or free.
@@ -13,14 +14,16 @@ public enum PrinterReports {
         Report(type: "status", action: "workReport", msgid: msgid, state: busy ? "busy" : "free")
     }
 
-    /// `info/query`: everything a client's printer card shows.
-    public static func info(_ state: PrinterState, msgid: String?) -> Report {
+    /// `info/query`: everything a client's printer card shows: the printer's `state`, and the
+    /// readings, the job and the speed mode of `print`.
+    public static func info(_ state: PrinterState, print: PrintSupervisor, msgid: String?) -> Report {
+        let readings = print.readings
         let temperatures = JSONObject([
-            ("curr_hotbed_temp", number(state.readings.bedTemperature)),
-            ("curr_nozzle_temp", number(state.readings.nozzleTemperature)),
+            ("curr_hotbed_temp", number(readings.bedTemperature)),
+            ("curr_nozzle_temp", number(readings.nozzleTemperature)),
             ("curr_chamber_temp", number(state.chamberTemperature)),
-            ("target_hotbed_temp", number(state.readings.bedTarget)),
-            ("target_nozzle_temp", number(state.readings.nozzleTarget)),
+            ("target_hotbed_temp", number(readings.bedTarget)),
+            ("target_nozzle_temp", number(readings.nozzleTarget)),
             ("target_chamber_temp", number(state.chamberTarget)),
         ])
         let data = JSONObject([
@@ -30,12 +33,12 @@ public enum PrinterReports {
             ("ip", state.ip.map { .string($0) } ?? .null),
             ("version", state.firmwareVersion.map { .string($0) } ?? .null),
             ("agent_version", .string(state.agentVersion)),
-            ("state", .string(state.stateWord)),
+            ("state", .string(print.isActive ? "busy" : "free")),
             ("temp", .object(temperatures)),
-            ("print_speed_mode", integer(state.printSpeedMode)),
-            ("fan_speed_pct", integer(state.readings.fanSpeedPercent)),
+            ("print_speed_mode", integer(print.speedMode)),
+            ("fan_speed_pct", integer(readings.fanSpeedPercent)),
             ("aux_fan_speed_pct", integer(state.auxFanSpeedPercent)),
-            ("project", state.project),
+            ("project", print.job.map { .object($0.projectData) } ?? .null),
             ("features", .object(JSONObject())),
         ])
         return Report(type: "info", action: "query", msgid: msgid, state: "done", data: .object(data))
@@ -63,10 +66,12 @@ public enum PrinterReports {
         Report(type: "lastWill", action: "onlineReport", msgid: nil, state: "offline", message: "device offline")
     }
 
-    /// Registers the handlers of the commands answered from the state.
-    public static func register(in router: CommandRouter, state: @escaping () -> PrinterState) {
-        router.register("status", "query") { status(state(), msgid: $0.msgid) }
-        router.register("info", "query") { info(state(), msgid: $0.msgid) }
+    /// Registers the handlers of the commands answered from the printer's state and the
+    /// print's live values, both read when a command comes.
+    public static func register(in router: CommandRouter, state: @escaping () -> PrinterState,
+                                print: @escaping () -> PrintSupervisor) {
+        router.register("status", "query") { status(print: print(), msgid: $0.msgid) }
+        router.register("info", "query") { info(state(), print: print(), msgid: $0.msgid) }
         router.register("ota", "reportVersion") { version(state(), msgid: $0.msgid) }
     }
 

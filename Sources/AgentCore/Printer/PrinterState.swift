@@ -1,7 +1,7 @@
-import AgentJSON
-
-/// What the agent knows about the printer, for `status`, `info` and `ota` reports.
-/// Values nobody has measured yet are nil and reported as JSON null, never guessed.
+/// What the agent knows about the printer itself, for `status`, `info` and `ota` reports.
+/// The print's live values (busy, readings, the job, the speed mode) are not kept here: the
+/// reports take them from their one owner, `PrintSupervisor`. Values nobody has measured yet
+/// are nil and reported as JSON null, never guessed.
 public struct PrinterState: Equatable {
     /// The name shown to users.
     public var printerName: String
@@ -17,17 +17,9 @@ public struct PrinterState: Equatable {
     public var agentVersion: String
     /// The printer's IPv4 address on the LAN, when it has one.
     public var ip: String?
-    /// Whether a job keeps the printer busy.
-    public var busy = false
-    /// The motion controller's heaters and fan.
-    public var readings = ControllerReadings()
     public var chamberTemperature: Double? = nil
     public var chamberTarget: Double? = nil
-    /// 1 silent, 2 standard, 3 sport.
-    public var printSpeedMode: Int? = nil
     public var auxFanSpeedPercent: Int? = nil
-    /// The current job (`task_id`, filename, progress, ...), or null when idle.
-    public var project: JSONValue = .null
 
     /// Creates the state of a printer nothing has been measured on yet.
     public init(printerName: String, modelId: String, deviceUnionId: String?, firmwareVersion: String?,
@@ -39,9 +31,6 @@ public struct PrinterState: Equatable {
         self.agentVersion = agentVersion
         self.ip = ip
     }
-
-    /// `free` or `busy`, the word clients check.
-    public var stateWord: String { busy ? "busy" : "free" }
 
     /// The model's marketing name (or "Anycubic <id>" for a model id not in the list).
     public var modelName: String { ModelCatalog.name(of: modelId) }

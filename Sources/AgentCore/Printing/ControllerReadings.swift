@@ -22,3 +22,16 @@ public struct ControllerReadings: Equatable {
         self.fanSpeedPercent = fanSpeedPercent
     }
 }
+
+extension ControllerReadings {
+    /// These readings with the temperatures and targets `latest` reports (a Marlin `ok T:…`
+    /// or auto-report names the heaters, never the fan), the rest kept.
+    public func merging(temperatures latest: ControllerReadings) -> ControllerReadings {
+        var merged = self
+        if let value = latest.nozzleTemperature { merged.nozzleTemperature = value }
+        if let value = latest.nozzleTarget { merged.nozzleTarget = value }
+        if let value = latest.bedTemperature { merged.bedTemperature = value }
+        if let value = latest.bedTarget { merged.bedTarget = value }
+        return merged
+    }
+}

@@ -1,0 +1,28 @@
+/// How the agent talks to a Marlin board: the configured pause, resume and cancel G-code,
+/// the sender's limits, and the session's timing.
+public struct MarlinSetup {
+    /// How often temperatures are asked for (`M105`) or auto-reported (`M155 S2`).
+    public static let temperatureIntervalMs: Int64 = 2_000
+    /// How long after a board's restart (`start`) numbering starts again: the board prints
+    /// its banner and refuses the lines that were on their way, and flushes its receive
+    /// buffer as it does; an `M110` sent into that would be lost with them.
+    public static let rebootQuietMs: Int64 = 1_000
+
+    /// The commands that pause a print (park the head, ...).
+    public var pauseGcode: [[UInt8]]
+    /// The commands that resume a paused print.
+    public var resumeGcode: [[UInt8]]
+    /// The commands that cancel a print (heaters off, ...).
+    public var cancelGcode: [[UInt8]]
+    /// The flow control's limits (the board's receive buffer, timeouts).
+    public var senderLimits: MarlinSender.Limits
+
+    /// A setup with these commands (one line each) and limits.
+    public init(pauseGcode: [String] = [], resumeGcode: [String] = [], cancelGcode: [String] = [],
+                senderLimits: MarlinSender.Limits = MarlinSender.Limits()) {
+        self.pauseGcode = pauseGcode.map { Array($0.utf8) }
+        self.resumeGcode = resumeGcode.map { Array($0.utf8) }
+        self.cancelGcode = cancelGcode.map { Array($0.utf8) }
+        self.senderLimits = senderLimits
+    }
+}

@@ -1,0 +1,101 @@
+import AgentCore
+import AgentJSON
+import Testing
+
+/// A follower fed Klipper's status deltas, with the events it told.
+private struct Follow {
+    var follower = KlipperPrintFollower()
+    var status = KlipperStatus()
+    var events: [ControllerEvent] = []
+
+    /// Applies the status delta `text` (a JSON object) and follows it.
+    mutating func apply(_ text: String) throws {
+        status.apply(try jsonObject(text))
+        events += follower.follow(status)
+    }
+
+    /// `print_stats.state` becomes `state`.
+    mutating func state(_ state: String) throws { try apply(#"{"print_stats": {"state": "\#(state)"}}"#) }
+
+    /// The events other than readings and progress.
+    var lifecycle: [ControllerEvent] {
+        events.filter {
+            switch $0 {
+            case .readings, .progress: return false
+            default: return true
+            }
+        }
+    }
+}
+
+/// How the agent follows a print that Klipper runs.
+@Suite struct KlipperPrintFollowerTests {
+    @Test func statesBeforeThePrintIsSeenRunningAreStale() throws {
+        var follow = Follow()
+        try follow.state("complete")
+        follow.follower.started()
+        try follow.state("complete")
+        #expect(follow.lifecycle.isEmpty, "the previous print's state")
+        try follow.apply(#"{"print_stats": {"state": "printing", "filament_used": 0}}"#)
+        try follow.apply(#"{"print_stats": {"filament_used": 1.5}}"#)
+        try follow.state("complete")
+        #expect(follow.lifecycle == [.extruding, .finished])
+        #expect(!follow.follower.isFollowing)
+    }
+
+    @Test func pauseResumeAndCancel() throws {
+        var follow = Follow()
+        follow.follower.started()
+        for state in ["printing", "paused", "paused", "printing", "cancelled"] { try follow.state(state) }
+        #expect(follow.lifecycle == [.paused, .resumed, .stopped])
+    }
+
+    @Test(arguments: [
+        ("error", "the controller stopped the print: Move out of range"),
+        ("standby", "the controller dropped the print (it restarted)"),
+    ])
+    func errorsFailThePrint(state: String, reason: String) throws {
+        var follow = Follow()
+        follow.follower.started()
+        try follow.state("printing")
+        try follow.apply(#"{"print_stats": {"state": "\#(state)", "message": "Move out of range"}}"#)
+        #expect(follow.lifecycle == [.failed(reason)])
+    }
+
+    @Test func aRunningPrintIsAdopted() throws {
+        var follow = Follow()
+        try follow.apply(#"{"print_stats": {"state": "paused", "filename": "cube.gcode", "filament_used": 3}}"#)
+        #expect(follow.lifecycle == [.running(file: "cube.gcode", paused: true)])
+        try follow.state("printing")
+        #expect(follow.lifecycle == [.running(file: "cube.gcode", paused: true), .resumed], "it had extruded already")
+    }
+
+    @Test func progressAndReadingsAreToldWhenTheyChange() throws {
+        var follow = Follow()
+        follow.follower.started()
+        try follow.apply(#"{"print_stats": {"state": "printing", "info": {"total_layer": 10, "current_layer": 2}}, "virtual_sdcard": {"progress": 0.25}}"#)
+        try follow.apply(#"{"extruder": {"temperature": 200, "target": 210}}"#)
+        try follow.apply(#"{"virtual_sdcard": {"progress": 0.25}}"#)
+        let progress = follow.events.compactMap { if case .progress(let value) = $0 { return value } else { return nil } }
+        #expect(progress == [PrintProgress(fraction: 0.25, currentLayer: 2, totalLayers: 10)])
+        let readings = follow.events.filter { if case .readings = $0 { return true } else { return false } }
+        #expect(readings == [.readings(ControllerReadings(nozzleTemperature: 200, nozzleTarget: 210))])
+    }
+
+    @Test func aRefusedPrintFails() {
+        var follower = KlipperPrintFollower()
+        #expect(follower.refused("no such file").isEmpty)
+        follower.started()
+        #expect(follower.refused("no such file") == [.failed("the controller refused the print: no such file")])
+        #expect(!follower.isFollowing)
+    }
+
+    @Test func aSilentControllerFailsThePrintAfterTwentySeconds() {
+        var follower = KlipperPrintFollower()
+        #expect(follower.silence(60_000).isEmpty, "no print to fail")
+        follower.started()
+        #expect(follower.silence(19_999).isEmpty)
+        #expect(follower.silence(21_500) == [.failed("the controller stopped answering (nothing for 21 s)")])
+        #expect(follower.silence(30_000).isEmpty)
+    }
+}
