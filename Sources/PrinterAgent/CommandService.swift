@@ -37,7 +37,7 @@ public final class CommandService {
             firmwareVersion: Self.firmwareVersion(config.versionFile, logger: logger),
             agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
         state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
-        let printing = PrintService(backend: Self.backend(config, logger: logger), config: config,
+        let printing = PrintService(backend: Self.backend(config, reactor: reactor, logger: logger), config: config,
                                     usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
         self.printing = printing
         let versionFile = config.versionFile
@@ -90,11 +90,13 @@ public final class CommandService {
     }
 
     /// The backend the configuration names, or nil for `controller = none`.
-    private static func backend(_ config: AgentConfig, logger: Logger) -> (any PrinterBackend)? {
+    private static func backend(_ config: AgentConfig, reactor: Reactor, logger: Logger) -> (any PrinterBackend)? {
         switch config.controller {
         case .none: return nil
-        case .marlin: return MarlinBackend(port: config.serialPort, baud: config.serialBaud, config: config, logger: logger)
-        case .klipper: return KlipperBackend(socketPath: config.klipperSocket, logger: logger)
+        case .marlin:
+            return MarlinBackend(port: config.serialPort, baud: config.serialBaud, config: config, reactor: reactor,
+                                 logger: logger)
+        case .klipper: return KlipperBackend(socketPath: config.klipperSocket, reactor: reactor, logger: logger)
         }
     }
 

@@ -15,7 +15,8 @@ final class KlipperBackend: PrinterBackend {
 
     var onEvent: (ControllerEvent) -> Void = { _ in }
 
-    private let link: ControllerLink
+    private let link: any ByteLink
+    private let reactor: Reactor
     private let logger: Logger
     private var client = KlipperClient()
     private var subscribed = false
@@ -24,21 +25,28 @@ final class KlipperBackend: PrinterBackend {
     private var lastProbeMs: Int64 = 0
     private var follower = KlipperPrintFollower()
 
-    /// A backend for the API socket at `socketPath`.
-    init(socketPath: String, logger: Logger) {
-        self.logger = logger
-        link = ControllerLink("the Klipper API at " + socketPath, delimiter: 0x03, maxFrame: 1 << 20, logger: logger) {
+    /// A backend for the API socket at `socketPath`, on `reactor`.
+    convenience init(socketPath: String, reactor: Reactor, logger: Logger) {
+        let link = ControllerLink("the Klipper API at " + socketPath, delimiter: 0x03, maxFrame: 1 << 20, logger: logger) {
             () throws(SystemError) -> Int32 in try UnixSocket.connect(socketPath)
         }
+        self.init(link: link, reactor: reactor, logger: logger)
+    }
+
+    /// A backend for the API at the other end of `link` (frames ended by 0x03).
+    init(link: any ByteLink, reactor: Reactor, logger: Logger) {
+        self.link = link
+        self.reactor = reactor
+        self.logger = logger
     }
 
     var unavailableReason: String? {
         subscribed ? nil : "the motion controller is not connected (" + link.problem + ")"
     }
 
-    func start(on reactor: Reactor) {
+    func start() {
         link.onOpen = { [unowned(unsafe) self] in
-            openedMs = Clock.monotonicMs()
+            openedMs = reactor.now
             send(.identify)
             send(.subscribe)
         }
@@ -48,7 +56,7 @@ final class KlipperBackend: PrinterBackend {
             for event in client.connectionLost() { handle(event) }
         }
         link.start(on: reactor)
-        reactor.every(500) { [unowned(unsafe) self] in watch(now: Clock.monotonicMs()) }
+        reactor.every(500) { [self] in watch(now: reactor.now) }
     }
 
     func startPrint(_ file: PrintFile) -> CommandFailure? {
@@ -89,7 +97,7 @@ final class KlipperBackend: PrinterBackend {
     }
 
     private func received(_ frame: ByteFrameSplitter.Frame) {
-        lastHeardMs = Clock.monotonicMs()
+        lastHeardMs = reactor.now
         if frame.truncated {
             logger.log(.warning, "Klipper sent a message over 1 MiB; ignored")
             return

@@ -9,34 +9,44 @@ import AgentPlatform
 final class MarlinBackend: PrinterBackend {
     var onEvent: (ControllerEvent) -> Void = { _ in }
 
-    private let link: ControllerLink
+    private let link: any ByteLink
+    private let reactor: Reactor
     private let logger: Logger
     private var session: MarlinSession<PrintFileReader>
 
     /// A backend for the board on `port` at `baud`, with the configured pause, resume
-    /// and cancel G-code.
-    init(port: String, baud: Int, config: AgentConfig, logger: Logger) {
+    /// and cancel G-code, on `reactor`.
+    convenience init(port: String, baud: Int, config: AgentConfig, reactor: Reactor, logger: Logger) {
+        let link = ControllerLink("the Marlin board on " + port, delimiter: UInt8(ascii: "\n"), maxFrame: Self.maxLine,
+                                  logger: logger) { () throws(SystemError) -> Int32 in try SerialPort.open(port, baud: baud) }
+        self.init(link: link, config: config, reactor: reactor, logger: logger)
+    }
+
+    /// A backend for the board at the other end of `link` (lines of at most `maxLine` bytes).
+    init(link: any ByteLink, config: AgentConfig, reactor: Reactor, logger: Logger) {
+        self.link = link
+        self.reactor = reactor
         self.logger = logger
         var limits = MarlinSender.Limits()
         limits.receiveBufferBytes = config.serialReceiveBuffer
         session = MarlinSession(setup: MarlinSetup(pauseGcode: config.pauseGcode, resumeGcode: config.resumeGcode,
                                                    cancelGcode: config.cancelGcode, senderLimits: limits))
-        link = ControllerLink("the Marlin board on " + port, delimiter: UInt8(ascii: "\n"), maxFrame: 4096, logger: logger) {
-            () throws(SystemError) -> Int32 in try SerialPort.open(port, baud: baud)
-        }
     }
+
+    /// The longest line taken from the board; a longer one is cut.
+    static let maxLine = 4096
 
     var unavailableReason: String? { session.unavailableReason(linkProblem: link.problem) }
 
-    func start(on reactor: Reactor) {
-        link.onOpen = { [unowned(unsafe) self] in perform(session.opened(now: Clock.monotonicMs())) }
+    func start() {
+        link.onOpen = { [unowned(unsafe) self] in perform(session.opened(now: reactor.now)) }
         link.onFrame = { [unowned(unsafe) self] frame in
-            if frame.truncated { logger.log(.warning, "the board sent a line over 4096 bytes; cut") }
-            perform(session.received(frame.bytes, now: Clock.monotonicMs()))
+            if frame.truncated { logger.log(.warning, "the board sent a line over \(Self.maxLine) bytes; cut") }
+            perform(session.received(frame.bytes, now: reactor.now))
         }
         link.onClosed = { [unowned(unsafe) self] reason in perform(session.closed(reason)) }
         link.start(on: reactor)
-        reactor.every(250) { [unowned(unsafe) self] in perform(session.tick(now: Clock.monotonicMs())) }
+        reactor.every(250) { [self] in perform(session.tick(now: reactor.now)) }
     }
 
     func startPrint(_ file: PrintFile) -> CommandFailure? {
@@ -54,7 +64,7 @@ final class MarlinBackend: PrinterBackend {
     /// Hands a request to the session when the board can take it, else says why not.
     private func whenReady(_ request: (inout MarlinSession<PrintFileReader>, Int64) -> [MarlinAction]) -> CommandFailure? {
         if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
-        perform(request(&session, Clock.monotonicMs()))
+        perform(request(&session, reactor.now))
         return nil
     }
 

@@ -56,8 +56,8 @@ final class PrintService {
         for name in local.removeStaleTemporaries() { logger.log(.info, "removed an unfinished download: " + name) }
         guard let backend else { return }
         backend.onEvent = { [unowned(unsafe) self] event in handle(event) }
-        backend.start(on: reactor)
-        reactor.every(Self.tickMs) { [unowned(unsafe) self] in send(supervisor.tick(now: now)) }
+        backend.start()
+        reactor.every(Self.tickMs) { [self] in send(supervisor.tick(now: now)) }
     }
 
     /// Whether the file at `absolutePath` is being printed (and so must not be deleted).

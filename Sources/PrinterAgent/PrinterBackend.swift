@@ -23,8 +23,8 @@ protocol PrinterBackend: AnyObject {
     var onEvent: (ControllerEvent) -> Void { get set }
     /// Why the controller cannot take a print now, or nil when it can.
     var unavailableReason: String? { get }
-    /// Starts connecting, with its descriptors and timers on `reactor`.
-    func start(on reactor: Reactor)
+    /// Starts connecting, with its descriptors and timers on the reactor it was made for.
+    func start()
     /// Starts printing `file`.
     func startPrint(_ file: PrintFile) -> CommandFailure?
     /// Pauses the print; `.paused` follows.

@@ -72,7 +72,7 @@ final class AcceptingBackend: PrinterBackend {
     /// The files given to print, by absolute path.
     private(set) var started: [String] = []
 
-    func start(on reactor: Reactor) {}
+    func start() {}
     func startPrint(_ file: PrintFile) -> CommandFailure? {
         started.append(file.absolutePath)
         return nil

@@ -9,6 +9,12 @@ public struct ByteFrameSplitter {
         public var bytes: [UInt8]
         /// Whether the frame was longer than `maxLength` and its rest was dropped.
         public var truncated: Bool
+
+        /// A frame of `bytes` (cut short when `truncated`).
+        public init(bytes: [UInt8], truncated: Bool = false) {
+            self.bytes = bytes
+            self.truncated = truncated
+        }
     }
 
     /// The byte that ends a frame.

@@ -1,0 +1,112 @@
+import AgentCore
+import Foundation
+@testable import PrinterAgent
+import Testing
+import TestSupport
+
+/// The print service and the Marlin backend together, on virtual time, with a board played
+/// by the test: the PrusaSlicer cube (Tests/Fixtures) paused and resumed, and a board that
+/// restarts in the middle of a print. What is checked is what a client would read in the
+/// reports and what the board was sent.
+@Suite struct MarlinWiringTests {
+    /// A local storage holding the cube, the board, the backend and the service.
+    private final class Printer {
+        let storage: TemporaryDirectory
+        let rig = ServiceRig()
+        let board: FakeMarlinBoard
+        let service: PrintService
+        /// Every report published so far, in order (acknowledgements included).
+        private(set) var reports: [SeenReport] = []
+
+        init() throws {
+            storage = try TemporaryDirectory()
+            try storage.write("cube.gcode", try Fixture.data("cube.gcode"))
+            let config = try makeConfig(["storage_local = " + storage.path, "controller = marlin"])
+            board = FakeMarlinBoard(reactor: rig.time.reactor)
+            let backend = MarlinBackend(link: board, config: config, reactor: rig.time.reactor, logger: rig.log.logger)
+            service = PrintService(backend: backend, config: config, usbRoot: { nil }, reactor: rig.time.reactor,
+                                   outbox: rig.outbox, logger: rig.log.logger)
+            service.register(in: rig.router)
+            service.start()
+            try advance(by: 100)
+        }
+
+        /// Lets `ms` of virtual time pass, collecting what was published.
+        func advance(by ms: Int64) throws {
+            try rig.time.advance(by: ms)
+            reports += try rig.published()
+        }
+
+        /// Answers a command and returns its answer (the report after the acknowledgement).
+        @discardableResult
+        func send(_ type: String, _ action: String, data: String = "{}") throws -> SeenReport? {
+            let before = reports.count
+            try rig.send(type, action, data: data)
+            reports += try rig.published()
+            return reports.dropFirst(before + 1).first
+        }
+
+        /// Lets time pass, 50 ms at a time, until a print report in `state` is published.
+        func waitForPrint(_ state: String, within ms: Int64 = 60_000) throws {
+            var waited: Int64 = 0
+            while !printStates.contains(state) {
+                guard waited < ms else { throw TestFailure("no print report \(state) within \(ms) ms: \(printStates)") }
+                try advance(by: 50)
+                waited += 50
+            }
+        }
+
+        /// The states of the print reports pushed or answered, repeats merged.
+        var printStates: [String] {
+            var states: [String] = []
+            for report in reports where report.topic.hasSuffix("/print/report") {
+                if let state = report.state, states.last != state { states.append(state) }
+            }
+            return states
+        }
+    }
+
+    @Test func pauseWaitsForTheBoardThenResumeStreamsOnToTheEnd() throws {
+        let printer = try Printer()
+        #expect(try printer.send("print", "start", data: #"{"taskid":"7","filename":"cube.gcode","filepath":"/"}"#)?.state
+                == "preheating")
+        try printer.waitForPrint("printing")
+        #expect(try printer.send("print", "pause", data: #"{"taskid":"7"}"#)?.state == "pausing")
+        try printer.waitForPrint("paused")
+        let sinceThePause = printer.board.commands(after: "G90")
+        #expect(printer.board.commands.suffix(sinceThePause.count + 4).prefix(4) == ["M400", "G91", "G1 Z10 F600", "G90"],
+                "the pause G-code went to the board")
+        try printer.advance(by: 10_000)
+        #expect(printer.board.commands(after: "G90").allSatisfy { $0.hasPrefix("M105") || $0.hasPrefix("M155") },
+                "no line of the file while paused: \(printer.board.commands(after: "G90"))")
+
+        #expect(try printer.send("print", "resume", data: #"{"taskid":"7"}"#)?.state == "resuming")
+        try printer.waitForPrint("finished")
+        #expect(printer.printStates == ["preheating", "printing", "pausing", "paused", "resuming", "resumed", "printing", "finished"])
+        let file = Fixture.commands(of: try Fixture.data("cube.gcode"))
+        let streamed = printer.board.commands.filter { !["M110 N0", "M115", "M155 S2", "M105"].contains($0) }
+        #expect(streamed.filter { file.contains($0) }.count >= file.count, "every line of the file reached the board")
+        #expect(try printer.send("print", "query")?.state == "free")
+    }
+
+    @Test func aBoardThatRestartsFailsThePrintAndIsIdentifiedAgain() throws {
+        let printer = try Printer()
+        try printer.send("print", "start", data: #"{"taskid":"8","filename":"cube.gcode","filepath":"/"}"#)
+        try printer.waitForPrint("printing")
+        let identifications = printer.board.commands.filter { $0 == "M110 N0" }.count
+        printer.board.say("start")
+        try printer.advance(by: 0)
+        let failed = try #require(printer.reports.last { $0.state == "failed" })
+        #expect(failed.code == 502)
+        #expect(failed.fields["msg"]?.stringValue?.contains("restarted") == true)
+        #expect(printer.reports.last?.topic.hasSuffix("/status/report") == true, "the free status follows")
+
+        try printer.advance(by: 999)
+        #expect(printer.board.commands.filter { $0 == "M110 N0" }.count == identifications,
+                "the board is left to settle for a second")
+        try printer.advance(by: 2_000)
+        #expect(printer.board.commands.filter { $0 == "M110 N0" }.count == identifications + 1)
+        #expect(try printer.send("print", "start", data: #"{"taskid":"9","filename":"cube.gcode","filepath":"/"}"#)?.state
+                == "preheating", "it prints again once identified")
+    }
+}
