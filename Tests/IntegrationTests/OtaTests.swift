@@ -155,7 +155,7 @@ import TestSupport
         // Listen before the agent starts: the follow-up goes out with its first announcements.
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
-        client.subscribe(Wire.everything)
+        try client.subscribe(Wire.everything)
         let first = try AgentProcess(broker: broker.url, extra: rig.arguments)
         func followUps() -> [String] {
             client.received.filter { $0.topic == Wire.report("ota") && ($0.json?["action"] as? String) == "update" }

@@ -42,7 +42,7 @@ final class Harness {
          environment: [String: String] = [:], launcher: [String] = []) throws {
         self.broker = try broker ?? MosquittoBroker()
         self.client = try client ?? MQTTTestClient(port: self.broker.port)
-        self.client.subscribe(Wire.everything)
+        try self.client.subscribe(Wire.everything)
         agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment,
                                  launcher: launcher)
         try waitForOnline()
