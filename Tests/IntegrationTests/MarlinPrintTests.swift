@@ -79,15 +79,21 @@ import TestSupport
         let pausing = try rig.harness.ask("print", "pause", data: #"{"taskid":"task-1"}"#)
         #expect(pausing.json?["state"] as? String == "pausing")
         try rig.waitForPrint("paused", timeout: 15)
-        let movesAtPause = rig.simulator.transcript.components(separatedBy: " G1 ").count
-        Thread.sleep(forTimeInterval: 1)
-        #expect(rig.simulator.transcript.components(separatedBy: " G1 ").count <= movesAtPause + 2, "nothing streams while paused")
-        #expect(rig.simulator.transcript.contains("G1 Z10 F600"), "the pause G-code lifted the nozzle")
+        #expect(try rig.harness.ask("print", "query").json?["state"] as? String == "paused")
 
         let resuming = try rig.harness.ask("print", "resume", data: #"{"taskid":"task-1"}"#)
         #expect(resuming.json?["state"] as? String == "resuming")
         try rig.waitForPrint("resumed", timeout: 15)
-        #expect(rig.simulator.transcript.contains("G1 Z-10 F600"))
+        try waitUntil("printing again after resuming (so far: \(rig.printStates))", timeout: 15) {
+            rig.printStates.suffix(2) == ["resumed", "printing"]
+        }
+        // Lines reach the board in the order they are sent, so a move streamed while paused
+        // would sit between the pause G-code's lift and the resume G-code's descent.
+        let sent = rig.simulator.commandsReceived
+        let lift = try #require(sent.firstIndex(of: "G1 Z10 F600"), "the pause G-code lifted the nozzle")
+        let descent = try #require(sent.firstIndex(of: "G1 Z-10 F600"), "the resume G-code lowered it")
+        try #require(lift < descent)
+        #expect(Array(sent[lift..<descent].dropFirst()) == ["G90", "G91"], "nothing streams while paused")
 
         let wrongTask = try rig.harness.ask("print", "stop", data: #"{"taskid":"other"}"#)
         #expect(wrongTask.json?["code"] as? Int == 409)
