@@ -148,7 +148,8 @@ private let longPath = String(repeating: "abcdefgh/", count: 456) // 4104 bytes
     }
 
     /// A tmpfs mounted on a directory inside the root: another device, caught by st_dev.
-    @Test func aFilesystemMountedInsideTheRootIsNotEntered() throws {
+    @Test(Root.required(reason: "mounts a tmpfs inside the root"))
+    func aFilesystemMountedInsideTheRootIsNotEntered() throws {
         let fixture = try StorageFixture()
         defer { fixture.unmountAll() }
         let point = fixture.rootPath + "/mounted"
@@ -170,7 +171,8 @@ private let longPath = String(repeating: "abcdefgh/", count: 456) // 4104 bytes
     /// A bind mount of a directory outside the root onto one inside: the same filesystem,
     /// so the same st_dev (st_dev alone cannot see it); the mount id (statx, Linux 5.8+)
     /// catches it. On a kernel without mount ids this test fails: say so, don't skip.
-    @Test func aBindMountOfAnOutsideDirectoryIsNotEntered() throws {
+    @Test(Root.required(reason: "bind-mounts a directory into the root"))
+    func aBindMountOfAnOutsideDirectoryIsNotEntered() throws {
         let fixture = try StorageFixture()
         defer { fixture.unmountAll() }
         let point = fixture.rootPath + "/bound"
@@ -193,7 +195,8 @@ private let longPath = String(repeating: "abcdefgh/", count: 456) // 4104 bytes
 
     /// The sentinel file bind-mounted over a file inside the root: it is neither opened, nor
     /// deleted, nor listed.
-    @Test func aFileBindMountedOverAFileInsideTheRootIsNotTouched() throws {
+    @Test(Root.required(reason: "bind-mounts a file over one in the root"))
+    func aFileBindMountedOverAFileInsideTheRootIsNotTouched() throws {
         let fixture = try StorageFixture()
         defer { fixture.unmountAll() }
         try fixture.mount(["--bind", fixture.base + "/outside/OUTSIDE-SENTINEL.txt", fixture.rootPath + "/model.gcode"])
@@ -207,7 +210,8 @@ private let longPath = String(repeating: "abcdefgh/", count: 456) // 4104 bytes
 
     /// A directory of the root bind-mounted onto another directory of the root: harmless,
     /// but still another mount, and the agent never crosses mounts.
-    @Test func aBindMountWithinTheRootIsNotEnteredEither() throws {
+    @Test(Root.required(reason: "bind-mounts a directory of the root"))
+    func aBindMountWithinTheRootIsNotEnteredEither() throws {
         let fixture = try StorageFixture()
         defer { fixture.unmountAll() }
         try fixture.mount(["--bind", fixture.rootPath + "/models", fixture.rootPath + "/empty"])

@@ -33,7 +33,7 @@ import TestSupport
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
         let topic = uniqueName("platform") + "/kept"
-        client.subscribe(topic)
+        try client.subscribe(topic)
         client.publish(topic, "kept", retain: true)
         try client.waitFor("the broker to take the retained message") { $0.topic == topic }
         let agent = try DrivenConnection(port: broker.port)
@@ -48,7 +48,7 @@ import TestSupport
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
         let base = uniqueName("platform")
-        client.subscribe("\(base)/#")
+        try client.subscribe("\(base)/#")
         let agent = try DrivenConnection(port: broker.port)
         try agent.connect()
         #expect(agent.connection.publish(Publication(topic: "\(base)/live", payload: "{\"n\":1}")) == nil)
@@ -61,7 +61,7 @@ import TestSupport
         #expect(live?.retained == false)
 
         let latecomer = try MQTTTestClient(port: broker.port)
-        latecomer.subscribe("\(base)/kept")
+        try latecomer.subscribe("\(base)/kept")
         let kept = try latecomer.waitFor("the retained publication") { $0.topic == "\(base)/kept" }
         #expect(kept.payload == "{\"n\":2}")
         #expect(kept.retained)
@@ -130,7 +130,7 @@ import TestSupport
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
         let base = uniqueName("platform")
-        client.subscribe("\(base)/#")
+        try client.subscribe("\(base)/#")
         let agent = try DrivenConnection(port: broker.port, will: Publication(topic: "\(base)/will", payload: "gone"))
         try agent.connect()
         agent.connection.disconnect()
@@ -149,7 +149,7 @@ import TestSupport
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
         let base = uniqueName("platform")
-        client.subscribe("\(base)/#")
+        try client.subscribe("\(base)/#")
         var agent: DrivenConnection? = try DrivenConnection(
             port: broker.port, will: Publication(topic: "\(base)/will", payload: "{\"state\":\"offline\"}", retain: true))
         try agent?.connect()

@@ -38,16 +38,19 @@ private func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
     guard written == bytes.count else { throw TestFailure("write: \(written) of \(bytes.count) bytes") }
 }
 
-/// Reads from the non-blocking `descriptor` until `count` bytes came or a second passed.
-private func read(_ descriptor: Int32, count: Int) -> [UInt8] {
+/// Reads from the non-blocking `descriptor` until `count` bytes came, waiting in poll(2) for
+/// each chunk; stops early when nothing comes for `timeout` milliseconds.
+private func read(_ descriptor: Int32, count: Int, timeout: Int32 = 5_000) -> [UInt8] {
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 256)
-    for _ in 0..<100 where bytes.count < count {
+    while bytes.count < count {
+        var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&ready, 1, timeout) > 0 else { break }
         let got = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
         if got > 0 {
             bytes += chunk[0..<got]
-        } else {
-            usleep(10_000)
+        } else if got == 0 || agent_errno() != EAGAIN {
+            break
         }
     }
     return bytes

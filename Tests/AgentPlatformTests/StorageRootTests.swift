@@ -226,8 +226,9 @@ import TestSupport
 
     /// A stick pulled out mid-listing, made real: an ext2 filesystem on a loop device whose
     /// backing file is cut to nothing once the directory is open, so that reading it fails
-    /// with EIO in the kernel. Needs root, losetup and mkfs.ext2; without them it fails.
-    @Test func aStickPulledOutMidListingEndsWithAnIOErrorNotACrashOrAHang() throws {
+    /// with EIO in the kernel. As root it needs losetup and mkfs.ext2: without them it fails.
+    @Test(Root.required(reason: "mounts an ext2 image on a loop device"))
+    func aStickPulledOutMidListingEndsWithAnIOErrorNotACrashOrAHang() throws {
         let fixture = try StorageFixture()
         let image = fixture.base + "/stick.img"
         let stick = fixture.base + "/stick"
@@ -420,7 +421,8 @@ final class StorageFixture {
     }
 
     /// Runs `mount` with `arguments`, the last one being the mount point; throws (the test
-    /// fails, never skips) when mounting is not possible here.
+    /// fails) when mounting is not possible here. Tests that mount skip without root
+    /// (`Root.required`).
     func mount(_ arguments: [String]) throws {
         guard let point = arguments.last else { throw TestFailure("mount needs a mount point") }
         try Tool.run("mount", arguments)

@@ -473,11 +473,6 @@ extension UsbStorageTests {
 
 // MARK: - Real mount(2) on a loop device
 
-/// Whether this process may create loop devices and mount them (root with mkfs.ext4 and losetup).
-private let canMountLoopDevices: Bool = geteuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control")
-    && ["/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-    && ["/usr/sbin/losetup", "/sbin/losetup"].contains { FileManager.default.isExecutableFile(atPath: $0) }
-
 /// Runs `arguments` and returns its standard output; a non-zero exit throws.
 @discardableResult
 private func run(_ arguments: [String]) throws -> String {
@@ -497,7 +492,8 @@ private func run(_ arguments: [String]) throws -> String {
 /// The default mount(2)/umount2(2) path, on an ext4 image behind a loop device presented as a
 /// USB partition (the only thing faked is udev's ID_BUS), against the real mountinfo.
 extension UsbStorageTests {
-    @Suite(.enabled(if: canMountLoopDevices, "needs root, /dev/loop-control, mkfs.ext4 and losetup"))
+    /// As root it runs and needs /dev/loop-control, mkfs.ext4 and losetup: without them it fails.
+    @Suite(Root.required(reason: "mounts an ext4 image on a loop device"))
     struct RealMount {
         @Test func mountsWithNosuidNodevNoexecAndDetaches() throws {
             let directory = try TemporaryDirectory()
@@ -588,10 +584,11 @@ private func inPrivateNetworkNamespace<T>(_ body: @escaping () throws -> T) thro
 }
 
 /// Whether udevd-format messages can be sent to a monitor here: a private network namespace
-/// can be made (root), and libudev listens on udev's group at all (it does when udevd runs or
-/// /dev is a devtmpfs; in other containers it silently disables the monitor).
+/// can be made (root, checked first by `Root.required`), and libudev listens on udev's group
+/// at all (it does when udevd runs or /dev is a devtmpfs; in other containers it silently
+/// disables the monitor).
 private let canImitateUdevd: Bool = {
-    guard geteuid() == 0, (try? inPrivateNetworkNamespace { true }) == true else { return false }
+    guard Root.isRoot, (try? inPrivateNetworkNamespace { true }) == true else { return false }
     if FileManager.default.fileExists(atPath: "/run/udev/control") { return true }
     let mounts = (try? UsbStorage.readProcMountInfo()).map { MountInfo.parse($0) } ?? []
     return mounts.contains { $0.mountPoint == "/dev" && $0.fsType == "devtmpfs" }
@@ -680,7 +677,8 @@ extension UsbStorageTests {
     /// libudev's filter and parser, `UdevMonitor` and the reactor into `handle(_:)`. (A real
     /// stick would need hardware and udevd; this imitates udevd in a private network
     /// namespace, so nothing else on the machine sees these messages.)
-    @Suite(.enabled(if: canImitateUdevd, "needs root (a private network namespace) and a udev-capable /dev"))
+    @Suite(Root.required(reason: "imitates udevd in a private network namespace"),
+           .enabled(if: canImitateUdevd, "needs a udev-capable /dev (udevd running, or a devtmpfs)"))
     struct Netlink {
         @Test func udevdMessagesReachTheStorageThroughTheSocket() throws {
             let mounts = FakeMountInfo()

@@ -5,7 +5,8 @@ import TestSupport
 extension FaultInjectionTests {
     /// A USB stick pulled out while the agent reads it (`UsbStick`: a real ext2 filesystem on
     /// a loop device, cut off at the block level, then unmounted as an automounter does).
-    @Suite struct UsbStickPulledOut {
+    @Suite(Root.required(reason: "mounts an ext2 image on a loop device in a mount namespace"))
+    struct UsbStickPulledOut {
         /// The `udisk` flag of a `peripherie` report.
         private static func udisk(_ message: ReceivedMessage) -> Int? {
             (message.json?["data"] as? [String: Any])?["udisk"] as? Int

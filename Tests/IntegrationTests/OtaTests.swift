@@ -63,8 +63,11 @@ import TestSupport
         }
 
         /// The ota/update states published so far, in order.
-        var states: [String] {
-            harness.client.received.filter { $0.topic == Wire.report("ota") }.compactMap { $0.json }
+        var states: [String] { Self.updateStates(harness.client) }
+
+        /// The ota/update states `client` received so far, in order.
+        static func updateStates(_ client: MQTTTestClient) -> [String] {
+            client.received.filter { $0.topic == Wire.report("ota") }.compactMap { $0.json }
                 .filter { $0["action"] as? String == "update" }.compactMap { $0["state"] as? String }
         }
 
@@ -155,20 +158,20 @@ import TestSupport
         // Listen before the agent starts: the follow-up goes out with its first announcements.
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
-        client.subscribe(Wire.everything)
+        try client.subscribe(Wire.everything)
         let first = try AgentProcess(broker: broker.url, extra: rig.arguments)
-        func followUps() -> [String] {
-            client.received.filter { $0.topic == Wire.report("ota") && ($0.json?["action"] as? String) == "update" }
-                .compactMap { $0.json?["state"] as? String }
-        }
+        func followUps() -> [String] { Rig.updateStates(client) }
         try waitUntil("the follow-up report", timeout: 10) { followUps() == [state] }
         #expect(!FileManager.default.fileExists(atPath: rig.record))
         first.send(SIGTERM)
         _ = try first.waitForExit()
         let second = try AgentProcess(broker: broker.url, extra: rig.arguments)
-        try waitUntil("the second agent online", timeout: 10) { second.log.contains("connected to the broker") }
-        Thread.sleep(forTimeInterval: 1)
+        try waitUntil("the second agent online", timeout: 10) { client.received.filter(Wire.isOnline).count == 2 }
+        // A follow-up is published at start, before any command is handled: once a command
+        // sent now is answered, a second follow-up would have arrived.
+        #expect(try client.ask("info", "query").json?["code"] as? Int == 200)
         #expect(followUps() == [state], "reported once")
+        withExtendedLifetime(second) {}
     }
 
     @Test func aRecordOfThisBootWaitsForTheReboot() throws {
@@ -178,10 +181,19 @@ import TestSupport
             .trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try rig.folder.write("state/ota-pending.json",
                                  "{\"version\":\"2.0.0\",\"name\":\"fw.swu\",\"boot_id\":\"\(bootId)\"}")
-        rig.harness = try Harness(agentArguments: rig.arguments)
-        Thread.sleep(forTimeInterval: 1)
-        #expect(rig.states.isEmpty)
+        // Listen before the agent starts (a Harness forgets what came before the online
+        // report); once a command sent after the decision is logged is answered, everything
+        // published at start has arrived.
+        let broker = try MosquittoBroker()
+        let client = try MQTTTestClient(port: broker.port)
+        try client.subscribe(Wire.everything)
+        let agent = try AgentProcess(broker: broker.url, extra: rig.arguments)
+        try agent.waitForLog("firmware 2.0.0 waits for a reboot to be active")
+        try client.waitFor("the online report", Wire.isOnline)
+        #expect(try client.ask("info", "query").json?["code"] as? Int == 200)
+        #expect(Rig.updateStates(client).isEmpty, "no outcome reported before the reboot")
         #expect(FileManager.default.fileExists(atPath: rig.record))
+        withExtendedLifetime(agent) {}
     }
 
     @Test func refusedWithoutAnInstallerAndDuringAPrint() throws {

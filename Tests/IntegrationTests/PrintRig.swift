@@ -86,6 +86,15 @@ final class PrintRig {
         }.json ?? [:]
     }
 
+    /// How many of the fixture's commands the board received in the file's order (other
+    /// commands, the agent's own, may come between them), and how many the file has.
+    func fileCommandsReceivedInOrder(_ name: String = "cube.gcode") throws -> (received: Int, total: Int) {
+        let file = Fixture.commands(of: try Fixture.data(name))
+        var position = 0
+        for command in simulator.commandsReceived where position < file.count && command == file[position] { position += 1 }
+        return (position, file.count)
+    }
+
     /// The `data` of `report`.
     static func data(_ report: [String: Any]) -> [String: Any] { report["data"] as? [String: Any] ?? [:] }
 }

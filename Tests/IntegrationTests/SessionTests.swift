@@ -7,7 +7,7 @@ import TestSupport
     @Test func everyConnectAnnouncesOnlineStatusAndVersion() throws {
         let broker = try MosquittoBroker()
         let client = try MQTTTestClient(port: broker.port)
-        client.subscribe(Wire.everything)
+        try client.subscribe(Wire.everything)
         let agent = try AgentProcess(broker: broker.url)
         let online = try client.waitFor("online") { $0.topic == Wire.report("lastWill") }
         #expect(online.json?["state"] as? String == "online")
@@ -20,7 +20,7 @@ import TestSupport
         #expect(ota.json?["state"] as? String == "done")
 
         let latecomer = try MQTTTestClient(port: broker.port)
-        latecomer.subscribe(Wire.report("lastWill"))
+        try latecomer.subscribe(Wire.report("lastWill"))
         let retained = try latecomer.waitFor("the retained online state") { $0.retained }
         #expect(retained.json?["state"] as? String == "online")
         _ = agent
@@ -33,7 +33,7 @@ import TestSupport
         let offline = try harness.client.waitFor("the offline report") { $0.topic == Wire.report("lastWill") }
         #expect(offline.json?["state"] as? String == "offline")
         let latecomer = try MQTTTestClient(port: harness.broker.port)
-        latecomer.subscribe(Wire.report("lastWill"))
+        try latecomer.subscribe(Wire.report("lastWill"))
         let retained = try latecomer.waitFor("the retained offline state") { $0.retained }
         #expect(retained.json?["state"] as? String == "offline")
     }
@@ -60,7 +60,7 @@ import TestSupport
             try harness.agent.waitForLog("lost the broker connection")
             try harness.broker.start()
             let client = try MQTTTestClient(port: harness.broker.port)
-            client.subscribe(Wire.everything)
+            try client.subscribe(Wire.everything)
             try client.waitFor("online after restart \(round)", timeout: 20) {
                 $0.topic == Wire.report("lastWill") && ($0.json?["state"] as? String) == "online"
             }
@@ -85,7 +85,7 @@ import TestSupport
         }
         try broker.start()
         let client = try MQTTTestClient(port: broker.port)
-        client.subscribe(Wire.report("lastWill"))
+        try client.subscribe(Wire.report("lastWill"))
         try client.waitFor("online once the broker is up", timeout: 20) { ($0.json?["state"] as? String) == "online" }
     }
 

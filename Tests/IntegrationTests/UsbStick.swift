@@ -5,8 +5,9 @@ import TestSupport
 /// a loop device. The agent runs in a mount namespace of its own (`launcher`), where the
 /// stick is mounted and where udev's database (a tmpfs on /run) says that the loop device is
 /// a USB disk, as udevd's rules say of a real stick. Nothing outside that namespace sees the
-/// stick as USB: other agents on the machine are not disturbed. Needs root, losetup,
-/// mkfs.ext2, unshare and nsenter; without them the test fails, it never skips.
+/// stick as USB: other agents on the machine are not disturbed. Needs root (tests using it
+/// skip without, `Root.required`); as root it needs losetup, mkfs.ext2, unshare and nsenter,
+/// and without them the test fails.
 ///
 /// Pulling the stick out is done as the kernel and an automounter see it: the device is cut
 /// (its backing file truncated and its size re-read, so that every uncached read fails with

@@ -20,6 +20,12 @@ enum Wire {
     /// Everything the agent publishes.
     static let everything = "\(prefix)printer/public/\(device)/#"
 
+    /// Whether `message` is the online report an agent publishes once it is subscribed to
+    /// its commands (so that a command sent after it is received is handled).
+    static func isOnline(_ message: ReceivedMessage) -> Bool {
+        message.topic == report("lastWill") && (message.json?["state"] as? String) == "online"
+    }
+
     /// A command envelope as JSON text.
     static func envelope(_ type: String, _ action: String, msgid: String? = UUID().uuidString,
                          data: String = "null") -> String {
@@ -42,7 +48,7 @@ final class Harness {
          environment: [String: String] = [:], launcher: [String] = []) throws {
         self.broker = try broker ?? MosquittoBroker()
         self.client = try client ?? MQTTTestClient(port: self.broker.port)
-        self.client.subscribe(Wire.everything)
+        try self.client.subscribe(Wire.everything)
         agent = try AgentProcess(broker: self.broker.url, extra: agentArguments, environment: environment,
                                  launcher: launcher)
         try waitForOnline()
@@ -51,9 +57,7 @@ final class Harness {
     /// Waits for the online report of the latest connection, then forgets what was received.
     func waitForOnline(timeout: TimeInterval = 15) throws {
         do {
-            try client.waitFor("the online report", timeout: timeout) {
-                $0.topic == Wire.report("lastWill") && ($0.json?["state"] as? String) == "online"
-            }
+            try client.waitFor("the online report", timeout: timeout, Wire.isOnline)
             try client.waitFor("the ota version report", timeout: timeout) { $0.topic == Wire.report("ota") }
         } catch {
             throw TestFailure("\(error); the agent's log:\n\(agent.log)")
@@ -66,8 +70,20 @@ final class Harness {
     @discardableResult
     func ask(_ type: String, _ action: String, data: String = "null", tail: String? = nil,
              sender: String = "server", msgid: String = UUID().uuidString) throws -> ReceivedMessage {
-        client.publish(Wire.command(tail ?? type, sender: sender), Wire.envelope(type, action, msgid: msgid, data: data))
-        return try client.waitFor("the report answering \(type)/\(action) \(msgid)") {
+        try client.ask(type, action, data: data, tail: tail, sender: sender, msgid: msgid)
+    }
+}
+
+extension MQTTTestClient {
+    /// Sends a command to the test printer (with a fresh msgid unless one is given) and
+    /// returns the report that echoes its msgid; the client must be subscribed to the
+    /// printer's reports. The agent publishes in order, so the answer also proves that
+    /// whatever it published before handling the command has arrived.
+    @discardableResult
+    func ask(_ type: String, _ action: String, data: String = "null", tail: String? = nil,
+             sender: String = "server", msgid: String = UUID().uuidString) throws -> ReceivedMessage {
+        publish(Wire.command(tail ?? type, sender: sender), Wire.envelope(type, action, msgid: msgid, data: data))
+        return try waitFor("the report answering \(type)/\(action) \(msgid)") {
             $0.topic.hasSuffix("/report") && ($0.json?["msgid"] as? String) == msgid
         }
     }

@@ -112,12 +112,27 @@ final class KlipperConnection {
         }
     }
 
-    /// Every frame that arrives during the next `seconds`, removed from `unclaimed`.
-    func framesDuring(_ seconds: TimeInterval) -> [JSONValue] {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !isClosed && deadline.timeIntervalSinceNow > 0 {
-            fill(waitingUpTo: deadline.timeIntervalSinceNow)
+    /// Waits until the simulator's own clock (the `eventtime` of its query replies) has
+    /// advanced by `seconds`. The simulator runs one loop and writes frames in order, so
+    /// whatever it was due to do in that time (a push, a move) is done, and its pushes
+    /// received, by the reply that shows the time has passed: a test can then check that
+    /// something did not happen, with no sleep of its own deciding it.
+    func waitForSimulatorClock(toAdvanceBy seconds: Double, timeout: TimeInterval = 10) throws {
+        func eventtime() throws -> Double {
+            guard let time = try result("objects/query", #"{"objects":{"webhooks":["state"]}}"#)["eventtime"]?.doubleValue
+            else { throw TestFailure("an objects/query reply without eventtime") }
+            return time
         }
+        let start = try eventtime()
+        try waitUntil("the simulator's clock \(seconds) s past \(start)", timeout: timeout) {
+            ((try? eventtime()) ?? start) >= start + seconds
+        }
+    }
+
+    /// The frames received so far (what has arrived is read, nothing is waited for) and not
+    /// claimed as replies, removed from `unclaimed`.
+    func unclaimedFramesNow() -> [JSONValue] {
+        while !isClosed && fill(waitingUpTo: 0) {}
         defer { unclaimed = [] }
         return unclaimed
     }
@@ -131,15 +146,18 @@ final class KlipperConnection {
         return isClosed
     }
 
-    /// Waits up to `seconds` for bytes and cuts what arrives into frames.
-    private func fill(waitingUpTo seconds: TimeInterval) {
+    /// Waits up to `seconds` for bytes and cuts what arrives into frames; returns whether
+    /// any bytes came.
+    @discardableResult
+    private func fill(waitingUpTo seconds: TimeInterval) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(max(1, min(seconds, 1) * 1000))) > 0 else { return }
+        let milliseconds = seconds <= 0 ? 0 : Int32(max(1, min(seconds, 1) * 1000))
+        guard poll(&descriptor, 1, milliseconds) > 0 else { return false }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else {
             isClosed = true
-            return
+            return false
         }
         pending += chunk[0..<count]
         while let end = pending.firstIndex(of: 0x03) {
@@ -147,5 +165,6 @@ final class KlipperConnection {
             pending.removeFirst(end + 1)
             unclaimed.append((try? JSONCodec.parse(frame)) ?? .string(String(decoding: frame, as: UTF8.self)))
         }
+        return true
     }
 }

@@ -72,7 +72,8 @@ import TestSupport
             #"{"objects":{"extruder":null,"print_stats":["state"]},"response_template":{"method":"notify_status_update"}}"#)
         #expect(reply["status"]?["extruder"] == .object(JSONObject([("temperature", .number(25)), ("target", .number(0)), ("power", .number(0))])))
         #expect(reply["status"]?["print_stats"] == .object(JSONObject([("state", .string("standby"))])))
-        #expect(client.framesDuring(0.2).isEmpty, "nothing changed, nothing pushed")
+        try client.waitForSimulatorClock(toAdvanceBy: 0.2)
+        #expect(client.unclaimedFramesNow().isEmpty, "nothing changed, nothing pushed in four update intervals")
         try client.script("M104 S40")
         let first = try client.take(timeout: 2) { $0["method"] == .string("notify_status_update") }
         #expect(first["params"]?["eventtime"]?.doubleValue != nil)
@@ -86,7 +87,8 @@ import TestSupport
             return last["params"]?["status"]?["extruder"]?["temperature"] == .number(40)
         }
         #expect(last["params"]?["status"]?["extruder"]?["target"] == nil, "an unchanged target is not sent again")
-        #expect(client.framesDuring(0.3).isEmpty, "settled exactly: nothing more to push")
+        try client.waitForSimulatorClock(toAdvanceBy: 0.3)
+        #expect(client.unclaimedFramesNow().isEmpty, "settled exactly: nothing more to push")
     }
 
     @Test func gcodeScriptErrorsCarryKlippersMessage() throws {
@@ -195,7 +197,7 @@ import TestSupport
         let paused = try client.status("virtual_sdcard")
         #expect(paused["is_active"] == .bool(false))
         #expect(try client.result("pause_resume/pause") == .object(JSONObject()), "pausing again is a no-op")
-        usleep(150_000)
+        try client.waitForSimulatorClock(toAdvanceBy: 0.15)
         #expect(try client.status("virtual_sdcard")["file_position"] == paused["file_position"], "nothing runs while paused")
         _ = try client.result("pause_resume/resume")
         try client.waitForStatus("virtual_sdcard") {
@@ -208,8 +210,8 @@ import TestSupport
         #expect(try client.status("extruder")["target"] == .number(0), "heaters off")
         #expect(try client.status("virtual_sdcard")["is_active"] == .bool(false))
         #expect(try client.errorMessage("pause_resume/pause") == "Print is not active")
-        usleep(100_000)
-        #expect(try client.status("print_stats")["state"] == .string("cancelled"))
+        try client.waitForSimulatorClock(toAdvanceBy: 0.1)
+        #expect(try client.status("print_stats")["state"] == .string("cancelled"), "a cancelled print stays cancelled")
     }
 
     @Test func closeDropsEveryClientAndThePrintGoesOn() throws {
@@ -228,10 +230,13 @@ import TestSupport
         let client = printer.client
         _ = try client.result("objects/subscribe", #"{"objects":{"print_stats":["state"]}}"#)
         try client.script("SDCARD_PRINT_FILE FILENAME=a.gcode")
-        let info = client.request("info")
-        #expect(client.framesDuring(0.3).isEmpty, "at instant speed the second move came right after the reply")
+        client.request("info")
+        // Requests are answered in order as they are handled: once the simulator has recorded
+        // the later one, a reply to the first would already have been sent.
+        let later = client.request("info")
+        try printer.simulator.waitForTranscript("> {\"id\":\(later),\"method\":\"info\"}")
+        #expect(client.unclaimedFramesNow().isEmpty, "at instant speed the second move came right after the reply")
         #expect(!client.isClosed)
-        try printer.simulator.waitForTranscript("> {\"id\":\(info),\"method\":\"info\"}")
     }
 
     @Test func errorShutsTheMcuDownAndStopsThePrint() throws {

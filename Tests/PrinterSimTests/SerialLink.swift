@@ -72,22 +72,46 @@ final class SerialLink {
         try readLines(timeout: timeout) { $0 == "ok" || $0.hasPrefix("ok ") }
     }
 
-    /// Every line received during the next `seconds` (to check that nothing comes).
-    func linesDuring(_ seconds: TimeInterval) -> [String] {
-        let deadline = Date().addingTimeInterval(seconds)
+    /// Sends a dwell (`G4 P<ms>`, numbered `line` when given) and returns the lines up to
+    /// its ok. The dwell runs on the simulator's clock (the board must not be started with
+    /// `--speed instant`), so whatever the board was due to print meanwhile (an auto-report)
+    /// comes before the ok: a test sees that nothing came, with no sleep of its own.
+    func dwell(seconds: Double, line: Int? = nil) throws -> [String] {
+        let command = "G4 P\(Int(seconds * 1000))"
+        if let line { send(line, command) } else { send(command) }
+        return try readUntilOk(timeout: seconds + 5)
+    }
+
+    /// For a board that answers nothing (halted, silenced): sends `command`, then a marker
+    /// line, waits for `simulator`'s transcript to record the marker, and returns the lines
+    /// that have arrived by then. The board takes lines in order and answers a line as it
+    /// handles it, so any answer to `command` would have been written before the marker
+    /// was even read.
+    func linesAfterIgnored(_ command: String, simulator: PrinterSimulator) throws -> [String] {
+        let marker = "M117 marker \(UUID().uuidString)"
+        send(command)
+        send(marker)
+        try simulator.waitForTranscript("> " + marker)
+        while fill(waitingUpTo: 0) {}
         var lines: [String] = []
-        while deadline.timeIntervalSinceNow > 0 {
-            if let line = try? readLine(timeout: deadline.timeIntervalSinceNow) { lines.append(line) }
+        while let end = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(String(decoding: pending[..<end], as: UTF8.self))
+            pending.removeFirst(end + 1)
         }
         return lines
     }
 
-    /// Waits up to `seconds` for bytes and appends what arrives.
-    private func fill(waitingUpTo seconds: TimeInterval) {
+    /// Waits up to `seconds` (none when 0) for bytes and appends what arrives; returns
+    /// whether any bytes came.
+    @discardableResult
+    private func fill(waitingUpTo seconds: TimeInterval) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(max(1, min(seconds, 1) * 1000))) > 0 else { return }
+        let milliseconds = seconds <= 0 ? 0 : Int32(max(1, min(seconds, 1) * 1000))
+        guard poll(&descriptor, 1, milliseconds) > 0 else { return false }
         var chunk = [UInt8](repeating: 0, count: 4096)
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count > 0 { pending += chunk[0..<count] }
+        guard count > 0 else { return false }
+        pending += chunk[0..<count]
+        return true
     }
 }

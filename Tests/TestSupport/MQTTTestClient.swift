@@ -21,6 +21,8 @@ public final class MQTTTestClient {
     private var messages: [ReceivedMessage] = []
     private var connected = false
     private var connects = 0
+    /// The message ids of the SUBSCRIBEs the broker acknowledged (SUBACK) so far.
+    private var subscribed: Set<Int32> = []
 
     /// Connects to 127.0.0.1:`port` (MQTT 3.1.1, a clean session unless `cleanSession` is
     /// false) and starts the network thread, which reconnects by itself (after 1 s) when the
@@ -44,6 +46,11 @@ public final class MQTTTestClient {
             guard let context else { return }
             let client = Unmanaged<MQTTTestClient>.fromOpaque(context).takeUnretainedValue()
             client.lock.withLock { client.connected = false }
+        }
+        mosquitto_subscribe_callback_set(handle) { _, context, mid, _, _ in
+            guard let context else { return }
+            let client = Unmanaged<MQTTTestClient>.fromOpaque(context).takeUnretainedValue()
+            client.lock.withLock { _ = client.subscribed.insert(mid) }
         }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let context, let message, let topic = message.pointee.topic else { return }
@@ -69,10 +76,14 @@ public final class MQTTTestClient {
         mosquitto_destroy(handle)
     }
 
-    /// Subscribes to `filter` and waits a moment for the SUBACK to be processed.
-    public func subscribe(_ filter: String) {
-        mosquitto_subscribe(handle, nil, filter, 1)
-        usleep(100_000)
+    /// Subscribes to `filter` and waits up to `timeout` seconds for the broker's SUBACK (the
+    /// network thread records the acknowledged message ids): from then on the broker sends
+    /// this client every matching message, retained ones included.
+    public func subscribe(_ filter: String, timeout: TimeInterval = 10) throws {
+        var mid: Int32 = 0
+        let status = mosquitto_subscribe(handle, &mid, filter, 1)
+        guard status == MOSQ_ERR_SUCCESS.rawValue else { throw TestFailure("mosquitto_subscribe \(filter): \(status)") }
+        try waitUntil("the SUBACK for \(filter)", timeout: timeout) { lock.withLock { subscribed.contains(mid) } }
     }
 
     /// Publishes `payload` on `topic` with QoS 1.
