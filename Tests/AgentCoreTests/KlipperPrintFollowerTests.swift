@@ -43,6 +43,36 @@ private struct Follow {
         #expect(!follow.follower.isFollowing)
     }
 
+    /// A print that fails (or ends) between two status updates is never seen printing: the
+    /// state moving from the stale one to an end is this job's end. Passing through
+    /// `standby` (Klipper resets the stats as it loads the file) is not.
+    @Test func aPrintThatEndsBetweenTwoUpdatesEndsTheJob() throws {
+        var follow = Follow()
+        try follow.state("standby")
+        follow.follower.started()
+        try follow.state("standby")
+        #expect(follow.lifecycle.isEmpty)
+        try follow.apply(#"{"print_stats": {"state": "error", "message": "Move out of range"}}"#)
+        #expect(follow.lifecycle == [.failed("the controller stopped the print: Move out of range")])
+
+        var quick = Follow()
+        try quick.state("complete")
+        quick.follower.started()
+        try quick.state("standby")
+        try quick.state("cancelled")
+        #expect(quick.lifecycle == [.stopped])
+    }
+
+    /// A Klipper that shut down (webhooks `shutdown`) ends the job, seen running or not.
+    @Test func aShutDownControllerFailsTheJob() throws {
+        var follow = Follow()
+        try follow.state("standby")
+        follow.follower.started()
+        try follow.apply(#"{"webhooks": {"state": "shutdown", "state_message": "MCU 'mcu' shutdown: Timer too close"}}"#)
+        #expect(follow.lifecycle == [.failed("the controller shut down: MCU 'mcu' shutdown: Timer too close")])
+        #expect(!follow.follower.isFollowing)
+    }
+
     @Test func pauseResumeAndCancel() throws {
         var follow = Follow()
         follow.follower.started()

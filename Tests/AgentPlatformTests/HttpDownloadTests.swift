@@ -171,7 +171,7 @@ import TestSupport
     /// The body goes from libcurl's buffer to the file: 50 MB must not grow the process by more
     /// than a few MB of anonymous memory (measured at every progress call, after a warm-up
     /// download has loaded libcurl's and OpenSSL's own tables).
-    @Test func memoryDoesNotGrowWithTheFileSize() throws {
+    @Test(AddressSanitizer.measuresMemory) func memoryDoesNotGrowWithTheFileSize() throws {
         let size = 50 * 1024 * 1024
         let rig = try DownloadRig(files: ["small.bin": 10_000])
         try rig.serve("large.bin", patternOfSize: size)

@@ -9,8 +9,11 @@ public struct KlipperPrintFollower {
 
     /// What is known of the job being followed.
     private struct Job {
-        /// Whether Klipper has been seen printing it (until then, old states are stale).
+        /// Whether Klipper has been seen running it (until then, the state it had when the
+        /// print was asked is stale: the previous print's).
         var seenRunning = false
+        /// The state when the print was asked.
+        var staleState: KlipperPrintState?
         var extruded = false
         var lastState: KlipperPrintState?
         var lastProgress: PrintProgress?
@@ -18,6 +21,8 @@ public struct KlipperPrintFollower {
 
     private var job: Job?
     private var readings = ControllerReadings()
+    /// The print state last seen, with or without a job.
+    private var lastSeenState: KlipperPrintState?
 
     /// A follower with no job and nothing measured.
     public init() {}
@@ -25,9 +30,9 @@ public struct KlipperPrintFollower {
     /// Whether a job is followed.
     public var isFollowing: Bool { job != nil }
 
-    /// A print was asked of Klipper: follow the job it starts (the states before it is seen
-    /// running belong to the previous print).
-    public mutating func started() { job = Job() }
+    /// A print was asked of Klipper: follow the job it starts (the state until it changes
+    /// belongs to the previous print).
+    public mutating func started() { job = Job(staleState: lastSeenState) }
 
     /// Klipper refused the print that was asked: it fails.
     public mutating func refused(_ message: String) -> [ControllerEvent] {
@@ -62,8 +67,19 @@ public struct KlipperPrintFollower {
             job = Job(seenRunning: true, extruded: (status.filamentUsedMm ?? 0) > 0, lastState: state)
             events.append(.running(file: file, paused: state == .paused))
         }
+        defer { lastSeenState = state }
         guard var current = job else { return events }
-        if state == .printing || state == .paused { current.seenRunning = true }
+        // Seen running, or gone from the stale state to an end (not to `standby`, which
+        // Klipper passes through as it loads the file): a print that ended or failed between
+        // two updates. A Klipper shut down ends the job whatever the state.
+        let ended = state == .complete || state == .cancelled || state == .error
+        if state == .printing || state == .paused || (ended && state != current.staleState) {
+            current.seenRunning = true
+        }
+        if status.webhooksState == "shutdown" {
+            job = nil
+            return events + [.failed("the controller shut down: " + (status.webhooksMessage ?? status.printMessage ?? "shutdown"))]
+        }
         guard current.seenRunning else {
             job = current
             return events
