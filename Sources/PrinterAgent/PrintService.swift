@@ -235,6 +235,10 @@ final class PrintService {
             adopt(file, paused: paused)
             return
         }
+        if case .asks(let action) = event {
+            hostAsks(action)
+            return
+        }
         if let job = supervisor.job {
             switch event {
             case .finished: logger.log(.info, "print finished: " + job.filePath + " (task " + job.taskId + ")")
@@ -244,6 +248,21 @@ final class PrintService {
             }
         }
         send(supervisor.handle(event, now: now))
+    }
+
+    /// The board asks for `print/<action>` (pause, resume, cancel): decided and carried out
+    /// as that command, its answer pushed; a request the print is already there for, or is
+    /// not in a state for, is only logged (nobody waits for an answer).
+    private func hostAsks(_ action: String) {
+        let request = Command(type: "print", action: action)
+        do throws(CommandFailure) {
+            guard case .ask = try supervisor.transition(for: request) else {
+                return logger.log(.info, "the board asked to " + action + " the print, which already does")
+            }
+            outbox.send(try transition(request))
+        } catch {
+            logger.log(.info, "the board asked to " + action + " the print: " + error.message)
+        }
     }
 
     /// Follows a print the controller was running before the agent started. The controller

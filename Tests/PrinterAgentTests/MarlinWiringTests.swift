@@ -89,6 +89,23 @@ import TestSupport
         #expect(try printer.send("print", "query")?.state == "free")
     }
 
+    /// The board's own pause and resume (`//action:`, its display's buttons) go through the
+    /// same decisions as the commands: the app sees pausing, paused, resuming, resumed.
+    @Test func theBoardAskingToPauseAndResumeIsDecidedAsTheCommands() throws {
+        let printer = try Printer()
+        try printer.send("print", "start", data: #"{"taskid":"5","filename":"cube.gcode","filepath":"/"}"#)
+        try printer.waitForPrint("printing")
+        printer.board.say("//action:pause")
+        try printer.waitForPrint("paused")
+        printer.board.say("//action:pause")
+        printer.board.say("//action:resume")
+        try printer.waitForPrint("resumed")
+        #expect(printer.printStates == ["preheating", "printing", "pausing", "paused", "resuming", "resumed"])
+        #expect(printer.rig.log.contains("the board asked to pause the print"), "a second pause while paused is only logged")
+        printer.board.say("//action:cancel")
+        try printer.waitForPrint("stoped")
+    }
+
     @Test func aBoardThatRestartsFailsThePrintAndIsIdentifiedAgain() throws {
         let printer = try Printer()
         try printer.send("print", "start", data: #"{"taskid":"8","filename":"cube.gcode","filepath":"/"}"#)

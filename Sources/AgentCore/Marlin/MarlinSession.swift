@@ -277,23 +277,20 @@ public struct MarlinSession<File: PrintFileLines> {
     }
 
     /// `//action:` messages: the board (or its display) asks the host to pause, resume or
-    /// cancel, or says it paused or resumed on its own (a runout, `M600`).
+    /// cancel (told on, for the supervisor to decide like the same command), or says it
+    /// paused or resumed on its own (a runout, `M600`).
     private mutating func hostAction(_ text: String, now: Int64) {
         log(.info, "the board says //action:" + text)
         guard let mode = job?.mode else { return }
         switch text {
-        case "pause":
-            pauseJob(now: now)
+        case "pause", "resume", "cancel":
+            tell(.asks(text))
         case "paused" where mode == .streaming || mode == .pausing:
             job?.mode = .paused
             tell(.paused)
-        case "resume":
-            resumeJob(now: now)
         case "resumed" where mode == .paused:
             job?.mode = .streaming
             tell(.resumed)
-        case "cancel":
-            stopJob(now: now)
         default:
             break
         }

@@ -18,6 +18,9 @@ public enum ControllerEvent: Equatable {
     case stopped
     /// The job cannot go on; says why, in words for the user.
     case failed(String)
+    /// The controller (or its display) asks the host to `pause`, `resume` or `cancel` the
+    /// print (Marlin's `//action:`): decided and carried out as the same `print/*` command.
+    case asks(String)
     /// The controller is printing a job the agent did not start (it ran before the agent
     /// started): the file as the controller names it, and whether it is paused.
     case running(file: String, paused: Bool)

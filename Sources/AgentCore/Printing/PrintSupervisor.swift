@@ -180,8 +180,8 @@ public struct PrintSupervisor {
             reports += end(.stopped, action: "stop", code: .ok, message: "ok")
         case .failed(let reason):
             reports += end(.failed, action: "start", code: .controllerFailed, message: reason)
-        case .running:
-            break  // the service turns it into a job (it knows the storage) and calls adopt
+        case .running, .asks:
+            break  // the service adopts a running job (it knows the storage) and runs requests as commands
         }
         return reports + due(now: now)
     }
