@@ -62,10 +62,15 @@ final class UsbStick {
         return [try Executables.find("unshare"), "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh"]
     }
 
-    /// Cuts the device off: every read the page cache cannot answer fails with EIO from now on.
+    /// Cuts the device off: every read of it fails with EIO from now on.
     func cut() throws {
         guard truncate(image, 0) == 0 else { throw TestFailure("truncate \(image): errno \(errno)") }
         try Tool.run("losetup", ["-c", device])
+        // The page cache is dropped (not the dentries and inodes: a lookup that must read an
+        // inode from a dead ext2 fails with ENOMEM, not EIO), so every read of a file's or a
+        // folder's contents after the cut goes to the device: a folder listed just before
+        // would otherwise be listed again from the cache, or not, by chance.
+        try "1\n".write(toFile: "/proc/sys/vm/drop_caches", atomically: false, encoding: .utf8)
     }
 
     /// Detaches the stick's mount in the namespace of the process `pid`, as an automounter does.
