@@ -30,6 +30,8 @@ public final class FileDigest {
     private var buffer: [UInt8]
     private var offset: Int64 = 0
     private var done = false
+    /// Set by `cancel()`: a `run` under way stops.
+    private var cancelled = false
 
     /// Hashes `descriptor` (not owned) from offset 0 to its end, `chunkBytes` per step
     /// (default 1 MiB). Fails only when libcrypto cannot set a digest up.
@@ -117,6 +119,7 @@ public final class FileDigest {
     /// `completion` from within this call.
     public func run(on reactor: Reactor, completion: @escaping (SystemError?) -> Void) {
         reactor.after(0) { [self] in
+            if cancelled { return }
             do throws(SystemError) {
                 if try step() {
                     completion(nil)
@@ -129,6 +132,10 @@ public final class FileDigest {
             run(on: reactor, completion: completion)
         }
     }
+
+    /// Stops a `run` under way after the chunk it is at; its completion is never called
+    /// (the file's owner closed it: a download stopped while it was being checked).
+    public func cancel() { cancelled = true }
 
     /// Finalises every digest and lets the read buffer go.
     private func finish() throws(SystemError) {

@@ -39,6 +39,10 @@ public final class Reactor {
 
     private let clock: () -> Int64
     private var sources: [any PollSource] = []
+    /// The poll set of the turn under way and the source of each entry, kept between turns
+    /// so that a turn allocates nothing (the loop turns once per line streamed to a board).
+    private var descriptors: [pollfd] = []
+    private var owners: [any PollSource] = []
     private var timers: [Timer] = []
     private var nextTimerID = 1
     /// Set by `stop()`: the current turn runs no further handler and `run()` returns.
@@ -93,8 +97,9 @@ public final class Reactor {
     /// One turn of the loop: polls the sources for up to `timeoutMs` milliseconds, runs the
     /// handlers of those that are ready, then the timers that are due.
     public func turn(timeoutMs: Int32) throws(SystemError) {
-        var descriptors: [pollfd] = []
-        var owners: [any PollSource] = []
+        descriptors.removeAll(keepingCapacity: true)
+        owners.removeAll(keepingCapacity: true)
+        defer { owners.removeAll(keepingCapacity: true) }
         for source in sources {
             let fd = source.pollDescriptor
             if fd < 0 { continue }
@@ -148,12 +153,18 @@ public final class Reactor {
         for timer in due where !stopped {
             // An earlier action of this round may have cancelled it.
             guard let index = timers.firstIndex(where: { $0.id == timer.id }) else { continue }
-            if let interval = timer.interval {
-                timers[index].deadline = now + interval
-            } else {
+            guard let interval = timer.interval else {
                 timers.remove(at: index)
+                timer.action()
+                afterEachCallback()
+                continue
             }
+            // A repeating timer stays listed while its action runs (which may cancel it), and
+            // is due again an interval after the action: never sooner than that, however
+            // long the action or the turn took.
+            timers[index].deadline = Int64.max
             timer.action()
+            if let again = timers.firstIndex(where: { $0.id == timer.id }) { timers[again].deadline = self.now + interval }
             afterEachCallback()
         }
     }

@@ -41,8 +41,8 @@ public final class CommandService {
                                     usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
         self.printing = printing
         let versionFile = config.versionFile
-        ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger, isPrinting: { printing.supervisor.isActive },
-                         runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
+        ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
+                         isPrinting: { printing.supervisor.isActive }, runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor })
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
         FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })

@@ -76,12 +76,12 @@ final class FileDownload {
     }
 
     /// Stops the download and removes what was downloaded (`print/stop`). No outcome follows,
-    /// and nothing of it runs later: the resume wait is cancelled, and a hash under way
-    /// finds the download finished.
+    /// and nothing of it runs later: the resume wait and a hash under way are cancelled.
     func cancel() {
         finished = true
         if let resumeTimer { reactor?.cancel(resumeTimer) }
         resumeTimer = nil
+        digest?.cancel()
         transfer?.cancel()
         cleanUp()
     }
@@ -170,8 +170,7 @@ final class FileDownload {
         }
         digest = hashing
         guard let reactor else { return }
-        // The hash holds this download until it ends; a download cancelled meanwhile is
-        // `finished`, and `verified` then does nothing.
+        // The hash holds this download until it ends or `cancel()` stops it.
         hashing.run(on: reactor) { [self] error in
             if let error {
                 finish(.failure(CommandFailure(.controllerFailed, "cannot check the download: " + error.message)))

@@ -115,7 +115,7 @@ final class PrintService {
         }
         logger.log(.info, "printing " + request.source.rawValue + " " + shown + " (task " + job.taskId + ")")
         let answer = reports.removeFirst()
-        for report in reports { outbox.follow(report) }
+        follow(reports)
         return answer
     }
 
@@ -129,7 +129,7 @@ final class PrintService {
         logger.log(.info, "downloading " + source.url + " to /" + relative + " (task " + job.taskId + ")")
         var reports = supervisor.beginDownload(job, answering: command, now: now)
         let answer = reports.removeFirst()
-        for report in reports { outbox.follow(report) }
+        follow(reports)
         let fetch = FileDownload(FileDownload.Target(url: source.url, md5: source.md5, size: source.size,
                                                      destination: (request.directory, request.filename)),
                                  into: local, config: config, logger: logger)
@@ -177,9 +177,7 @@ final class PrintService {
             download.cancel()
             self.download = nil
             logger.log(.info, "print stopped during its download")
-            for report in supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed") {
-                outbox.follow(report)
-            }
+            follow(supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed"))
             return Report(type: "print", action: command.action, msgid: command.msgid, state: "stoped")
         }
         switch try supervisor.transition(for: command) {
@@ -222,6 +220,11 @@ final class PrintService {
     /// Queues pushed reports.
     private func send(_ reports: [Report]) {
         for report in reports { outbox.send(report) }
+    }
+
+    /// Queues reports that belong to the answer of the command being answered.
+    private func follow(_ reports: [Report]) {
+        for report in reports { outbox.follow(report) }
     }
 
     /// Whether `name` ends in one of `printableSuffixes`, in any ASCII case.

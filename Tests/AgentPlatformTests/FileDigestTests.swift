@@ -139,6 +139,24 @@ func openssl(_ arguments: [String], output: String = "/dev/null") throws {
         #expect(digest.hex(.sha256) == (try reference("sha256", path, in: directory)))
     }
 
+    /// A cancelled run reads no further chunk and never completes (its file may be closed).
+    @Test func aCancelledRunStopsWithoutCompleting() throws {
+        let directory = try TemporaryDirectory()
+        let path = try patternFile(size: 64 * 1024, in: directory)
+        let fd = agent_open(path, O_RDONLY | O_CLOEXEC)
+        defer { close(fd) }
+        let time = ManualReactor()
+        let digest = try FileDigest(descriptor: fd, algorithms: [.md5], chunkBytes: 4096)
+        var completions = 0
+        digest.run(on: time.reactor) { _ in completions += 1 }
+        try time.reactor.turn(timeoutMs: 0)  // one chunk of sixteen
+        digest.cancel()
+        try time.advance(by: 1_000)
+        #expect(completions == 0)
+        #expect(time.reactor.nextDeadline == nil, "no chunk is scheduled any more")
+        #expect(digest.hex(.md5) == nil)
+    }
+
     @Test func runReportsAReadErrorToTheCompletion() throws {
         let directory = try TemporaryDirectory()
         let fd = agent_open(directory.path, O_RDONLY | O_CLOEXEC)  // a directory: pread fails with EISDIR
