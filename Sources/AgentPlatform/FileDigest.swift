@@ -113,24 +113,12 @@ public final class FileDigest {
         running.first { $0.algorithm == algorithm }?.result
     }
 
-    /// Runs `step` from reactor turns (`reactor.after(0)` between chunks, so every other
-    /// descriptor and timer is served between two chunks) and calls `completion` once: with
-    /// nil when the digests are ready, or with the error that stopped it. Never calls
-    /// `completion` from within this call.
+    /// Runs `step` from reactor turns (`Reactor.runSteps`: every other descriptor and timer is
+    /// served between two chunks) and calls `completion` once: with nil when the digests are
+    /// ready, or with the error that stopped it. Never calls `completion` from within this call.
     public func run(on reactor: Reactor, completion: @escaping (SystemError?) -> Void) {
-        reactor.after(0) { [self] in
-            if cancelled { return }
-            do throws(SystemError) {
-                if try step() {
-                    completion(nil)
-                    return
-                }
-            } catch {
-                completion(error)
-                return
-            }
-            run(on: reactor, completion: completion)
-        }
+        reactor.runSteps({ [self] () throws(SystemError) -> Bool in try step() }, stopped: { [self] in cancelled },
+                         completion: completion)
     }
 
     /// Stops a `run` under way after the chunk it is at; its completion is never called

@@ -46,31 +46,8 @@ public struct GcodeWindow: Equatable {
         let size = Int64(status.st_size)
         let headCount = min(size, GcodeMetadata.headLength)
         let tailStart = max(headCount, size - GcodeMetadata.tailLength)
-        let head = try readBytes(descriptor, at: 0, count: headCount, name: name)
-        let tail = try readBytes(descriptor, at: tailStart, count: size - tailStart, name: name)
+        let head = try FileBytes.read(descriptor, at: 0, count: headCount, name: name)
+        let tail = try FileBytes.read(descriptor, at: tailStart, count: size - tailStart, name: name)
         return GcodeWindow(head: head, tail: tail, fileSize: size)
-    }
-
-    /// `count` bytes at `offset`, fewer when the file ends sooner (it shrank meanwhile).
-    private static func readBytes(_ descriptor: Int32, at offset: Int64, count: Int64,
-                                  name: String) throws(SystemError) -> [UInt8] {
-        guard count > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: Int(count))
-        var done = 0
-        while done < bytes.count {
-            guard let position = off_t(exactly: offset + Int64(done)) else {
-                throw SystemError(call: "pread \(name)", errno: EOVERFLOW,
-                                  message: "pread \(name): \(SystemError.describe(EOVERFLOW))")
-            }
-            let got = try retryingEINTR("pread \(name)") {
-                bytes.withUnsafeMutableBytes { buffer in
-                    pread(descriptor, buffer.baseAddress.map { $0 + done }, buffer.count - done, position)
-                }
-            }
-            if got == 0 { break }
-            done += got
-        }
-        if done < bytes.count { bytes.removeSubrange(done...) }
-        return bytes
     }
 }
