@@ -5,22 +5,33 @@ import CLibc
 /// hidden names out, so a partial file is never listed), renamed into its directory only
 /// once it is complete, verified and on disk. The root is one filesystem (`StorageRoot`
 /// never crosses mounts), so the rename is atomic: a file is either whole or absent.
+/// The G-code taken out of a `.gcode.3mf` is a hidden temporary file of the root too, which
+/// lives as long as its print.
 extension StorageRoot {
-    /// How the agent's temporary files start.
-    public static let temporaryPrefix = ".agent-download-"
-    /// How the agent's temporary files end.
-    public static let temporarySuffix = ".part"
+    /// What a temporary file holds, which its name tells.
+    public enum TemporaryKind: CaseIterable {
+        /// A download under way (`.agent-download-<id>.part`).
+        case download
+        /// A plate's G-code taken out of an archive, for the print (`.agent-extract-<id>.gcode`:
+        /// Klipper prints only names that end in a G-code extension).
+        case extraction
 
-    /// Creates the temporary file for download `id` (letters, digits, `-`) in the root,
+        /// How the file's name starts.
+        public var prefix: String { self == .download ? ".agent-download-" : ".agent-extract-" }
+        /// How the file's name ends.
+        public var suffix: String { self == .download ? ".part" : ".gcode" }
+    }
+
+    /// Creates the temporary file `id` (letters, digits, `-`) of `kind` in the root,
     /// read-write and new (`O_EXCL`), and returns its name and descriptor (the caller closes it).
-    public func createTemporary(id: String) throws(StorageError) -> (name: String, descriptor: Int32) {
-        let name = Self.temporaryPrefix + id + Self.temporarySuffix
+    public func createTemporary(id: String, kind: TemporaryKind = .download) throws(StorageError) -> (name: String, descriptor: Int32) {
+        let name = kind.prefix + id + kind.suffix
         let root = try openRoot()
         defer { close(root.fd) }
         let fd = Self.interruptible {
             name.withCString { agent_openat_mode(root.fd, $0, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644) }
         }
-        if fd < 0 { throw temporaryFailure(agent_errno(), "create") }
+        if fd < 0 { throw temporaryFailure(agent_errno(), "create", kind) }
         return (name, fd)
     }
 
@@ -69,7 +80,7 @@ extension StorageRoot {
     }
 
     /// Removes every temporary file left in the root, by an agent that was killed during a
-    /// download; returns their names.
+    /// download or a print from an archive; returns their names.
     public func removeStaleTemporaries() -> [String] {
         guard let root = try? openRoot() else { return [] }
         guard let directory = fdopendir(root.fd) else {
@@ -82,7 +93,7 @@ extension StorageRoot {
             let name = withUnsafePointer(to: &entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
-            if name.utf8.starts(with: Self.temporaryPrefix.utf8), name.utf8.reversed().starts(with: Self.temporarySuffix.utf8.reversed()) {
+            if TemporaryKind.allCases.contains(where: { name.utf8.starts(with: $0.prefix.utf8) && name.utf8.reversed().starts(with: $0.suffix.utf8.reversed()) }) {
                 stale.append(name)
             }
         }
@@ -90,10 +101,10 @@ extension StorageRoot {
         return stale
     }
 
-    private func temporaryFailure(_ code: Int32, _ action: String) -> StorageError {
+    private func temporaryFailure(_ code: Int32, _ action: String, _ kind: TemporaryKind = .download) -> StorageError {
         if code == ENOSPC || code == EDQUOT {
             return StorageError(ReplyCode.insufficientStorage, label + " is full", errno: code)
         }
-        return failure(code, action, "/" + Self.temporaryPrefix + "…")
+        return failure(code, action, "/" + kind.prefix + "…")
     }
 }

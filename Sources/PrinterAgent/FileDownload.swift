@@ -260,7 +260,7 @@ final class FileDownload {
     }
 
     /// Eight random bytes in hex: the temporary file's id.
-    private static func randomID() -> String {
+    static func randomID() -> String {
         let digits = Array("0123456789abcdef".utf8)
         var id: [UInt8] = []
         for byte in HostInfo.randomBytes(8) {

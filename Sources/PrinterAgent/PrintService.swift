@@ -8,8 +8,8 @@ import AgentPlatform
 final class PrintService {
     /// How often the supervisor's pacing runs.
     static let tickMs: Int64 = 250
-    /// The file name endings that can be printed.
-    static let printableSuffixes = [".gcode", ".gco", ".g"]
+    /// The file name endings that can be printed (a `.gcode.3mf` through `PlateExtraction`).
+    static let printableSuffixes = [".gcode", ".gco", ".g", SlicedArchive.suffix]
 
     private(set) var supervisor = PrintSupervisor()
     private let backend: (any PrinterBackend)?
@@ -21,6 +21,8 @@ final class PrintService {
     private let reactor: Reactor
     /// The download of the file of a print from a URL, while it runs.
     private var download: FileDownload?
+    /// The G-code taken out of a `.gcode.3mf`, from its extraction to the end of its print.
+    private var extraction: PlateExtraction?
 
     /// Creates the service for `backend` (nil when no controller is configured), the local
     /// storage of `config` and the USB stick mounted at `usbRoot()`, on `reactor`'s clock and
@@ -53,7 +55,7 @@ final class PrintService {
     /// Removes what a killed agent left half-downloaded, connects the backend and starts
     /// pacing the reports.
     func start() {
-        for name in local.removeStaleTemporaries() { logger.log(.info, "removed an unfinished download: " + name) }
+        for name in local.removeStaleTemporaries() { logger.log(.info, "removed a stale temporary file: " + name) }
         guard let backend else { return }
         backend.onEvent = { [unowned(unsafe) self] event in handle(event) }
         backend.start()
@@ -81,11 +83,13 @@ final class PrintService {
         let backend = try readyBackend()
         let request = try PrintStartRequest.parse(command.data)
         guard Self.isPrintable(request.filename) else {
-            throw CommandFailure(.badRequest, "only G-code files (.gcode, .gco, .g) can be printed")
+            throw CommandFailure(.badRequest, "only G-code files (.gcode, .gco, .g, .gcode.3mf) can be printed")
         }
+        let plate = try SlicedArchive.requestedPlate(in: command.data)
         let relative = request.directory.isRoot ? request.filename : request.directory.relativeText + "/" + request.filename
         if let download = request.download { return startDownload(command, request, download, relative: relative) }
         let root = try storage(request.source)
+        if SlicedArchive.isArchive(request.filename) { return try startExtraction(command, request, root, plate, relative: relative) }
         let shown = "/" + relative
         let file: PrintFile
         let metadata: GcodeMetadata
@@ -136,48 +140,105 @@ final class PrintService {
         // The service owns the download until it ends or is stopped; these closures die with it.
         fetch.onProgress = { [unowned(unsafe) self] fraction in send(supervisor.downloadProgressed(fraction, now: now)) }
         fetch.onChecking = { [unowned(unsafe) self] in send(supervisor.checking(now: now)) }
-        fetch.onFinished = { [unowned(unsafe) self] result in downloadEnded(result, relative: relative) }
+        // `startPrint` checked the plate index already.
+        let plate = (try? SlicedArchive.requestedPlate(in: command.data)) ?? nil
+        fetch.onFinished = { [unowned(unsafe) self] result in downloadEnded(result, request, plate: plate, relative: relative) }
         download = fetch
         // Even a failure right away (a full disk) goes to the outbox after the answer.
         fetch.start(on: reactor)
         return answer
     }
 
-    /// The download ended: hand the verified file to the backend, or fail the task.
-    private func downloadEnded(_ result: Result<FileDownload.Verified, CommandFailure>, relative: String) {
+    /// The download ended: hand the verified file to the backend (a `.gcode.3mf` to its
+    /// extraction first, of `plate`), or fail the task.
+    private func downloadEnded(_ result: Result<FileDownload.Verified, CommandFailure>, _ request: PrintStartRequest,
+                               plate: Int?, relative: String) {
         download = nil
         switch result {
         case .failure(let failure):
             logger.log(.error, "download failed: " + failure.message)
             send(supervisor.fail(failure.code, failure.message))
-        case .success(let file):
+        case .success(let file) where SlicedArchive.isArchive(request.filename):
             do throws(CommandFailure) {
-                let backend = try readyBackend()
-                let reader: PrintFileReader
-                do {
-                    reader = try PrintFileReader(descriptor: file.descriptor, name: "/" + relative)
-                } catch {
-                    throw CommandFailure(StorageError.ioErrorCode, error.message)
-                }
-                // Preheating before the backend takes the file, as for a local print.
-                send(supervisor.downloaded(now: now))
-                if let failure = backend.startPrint(PrintFile(reader: reader, absolutePath: file.path, controllerPath: relative)) {
-                    throw failure
-                }
-                logger.log(.info, "downloaded and verified /" + relative + "; printing")
+                extract(try PlateExtraction(archive: file.descriptor, shown: "/" + relative, plate: plate, into: local))
             } catch {
                 send(supervisor.fail(error.code, error.message))
             }
+        case .success(let file):
+            printPrepared(file.descriptor, path: file.path, controllerPath: relative, shown: "/" + relative,
+                          metadata: nil, done: "downloaded and verified /" + relative + "; printing")
+        }
+    }
+
+    /// Starts a print of plate `plate` (nil: the default) of a `.gcode.3mf` in `root`: the
+    /// archive's directory is read and checked at once (what is wrong with it answers the
+    /// command), the command is answered `checking`, and the plate's G-code is extracted from
+    /// reactor turns, then printed.
+    private func startExtraction(_ command: Command, _ request: PrintStartRequest, _ root: StorageRoot, _ plate: Int?,
+                                 relative: String) throws(CommandFailure) -> Report {
+        let opened = try PlateExtraction(root, request.directory, name: request.filename, shown: "/" + relative,
+                                         plate: plate, into: local)
+        var job = PrintJob(taskId: request.taskId ?? "local-" + String(Clock.wallClockMs()), filename: request.filename,
+                           directory: request.directory, source: request.source, absolutePath: root.path + "/" + relative,
+                           now: now)
+        job.phase = .checking
+        var reports = supervisor.begin(job, answering: command, now: now)
+        let answer = reports.removeFirst()
+        follow(reports)
+        extract(opened)
+        return answer
+    }
+
+    /// Extracts the plate's G-code of `opened` (the job is `checking`), then prints it.
+    private func extract(_ opened: PlateExtraction) {
+        logger.log(.info, "extracting plate " + String(opened.plate) + " of " + opened.shown)
+        extraction = opened
+        // The service owns the extraction until the print ends; this closure dies with it.
+        opened.onFinished = { [unowned(unsafe) self] result in
+            switch result {
+            case .failure(let failure):
+                logger.log(.error, "extraction failed: " + failure.message)
+                send(supervisor.fail(failure.code, failure.message))
+            case .success(let file):
+                printPrepared(file.descriptor, path: file.path, controllerPath: file.name, shown: opened.shown,
+                              metadata: file.metadata, done: "extracted plate " + String(opened.plate) + "; printing")
+            }
+        }
+        opened.start(on: reactor)
+    }
+
+    /// Hands the checked file open on `descriptor` (owned from here) to the backend, with
+    /// `metadata` for the job, and logs `done`; or fails the task.
+    private func printPrepared(_ descriptor: Int32, path: String, controllerPath: String, shown: String,
+                               metadata: GcodeMetadata?, done: String) {
+        do throws(CommandFailure) {
+            let reader: PrintFileReader
+            do {
+                reader = try PrintFileReader(descriptor: descriptor, name: shown)
+            } catch {
+                throw CommandFailure(StorageError.ioErrorCode, error.message)
+            }
+            let backend = try readyBackend()
+            // Preheating before the backend takes the file, as for a local print.
+            send(supervisor.downloaded(now: now, metadata: metadata))
+            if let failure = backend.startPrint(PrintFile(reader: reader, absolutePath: path, controllerPath: controllerPath)) {
+                throw failure
+            }
+            logger.log(.info, done)
+        } catch {
+            send(supervisor.fail(error.code, error.message))
         }
     }
 
     private func transition(_ command: Command) throws(CommandFailure) -> Report {
-        if command.action == "stop" || command.action == "cancel", let download,
+        if command.action == "stop" || command.action == "cancel", download != nil || extraction != nil,
            try supervisor.checkTask(of: command).phase.isFetching {
-            download.cancel()
-            self.download = nil
-            logger.log(.info, "print stopped during its download")
-            follow(supervisor.fail(.cancelled, "the print was stopped during the download; the partial file was removed"))
+            let stage = download != nil ? "download" : "extraction"
+            download?.cancel()
+            download = nil
+            extraction?.cancel()
+            logger.log(.info, "print stopped during its " + stage)
+            follow(supervisor.fail(.cancelled, "the print was stopped during the " + stage + "; the partial file was removed"))
             return Report(type: "print", action: command.action, msgid: command.msgid, state: "stoped")
         }
         switch try supervisor.transition(for: command) {
@@ -220,11 +281,21 @@ final class PrintService {
     /// Queues pushed reports.
     private func send(_ reports: [Report]) {
         for report in reports { outbox.send(report) }
+        releaseEndedExtraction()
     }
 
     /// Queues reports that belong to the answer of the command being answered.
     private func follow(_ reports: [Report]) {
         for report in reports { outbox.follow(report) }
+        releaseEndedExtraction()
+    }
+
+    /// Removes the G-code extracted for a print once the print is over (finished, stopped,
+    /// failed): every end of a job is reported through `send` or `follow`.
+    private func releaseEndedExtraction() {
+        guard supervisor.job == nil, let extraction else { return }
+        extraction.discard()
+        self.extraction = nil
     }
 
     /// Whether `name` ends in one of `printableSuffixes`, in any ASCII case.

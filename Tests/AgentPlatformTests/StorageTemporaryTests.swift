@@ -46,10 +46,13 @@ import TestSupport
     @Test func staleTemporariesAreRemovedAndNothingElse() throws {
         let fixture = try StorageFixture()
         for id in ["a", "b"] { close(try fixture.root.createTemporary(id: id).descriptor) }
+        close(try fixture.root.createTemporary(id: "c", kind: .extraction).descriptor)
         _ = try fixture.writeInRoot(".agent-download-x.keep", "mine")
+        _ = try fixture.writeInRoot(".agent-extract-y.part", "mine")
         let removed = fixture.root.removeStaleTemporaries().sorted()
-        #expect(removed == [".agent-download-a.part", ".agent-download-b.part"])
+        #expect(removed == [".agent-download-a.part", ".agent-download-b.part", ".agent-extract-c.gcode"])
         #expect(FileManager.default.fileExists(atPath: fixture.rootPath + "/.agent-download-x.keep"))
+        #expect(FileManager.default.fileExists(atPath: fixture.rootPath + "/.agent-extract-y.part"))
         #expect(FileManager.default.fileExists(atPath: fixture.rootPath + "/model.gcode"))
     }
 

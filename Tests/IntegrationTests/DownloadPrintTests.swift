@@ -129,7 +129,7 @@ import TestSupport
         _ = try cloud.rig.harness.agent.waitForExit()
         let second = try AgentProcess(broker: cloud.rig.harness.broker.url, extra: cloud.rig.agentArguments)
         try waitUntil("the restarted agent cleaned up", timeout: 15) {
-            cloud.noPartialFile && second.log.contains("removed an unfinished download")
+            cloud.noPartialFile && second.log.contains("removed a stale temporary file: .agent-download-")
         }
     }
 

@@ -66,6 +66,24 @@ import TestSupport
         }
     }
 
+    /// A `.gcode.3mf` stopped before its extraction's first step: answered, the task fails
+    /// as stopped, the extracted file is gone, and nothing of the plate ever reaches the board.
+    @Test func aStopDuringTheExtractionRemovesItAndSendsNothingOfThePlate() throws {
+        let printer = try Printer()
+        try ZipFixture.writeSliced(printer.storage.path + "/cube.gcode.3mf", plates: [try Fixture.data("cube.gcode")])
+        #expect(try printer.send("print", "start", data: #"{"taskid":"3","filename":"cube.gcode.3mf"}"#)?.state == "checking")
+        let extracted = { try FileManager.default.contentsOfDirectory(atPath: printer.storage.path).filter { $0.hasPrefix(".agent-extract-") } }
+        #expect(try extracted().count == 1, "the extraction's file exists from the start")
+        #expect(try printer.send("print", "stop", data: #"{"taskid":"3"}"#)?.state == "stoped")
+        let failed = try #require(printer.reports.last { $0.state == "failed" })
+        #expect(failed.code == 499)
+        #expect(failed.fields["msg"]?.stringValue == "the print was stopped during the extraction; the partial file was removed")
+        #expect(try extracted() == [])
+        try printer.advance(by: 10_000)
+        #expect(printer.printStates == ["checking", "stoped", "failed"])
+        #expect(!printer.board.commands.contains { $0.hasPrefix("G1 ") }, "nothing of the plate reached the board")
+    }
+
     @Test func pauseWaitsForTheBoardThenResumeStreamsOnToTheEnd() throws {
         let printer = try Printer()
         #expect(try printer.send("print", "start", data: #"{"taskid":"7","filename":"cube.gcode","filepath":"/"}"#)?.state

@@ -73,10 +73,13 @@ public struct PrintSupervisor {
         return [printReport(action: "start", msgid: nil)]
     }
 
-    /// The file is in place and the backend took it: `preheating`, with progress from 0.
-    public mutating func downloaded(now: Int64) -> [Report] {
+    /// The file is in place and the backend took it: `preheating`, with progress from 0, and
+    /// the layer count and estimated time of `metadata` when it gives them.
+    public mutating func downloaded(now: Int64, metadata: GcodeMetadata? = nil) -> [Report] {
         guard job?.phase.isFetching == true else { return [] }
         job?.phase = .preheating
+        if let layers = metadata?.layerCount { job?.totalLayers = layers }
+        if let seconds = metadata?.estimatedSeconds { job?.estimatedSeconds = seconds }
         job?.progress = 0
         job?.advanceClock(to: now)
         return [printReport(action: "start", msgid: nil)]
