@@ -34,7 +34,8 @@ final class PlateExtraction {
 
     /// The archive as clients name it ("/models/a.gcode.3mf").
     let shown: String
-    private let archive: Int32
+    /// The archive's descriptor until the extraction ends (-1 after).
+    private var archive: Int32
     private let entry: ZipEntry
     private let dataOffset: Int64
     private let local: StorageRoot
@@ -86,9 +87,7 @@ final class PlateExtraction {
         }
     }
 
-    deinit {
-        _ = close(archive)
-    }
+    deinit { closeArchive() }
 
     /// Creates the temporary file and starts copying into it from reactor turns; the outcome
     /// comes through `onFinished`, never from within this call.
@@ -117,6 +116,8 @@ final class PlateExtraction {
     func cancel() {
         finished = true
         extractor?.cancel()
+        extractor = nil
+        closeArchive()
         discard()
     }
 
@@ -148,6 +149,8 @@ final class PlateExtraction {
         // The receiver owns the descriptor now; the file stays until `discard()`.
         self.temporary = (temporary.name, -1)
         finished = true
+        extractor = nil
+        closeArchive()
         onFinished(.success(Extracted(path: path, name: temporary.name, descriptor: temporary.descriptor,
                                       metadata: metadata)))
     }
@@ -155,8 +158,16 @@ final class PlateExtraction {
     private func finish(_ result: Result<Extracted, CommandFailure>) {
         guard !finished else { return }
         finished = true
+        extractor = nil
+        closeArchive()
         discard()
         onFinished(result)
+    }
+
+    /// Closes the archive (a USB stick is not held open for the whole print).
+    private func closeArchive() {
+        if archive >= 0 { _ = close(archive) }
+        archive = -1
     }
 
     /// `failure` with the archive's name in front of its message.

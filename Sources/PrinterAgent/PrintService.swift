@@ -191,7 +191,8 @@ final class PrintService {
 
     /// Extracts the plate's G-code of `opened` (the job is `checking`), then prints it.
     private func extract(_ opened: PlateExtraction) {
-        logger.log(.info, "extracting plate " + String(opened.plate) + " of " + opened.shown)
+        let plate = String(opened.plate), shown = opened.shown
+        logger.log(.info, "extracting plate " + plate + " of " + shown)
         extraction = opened
         // The service owns the extraction until the print ends; this closure dies with it.
         opened.onFinished = { [unowned(unsafe) self] result in
@@ -200,8 +201,8 @@ final class PrintService {
                 logger.log(.error, "extraction failed: " + failure.message)
                 send(supervisor.fail(failure.code, failure.message))
             case .success(let file):
-                printPrepared(file.descriptor, path: file.path, controllerPath: file.name, shown: opened.shown,
-                              metadata: file.metadata, done: "extracted plate " + String(opened.plate) + "; printing")
+                printPrepared(file.descriptor, path: file.path, controllerPath: file.name, shown: shown,
+                              metadata: file.metadata, done: "extracted plate " + plate + "; printing")
             }
         }
         opened.start(on: reactor)

@@ -16,6 +16,14 @@ import TestSupport
         if let patch { try ZipFixture.patch(path, patch) }
     }
 
+    /// The files the agent holds open whose path contains `text` (from /proc/<pid>/fd).
+    private func openFiles(_ rig: PrintRig, containing text: String) -> [String] {
+        let directory = "/proc/\(rig.harness.agent.pid)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0) }
+            .filter { $0.contains(text) }
+    }
+
     /// The agent's extracted files left in the local storage.
     private func extractedFiles(_ rig: PrintRig) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: rig.root).filter { $0.hasPrefix(".agent-extract-") }
@@ -40,6 +48,8 @@ import TestSupport
         // The extracted copy is removed before the finished report is published.
         #expect(try extractedFiles(rig) == [])
         #expect(FileManager.default.fileExists(atPath: rig.root + "/cube.gcode.3mf"), "the archive itself stays")
+        #expect(openFiles(rig, containing: "cube.gcode.3mf") == [], "the archive is closed after its extraction")
+        #expect(openFiles(rig, containing: ".agent-extract-") == [])
     }
 
     @Test func klipperPrintsTheExtractedCopyFromItsVirtualSDCard() throws {
@@ -48,6 +58,7 @@ import TestSupport
         try rig.waitForController()
         #expect(try rig.start("cube.gcode.3mf").json?["state"] as? String == "checking")
         try rig.waitForPrint("printing")
+        #expect(openFiles(rig, containing: "cube.gcode.3mf") == [], "the archive is not held open during the print")
         let printing = try extractedFiles(rig)
         #expect(printing.count == 1 && printing.allSatisfy { $0.hasSuffix(".gcode") }, "\(printing)")
         #expect(rig.simulator.transcript.contains(#"SDCARD_PRINT_FILE FILENAME=\"\#(printing.first ?? "?")\""#))
