@@ -16,7 +16,7 @@ PRINTER_AGENT_SITE = $(PRINTER_AGENT_TREE)/out
 PRINTER_AGENT_SITE_METHOD = file
 # The shared libraries the binary uses (libcurl is opened with dlopen at the first download;
 # Config.in selects it so that it is in the image).
-PRINTER_AGENT_DEPENDENCIES = mosquitto openssl libcurl cjson udev
+PRINTER_AGENT_DEPENDENCIES = mosquitto openssl libcurl cjson udev zlib
 
 PRINTER_AGENT_ARCH = $(if $(BR2_arm),armv7,$(call qstrip,$(BR2_ARCH)))
 PRINTER_AGENT_INSTALL = $(TARGET_MAKE_ENV) $(MAKE) -C $(@D) DESTDIR=$(TARGET_DIR) \
