@@ -24,7 +24,7 @@ import TestSupport
             try FileManager.default.createDirectory(atPath: files.path + "/local", withIntermediateDirectories: true)
             server = try HTTPTestServer(root: files.path + "/www")
             let config = try makeConfig(["storage_local = " + files.path + "/local"])
-            service = PrintService(backend: backend, config: config, usbRoot: { nil }, reactor: rig.time.reactor,
+            service = PrintService(backend: backend, config: config, kobra2: false, usbRoot: { nil }, reactor: rig.time.reactor,
                                    outbox: rig.outbox, logger: rig.log.logger)
             service.register(in: rig.router)
         }
