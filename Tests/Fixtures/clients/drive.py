@@ -91,8 +91,9 @@ class Driver:
             await asyncio.sleep(0.05)
 
     def recent_reports(self, count: int = 4) -> str:
+        reports = [p for _, p in self.messages if "type" in p][-count:]
         return "; ".join(f"{p.get('type')}/{p.get('action')} {p.get('state')} {p.get('code')} {p.get('msg')!r}"
-                         for _, p in self.messages[-count:])
+                         for p in reports)
 
     def answer(self, msgid: str | None) -> dict[str, Any] | None:
         """The report echoing `msgid`, once it has arrived (not the bare acknowledgement)."""
@@ -404,9 +405,8 @@ class CloudApiDriver(Driver):
 
     async def list_usb(self) -> dict[str, Any]:
         await self.answered(self.client.publish_command("file", "listUdisk", None), "file/listUdisk")
-        if self.printer.udisk_file_list_object is None:
-            raise RuntimeError("the library has no USB file list")
-        return {"files": [f.get("name") for f in self.printer.udisk_file_list_object]}
+        # The library keeps an empty list as None: the answer's parse is what is checked.
+        return {"files": [f.get("name") for f in self.printer.udisk_file_list_object or []]}
 
     async def delete(self) -> dict[str, Any]:
         # DELETE_LOCAL_FILE's order data, as the library builds it, over its LAN client.
