@@ -15,6 +15,8 @@ struct CapturedCommand {
     let needs: String
     /// Files (paths below the local root) the command names; each is a copy of the cube.
     let files: [String]
+    /// Files on a USB stick the command names (paths below the stick's root), copies of the cube.
+    let usbFiles: [String]
     /// Configuration lines the agent needs for the command (a light, say).
     let config: [String]
     /// Whether `data.taskid` stands for the running job's task id (the capture's job had
@@ -28,10 +30,11 @@ struct CapturedCommand {
     /// The fixtures' folder.
     static let folder = Fixture.folder.appendingPathComponent("captured")
 
-    /// The names of every fixture, sorted.
-    static var names: [String] {
+    /// The names of the fixtures, sorted: those that need a USB stick (`usb_files`), or the others.
+    static func names(usb: Bool) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+            .filter { ((try? CapturedCommand($0))?.usbFiles.isEmpty == false) == usb }
     }
 
     /// Reads the fixture `name`.
@@ -48,6 +51,7 @@ struct CapturedCommand {
         sender = json["sender"] as? String ?? "web"
         needs = json["needs"] as? String ?? "idle"
         files = json["files"] as? [String] ?? []
+        usbFiles = json["usb_files"] as? [String] ?? []
         config = json["config"] as? [String] ?? []
         jobTaskid = json["job_taskid"] as? Bool ?? false
     }
