@@ -357,9 +357,13 @@ class CloudApiDriver(Driver):
         except Exception as exception:
             where = f"{payload.get('type')}/{payload.get('action')} {payload.get('state')}"
             detail = getattr(exception, "unhandled_mqtt_data", None)
-            self.problems.append(f"{type(exception).__name__} on {where}: {exception}"
-                                 + (f" (unhandled data {detail})" if detail is not None else "")
-                                 + ("" if detail is not None else f" at {traceback.extract_tb(exception.__traceback__)[-1].line!r}"))
+            if detail is not None:  # AnycubicMQTTUnhandledData: applied, with fields left over
+                self.problems.append(f"{type(exception).__name__} on {where}: the report was applied but "
+                                     f"left unhandled data {detail}")
+            else:
+                line = traceback.extract_tb(exception.__traceback__)[-1].line
+                self.problems.append(f"{type(exception).__name__} on {where}, the report was dropped: "
+                                     f"{exception} at {line!r}")
 
     def standing_errors(self) -> dict[str, str]:
         if self.printer is None or self.printer.latest_error_code is None:
