@@ -91,6 +91,7 @@ class Driver:
             await asyncio.sleep(0.05)
 
     def recent_reports(self, count: int = 4) -> str:
+        """The last `count` reports, in one line, for a timeout's message."""
         reports = [p for _, p in self.messages if "type" in p][-count:]
         return "; ".join(f"{p.get('type')}/{p.get('action')} {p.get('state')} {p.get('code')} {p.get('msg')!r}"
                          for p in reports)
@@ -143,11 +144,13 @@ class Driver:
                           "details": details}, default=str), flush=True)
 
     async def run(self) -> None:
+        """Runs every step of STEPS in order (each is the method of that name), then disconnects."""
         for name in STEPS:
             await self.step(name, getattr(self, name.replace("-", "_")))
         await self.close()
 
     async def close(self) -> None:
+        """Disconnects the library."""
         raise NotImplementedError
 
 
@@ -217,6 +220,7 @@ class LanDriver(Driver):
         return types.SimpleNamespace(value=name)
 
     async def poll_info(self) -> None:
+        """Asks for info, as the library's periodic query does."""
         if self.client.is_connected:
             await self.client.query(self.kind.INFO)
 
@@ -372,6 +376,7 @@ class CloudApiDriver(Driver):
         return {f"latest_error_code {code}": f"latest_error_code {code} {message!r}"}
 
     def poll_info(self) -> None:
+        """Asks for info, as the integration's periodic poll does."""
         if self.client.is_connected:
             self.client.query("info")
 
@@ -481,6 +486,7 @@ class CloudApiDriver(Driver):
 
 
 def main() -> None:
+    """Parses the command line and runs the chosen library's driver."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", choices=("anycubic-lan", "anycubic-cloud-api"), required=True)
     parser.add_argument("--host", default="127.0.0.1")
