@@ -42,7 +42,9 @@ final class PrintRig {
         self.storage = storage
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
-        let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
+        // The task numbers are kept in the test's own state directory (a later line wins).
+        let lines = ["state_dir = \(storage.path)/state"] + config
+        let configPath = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
         harness = try Harness(broker: broker, client: client, agentArguments: agentArguments, launcher: launcher)
     }

@@ -21,7 +21,7 @@ import TestSupport
         init() throws {
             storage = try TemporaryDirectory()
             try storage.write("cube.gcode", try Fixture.data("cube.gcode"))
-            let config = try makeConfig(["storage_local = " + storage.path, "controller = marlin"])
+            let config = try makeConfig(["storage_local = " + storage.path, "controller = marlin", "state_dir = " + storage.path + "/.state"])
             board = FakeMarlinBoard(reactor: rig.time.reactor)
             let backend = MarlinBackend(link: board, config: config, reactor: rig.time.reactor, logger: rig.log.logger)
             service = PrintService(backend: backend, config: config, kobra2: false, usbRoot: { nil }, reactor: rig.time.reactor,
