@@ -26,9 +26,9 @@ struct PrintWatch {
         check(supervisor.tick(now: now))
     }
 
-    /// The answer to `print/query` now.
+    /// The answer to `print/query` now (none once the print is over).
     func query() {
-        check([supervisor.query(Command(type: "print", action: "query"))])
+        check(supervisor.query(Command(type: "print", action: "query")).map { [$0] } ?? [])
     }
 
     private func check(_ reports: [Report]) {

@@ -38,12 +38,14 @@ public final class CommandService {
             agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
         state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
         let printing = PrintService(backend: Self.backend(config, reactor: reactor, logger: logger), config: config,
-                                    usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
+                                    kobra2: state.isKobra2, usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
         self.printing = printing
         let versionFile = config.versionFile
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
                          isPrinting: { printing.supervisor.isActive }, runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
-        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor })
+        // A .gcode.3mf prints through either backend (its plate extracted: PlateExtraction).
+        PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor },
+                                gcode3mf: true)
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
         FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
             .register(in: router)
@@ -72,7 +74,7 @@ public final class CommandService {
     func usbChanged(mounted: Bool) {
         let listing = Command(type: "file", action: "listUdisk", data: .object(JSONObject()))
         outbox.send(PeripheralReports.changed(udiskPresent: mounted))
-        outbox.send(router.route(listing))
+        if let report = router.route(listing) { outbox.send(report) }
     }
 
     /// What each new connection announces: online (retained), the status, the version and,
@@ -83,8 +85,8 @@ public final class CommandService {
         var announcements = [encoder.publication(PrinterReports.online(), retain: true),
                              encoder.publication(PrinterReports.status(print: printing.supervisor, msgid: nil)),
                              encoder.publication(PrinterReports.version(state, msgid: nil))]
-        if printing.supervisor.isActive {
-            announcements.append(encoder.publication(printing.supervisor.query(Command(type: "print", action: "query"))))
+        if let report = printing.supervisor.query(Command(type: "print", action: "query")) {
+            announcements.append(encoder.publication(report))
         }
         return announcements
     }

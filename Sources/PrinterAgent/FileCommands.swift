@@ -53,6 +53,8 @@ final class FileCommands {
     }
 
     /// `listLocal` / `listUdisk`: `data.path` (default the root), optional `page` and `limit`.
+    /// With no stick inserted, `listUdisk` lists nothing, as the firmware does (an error
+    /// would stand in the clients' state as a printer fault).
     func list(_ command: Command, _ location: Location) -> Report {
         do throws(StorageError) {
             let directory = try Self.path(in: command.data)
@@ -62,9 +64,10 @@ final class FileCommands {
             } catch {
                 throw StorageError(error)
             }
-            let entries = try root(location).list(directory)
+            let paged = command.data["page"] != nil || command.data["limit"] != nil
+            let entries = location == .udisk && usbRoot() == nil ? [] : try root(location).list(directory)
             return .success(command, state: "done",
-                            data: FileListing.reportData(entries, page: page, location: location.word))
+                            data: FileListing.reportData(entries, page: page, location: location.word, paged: paged))
         } catch {
             return .failure(type: command.type, action: command.action, msgid: command.msgid, error.failure)
         }
@@ -124,7 +127,8 @@ final class FileCommands {
     /// `fileDetails`: `data.root` ("local" or "udisk") and `data.filename`, a path below that
     /// root. What the slicer wrote in the file's header and footer comments (time, layers,
     /// filament, temperatures, slicer, PNG thumbnail), read from its first 512 KiB and last
-    /// 64 KiB only, whatever its size.
+    /// 64 KiB only, whatever its size; and the same in the firmware's `file_details` object,
+    /// which Slicer Next and the bridges read the thumbnail from.
     func details(_ command: Command) -> Report {
         do throws(StorageError) {
             let location = try Self.location(in: command.data)
@@ -139,9 +143,12 @@ final class FileCommands {
                 throw StorageError(StorageError.ioErrorCode, error.message, errno: error.errno)
             }
             var data = window.metadata.data.objectValue ?? JSONObject()
+            data["root"] = .string(location.word)
             data["filename"] = .string(file)
             data["size"] = .int64(window.fileSize)
             data["file_location"] = .string(location.word)
+            data["plate_index"] = .int(1)
+            data["file_details"] = .object(window.metadata.fileDetails)
             return .success(command, state: "done", data: .object(data))
         } catch {
             return .failure(type: command.type, action: command.action, msgid: command.msgid, error.failure)
@@ -211,7 +218,8 @@ final class FileCommands {
         }
     }
 
-    /// `data.files`: a non-empty array of at most `maxBatch` strings.
+    /// `data.files`: a non-empty array of at most `maxBatch` paths, each a string or the
+    /// firmware's `{"path", "filename"}` object.
     private static func fileList(in data: JSONValue) throws(StorageError) -> [String] {
         guard let member = data["files"] else { throw StorageError(.badRequest, "\"files\" is missing") }
         guard case .array(let items) = member else {
@@ -224,10 +232,23 @@ final class FileCommands {
         var files: [String] = []
         files.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
-            guard case .string(let text) = item else {
-                throw StorageError(.badRequest, "\"files\"[" + String(index) + "] is " + item.typeName + ", expected a string")
+            switch item {
+            case .string(let text):
+                files.append(text)
+            case .object:
+                // The firmware's shape: {"path": "/", "filename": "a.gcode"}.
+                let at = "\"files\"[" + String(index) + "]"
+                guard case .string(let name)? = item["filename"] else {
+                    throw StorageError(.badRequest, at + " has no \"filename\" string")
+                }
+                switch item["path"] {
+                case nil, .null?: files.append(name)
+                case .string(let directory)?: files.append(directory + "/" + name)
+                case let other?: throw StorageError(.badRequest, at + ".path is " + other.typeName + ", expected a string")
+                }
+            default:
+                throw StorageError(.badRequest, "\"files\"[" + String(index) + "] is " + item.typeName + ", expected a path or {\"path\", \"filename\"}")
             }
-            files.append(text)
         }
         return files
     }

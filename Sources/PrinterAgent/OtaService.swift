@@ -169,7 +169,7 @@ final class OtaService {
         let record = OtaRecord(version: current.request.version, previousVersion: runningVersion(),
                                name: current.request.name, bootId: Self.bootId())
         do throws(SystemError) {
-            try Self.writeAtomically(record.text, to: config.stateDirectory, name: Self.recordName)
+            try recordFile.write(record.text)
             let installer = try Subprocess(template: template, file: image.path)
             installer.onLine = { [unowned(unsafe) self] line in installerSaid(line) }
             installer.onExit = { [unowned(unsafe) self] status in installerExited(status) }
@@ -208,8 +208,7 @@ final class OtaService {
 
     /// After a reboot: the outcome of the update recorded before it, reported once.
     private func followUpAfterReboot() {
-        let path = config.stateDirectory + "/" + Self.recordName
-        guard let bytes = try? FileReader.read(path, limit: 4096) else { return }
+        guard let bytes = recordFile.read() else { return }
         do throws(CommandFailure) {
             let record = try OtaRecord.parse(bytes)
             if record.bootId == Self.bootId() {
@@ -220,7 +219,7 @@ final class OtaService {
             logger.log(report.code == .ok ? .info : .error, "after the reboot: " + report.state + " " + report.message)
             outbox.send(report)
         } catch {
-            logger.log(.warning, "ignoring a damaged " + path + ": " + error.message)
+            logger.log(.warning, "ignoring a damaged " + recordFile.path + ": " + error.message)
         }
         removeRecord()
     }
@@ -251,26 +250,10 @@ final class OtaService {
         Report(type: "ota", action: "update", msgid: msgid, state: state, data: .object(JSONObject(data)))
     }
 
-    private func removeRecord() {
-        _ = (config.stateDirectory + "/" + Self.recordName).withCString { unlink($0) }
-    }
+    private func removeRecord() { recordFile.remove() }
 
-    /// `text` written to `directory/name` through a temporary file, synced, then renamed.
-    private static func writeAtomically(_ text: String, to directory: String, name: String) throws(SystemError) {
-        let temporary = directory + "/." + name + ".tmp"
-        let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        _ = close(fd)
-        if written != bytes.count || synced != 0 { throw SystemError.fromErrno("write " + temporary) }
-        _ = try retryingEINTR("rename " + temporary) { rename(temporary, directory + "/" + name) }
-        let dir = agent_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 {
-            _ = fsync(dir)
-            _ = close(dir)
-        }
-    }
+    /// The record of an installed update, read after the reboot.
+    private var recordFile: StateFile { StateFile(directory: config.stateDirectory, name: Self.recordName) }
 
     /// The kernel's id of this boot.
     private static func bootId() -> String {

@@ -11,7 +11,10 @@ final class PrintService {
     /// The file name endings that can be printed (a `.gcode.3mf` through `PlateExtraction`).
     static let printableSuffixes = [".gcode", ".gco", ".g", SlicedArchive.suffix]
 
-    private(set) var supervisor = PrintSupervisor()
+    private(set) var supervisor: PrintSupervisor
+    /// The numbers given to the prints nobody numbered, kept in `taskRecord`.
+    private var taskNumbers: TaskNumbering
+    private let taskRecord: StateFile
     private let backend: (any PrinterBackend)?
     private let local: StorageRoot
     private let usbRoot: () -> String?
@@ -26,9 +29,13 @@ final class PrintService {
 
     /// Creates the service for `backend` (nil when no controller is configured), the local
     /// storage of `config` and the USB stick mounted at `usbRoot()`, on `reactor`'s clock and
-    /// timers; its reports go to `outbox`.
-    init(backend: (any PrinterBackend)?, config: AgentConfig, usbRoot: @escaping () -> String?, reactor: Reactor,
-         outbox: Outbox, logger: Logger) {
+    /// timers; its reports go to `outbox`. `kobra2` says whether the printer is a Kobra 2,
+    /// whose clients read `z_comp` in `print/update`'s answer.
+    init(backend: (any PrinterBackend)?, config: AgentConfig, kobra2: Bool, usbRoot: @escaping () -> String?,
+         reactor: Reactor, outbox: Outbox, logger: Logger) {
+        supervisor = PrintSupervisor(reportsZOffset: kobra2)
+        taskRecord = StateFile(directory: config.stateDirectory, name: "last-task-id")
+        taskNumbers = TaskNumbering(record: taskRecord.read())
         self.backend = backend
         self.reactor = reactor
         local = StorageRoot(path: config.storageLocal, label: "the local storage")
@@ -46,6 +53,8 @@ final class PrintService {
         }
         router.register("print", "update") { self.command($0, self.update) }
         router.register("print", "query") { self.supervisor.query($0) }
+        router.register("print", "getSliceParam") { self.command($0, self.sliceParameters) }
+        router.register("print", "localtasktrans") { self.command($0, self.localTask) }
         router.register("tempature", "query") {
             PrintSupervisor.temperatureReport(self.supervisor.readings, action: "query", msgid: $0.msgid)
         }
@@ -107,9 +116,12 @@ final class PrintService {
         } catch {
             throw error.failure
         }
-        let job = PrintJob(taskId: request.taskId ?? "local-" + String(Clock.wallClockMs()), filename: request.filename,
+        var job = PrintJob(taskId: request.taskId ?? newTaskId(), filename: request.filename,
                            directory: request.directory, source: request.source, absolutePath: file.absolutePath,
                            totalLayers: metadata.layerCount, estimatedSeconds: metadata.estimatedSeconds, now: now)
+        job.localTask = request.localTask
+        job.filamentLengthMm = metadata.filamentLengthMm
+        job.sliceParameters = metadata.sliceParameters
         // The job begins before the backend gets the file: what the backend says as it
         // takes it (the first extrusion, the fan) is about this job.
         var reports = supervisor.begin(job, answering: command, now: now)
@@ -127,9 +139,10 @@ final class PrintService {
     /// starts once the file is verified and in place (`downloadEnded`).
     private func startDownload(_ command: Command, _ request: PrintStartRequest, _ source: PrintStartRequest.Download,
                                relative: String) -> Report {
-        let job = PrintJob(taskId: request.taskId ?? "cloud-" + String(Clock.wallClockMs()), filename: request.filename,
+        var job = PrintJob(taskId: request.taskId ?? newTaskId(), filename: request.filename,
                            directory: request.directory, source: .local, absolutePath: local.path + "/" + relative,
                            now: now)
+        job.localTask = request.localTask
         logger.log(.info, "downloading " + source.url + " to /" + relative + " (task " + job.taskId + ")")
         var reports = supervisor.beginDownload(job, answering: command, now: now)
         let answer = reports.removeFirst()
@@ -178,9 +191,10 @@ final class PrintService {
                                  relative: String) throws(CommandFailure) -> Report {
         let opened = try PlateExtraction(root, request.directory, name: request.filename, shown: "/" + relative,
                                          plate: plate, into: local)
-        var job = PrintJob(taskId: request.taskId ?? "local-" + String(Clock.wallClockMs()), filename: request.filename,
+        var job = PrintJob(taskId: request.taskId ?? newTaskId(), filename: request.filename,
                            directory: request.directory, source: request.source, absolutePath: root.path + "/" + relative,
                            now: now)
+        job.localTask = request.localTask
         job.phase = .checking
         var reports = supervisor.begin(job, answering: command, now: now)
         let answer = reports.removeFirst()
@@ -270,8 +284,33 @@ final class PrintService {
         _ = try supervisor.checkTask(of: command)
         let settings = try PrintSettings.parse(command.data)
         if let failure = try connectedBackend().apply(settings) { throw failure }
-        if let mode = settings.speedMode { supervisor.noteSpeedMode(mode) }
-        return .success(command, state: "updated", data: settings.reportData)
+        return supervisor.updated(settings, answering: command)
+    }
+
+    /// `print/getSliceParam`: what the slicer wrote about the active job's file.
+    private func sliceParameters(_ command: Command) throws(CommandFailure) -> Report {
+        let job = try supervisor.checkTask(of: command)
+        return .success(command, data: .object(JSONObject([("taskid", .string(job.taskId)),
+                                                           ("slice_param", job.sliceParameters)])))
+    }
+
+    /// `print/localtasktrans`: the client's `localtask` for the active job, echoed in its reports.
+    private func localTask(_ command: Command) throws(CommandFailure) -> Report {
+        let job = try supervisor.checkTask(of: command)
+        let localTask = try CommandFields.string("localtask", in: command.data)
+        supervisor.noteLocalTask(localTask)
+        return .success(command, data: .object(JSONObject([("taskid", .string(job.taskId)), ("localtask", .string(localTask))])))
+    }
+
+    /// A task number no print had, kept so that a restarted agent does not give it again.
+    private func newTaskId() -> String {
+        let number = taskNumbers.next(wallClockSeconds: Clock.wallClockMs() / 1000)
+        do {
+            try taskRecord.write(taskNumbers.record)
+        } catch {
+            logger.log(.warning, "cannot keep the last task number in " + taskRecord.path + ": " + error.message)
+        }
+        return String(number)
     }
 
     // MARK: Helpers
@@ -355,7 +394,7 @@ final class PrintService {
         let name = components.popLast() ?? file
         let directory = components.isEmpty ? StoragePath.root
             : (try? StoragePath(validating: components.joined(separator: "/"))) ?? .root
-        var job = PrintJob(taskId: "controller-" + String(Clock.wallClockMs()), filename: name, directory: directory,
+        var job = PrintJob(taskId: newTaskId(), filename: name, directory: directory,
                            source: source, absolutePath: absolute, now: now)
         job.phase = paused ? .paused : .printing
         logger.log(.info, "following the print the controller was already running: " + file)

@@ -8,7 +8,7 @@ private let protocolPairs: [(String, String)] = CommandRouter.protocolCommands.f
 }
 
 struct CommandRouterTests {
-    @Test func registeredHandlerAnswers() {
+    @Test func registeredHandlerAnswers() throws {
         let router = CommandRouter()
         var received: [Command] = []
         router.register("light", "control") { command in
@@ -16,7 +16,7 @@ struct CommandRouterTests {
             return Report.success(command, state: "done", data: .object(JSONObject([("status", .number(1))])))
         }
         let command = Command(type: "light", action: "control", msgid: "m-1", data: .object(JSONObject([("type", .number(1))])))
-        let report = router.route(command)
+        let report = try #require(router.route(command))
         #expect(received == [command])
         #expect(report.code == .ok)
         #expect(report.msgid == "m-1")
@@ -26,12 +26,12 @@ struct CommandRouterTests {
     @Test func handlerOnlyAnswersItsOwnAction() {
         let router = CommandRouter()
         router.register("fan", "set") { Report.success($0) }
-        #expect(router.route(Command(type: "fan", action: "query")).code == .notAvailable)
+        #expect(router.route(Command(type: "fan", action: "query"))?.code == .notAvailable)
     }
 
     @Test(arguments: protocolPairs)
-    func protocolCommandWithoutHandlerIsNotAvailable(type: String, action: String) {
-        let report = CommandRouter().route(Command(type: type, action: action, msgid: "m-\(type)"))
+    func protocolCommandWithoutHandlerIsNotAvailable(type: String, action: String) throws {
+        let report = try #require(CommandRouter().route(Command(type: type, action: action, msgid: "m-\(type)")))
         #expect(report.code != .ok)
         #expect(report.code == .notAvailable)
         #expect(report.message.contains("\(type)/\(action)"))
@@ -52,14 +52,15 @@ struct CommandRouterTests {
         ("ota", "reportVersion"), ("ota", "update"),
         ("tempature", "query"), ("tempature", "set"), ("fan", "query"), ("fan", "set"),
         ("light", "control"), ("light", "query"), ("video", "startCapture"), ("video", "stopCapture"),
-        ("peripherie", "query"), ("axis", "move"), ("axis", "turnOff"), ("multiColorBox", "getInfo"),
+        ("peripherie", "query"), ("axis", "move"), ("axis", "turnOff"), ("axis", "query"), ("multiColorBox", "getInfo"),
+        ("fan", "setSpeed"), ("aiSettings", "query"), ("extfilbox", "query"),
     ])
     func everyDocumentedCommandIsKnown(type: String, action: String) {
-        #expect(CommandRouter().route(Command(type: type, action: action)).code == .notAvailable)
+        #expect(CommandRouter().route(Command(type: type, action: action))?.code == .notAvailable)
     }
 
-    @Test func unknownActionOfAKnownTypeIs404() {
-        let report = CommandRouter().route(Command(type: "print", action: "explode", msgid: "m-2"))
+    @Test func unknownActionOfAKnownTypeIs404() throws {
+        let report = try #require(CommandRouter().route(Command(type: "print", action: "explode", msgid: "m-2")))
         #expect(report.code == .unknownCommand)
         #expect(report.code.rawValue == 404)
         #expect(report.message.contains("explode"))
@@ -69,12 +70,19 @@ struct CommandRouterTests {
     }
 
     @Test(arguments: ["teleport", "temperature", "peripheral", "Status", ""])
-    func unknownTypeIs404(type: String) {
-        let report = CommandRouter().route(Command(type: type, action: "query", msgid: "m-3"))
+    func unknownTypeIs404(type: String) throws {
+        let report = try #require(CommandRouter().route(Command(type: type, action: "query", msgid: "m-3")))
         #expect(report.code == .unknownCommand)
         #expect(report.message.contains("\"\(type)\""))
         #expect(report.state == "failed")
         #expect(report.msgid == "m-3")
+    }
+
+    @Test func aSilentCommandAnswersNothing() {
+        let router = CommandRouter()
+        router.registerSilent("aiSettings", "query")
+        #expect(router.route(Command(type: "aiSettings", action: "query", msgid: "m-4")) == nil)
+        #expect(router.route(Command(type: "aiSettings", action: "set", msgid: "m-5"))?.code == .unknownCommand)
     }
 
     @Test func registeringANonProtocolCommandStopsTheProgram() async {

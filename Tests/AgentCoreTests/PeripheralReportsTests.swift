@@ -42,23 +42,30 @@ import Testing
         #expect(pushed.state == "done")
     }
 
-    @Test func registeredHandlerAnswersFromTheLiveState() {
+    @Test func registeredHandlerAnswersFromTheLiveState() throws {
         let router = CommandRouter()
         var present = false
         PeripheralReports.register(in: router) { present }
-        let before = router.route(Command(type: "peripherie", action: "query", msgid: "a"))
+        let before = try #require(router.route(Command(type: "peripherie", action: "query", msgid: "a")))
         #expect(before.data["udisk"] == .int(0))
         #expect(before.msgid == "a")
         present = true
-        let after = router.route(Command(type: "peripherie", action: "query", msgid: nil, data: .object(JSONObject())))
+        let after = try #require(router.route(Command(type: "peripherie", action: "query", msgid: nil, data: .object(JSONObject()))))
         #expect(after.data["udisk"] == .int(1))
         #expect(after.msgid == nil)
         #expect(after.code == .ok)
     }
 
+    @Test(arguments: PeripheralReports.absentHardware.map { [$0.type, $0.action] })
+    func queriesAboutAbsentHardwareAreSilent(command: [String]) {
+        let router = CommandRouter()
+        PeripheralReports.register(in: router) { true }
+        #expect(router.route(Command(type: command[0], action: command[1], msgid: "c")) == nil)
+    }
+
     @Test func otherPeripherieActionsStayUnknown() {
         let router = CommandRouter()
         PeripheralReports.register(in: router) { true }
-        #expect(router.route(Command(type: "peripherie", action: "set", msgid: "b")).code == .unknownCommand)
+        #expect(router.route(Command(type: "peripherie", action: "set", msgid: "b"))?.code == .unknownCommand)
     }
 }

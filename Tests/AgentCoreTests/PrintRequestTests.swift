@@ -24,8 +24,48 @@ struct PrintStartRequestTests {
         #expect(request.taskId == "123")
     }
 
+    /// The app and Home Assistant name the storage with `filetype` (2 is the USB stick).
+    @Test(arguments: [(1, PrintSource.local), (2, PrintSource.udisk), (0, PrintSource.local)])
+    func filetypeNamesTheStorage(type: Int, source: PrintSource) throws {
+        let request = try PrintStartRequest.parse(data(#"{"filename":"a.gcode","filetype":\#(type)}"#))
+        #expect(request.source == source)
+    }
+
+    /// Slicer Next's LAN start: empty url and md5, size 0, filepath null, taskid "-1".
+    @Test func slicerNextsLocalStartIsALocalPrint() throws {
+        let request = try PrintStartRequest.parse(data(
+            #"{"taskid":"-1","url":"","filename":"cube.gcode","filesize":0,"md5":"","filetype":1,"filepath":null,"project_type":1,"localtask":"b92a"}"#))
+        #expect(request == PrintStartRequest(taskId: nil, filename: "cube.gcode", directory: .root, source: .local, localTask: "b92a"))
+    }
+
+    /// Rinkhals documents `"filename": "test_model/FlexibleShark-41m.gcode"`.
+    @Test(arguments: [
+        (#"{"filename":"test_model/a.gcode"}"#, "test_model"),
+        (#"{"filename":"test_model/a.gcode","filepath":"/test_model"}"#, "test_model"),
+        (#"{"filename":"test_model/a.gcode","filepath":"/test_model/a.gcode"}"#, "test_model"),
+        (#"{"filename":"a.gcode","filepath":"/x/y"}"#, "x/y"),
+        (#"{"filename":"b/a.gcode","filepath":"/x"}"#, "x/b"),
+    ])
+    func aFilenameMayNameDirectories(payload: String, directory: String) throws {
+        let request = try PrintStartRequest.parse(data(payload))
+        #expect(request.filename == "a.gcode")
+        #expect(request.directory.relativeText == directory)
+    }
+
+    @Test func theColourBoxIsRefusedOnAPrinterWithoutOne() throws {
+        let failure = try #require(throws: CommandFailure.self) {
+            try PrintStartRequest.parse(try data(#"{"filename":"a.gcode","ams_settings":{"use_ams":true,"ams_box_mapping":[]}}"#))
+        }
+        #expect(failure.code == .notAvailable)
+        #expect(failure.message.contains("colour box"))
+        let single = try PrintStartRequest.parse(data(#"{"filename":"a.gcode","ams_settings":{"use_ams":false}}"#))
+        #expect(single.filename == "a.gcode")
+    }
+
     @Test(arguments: [
         (#"null"#, "print/start needs data with \"filename\""),
+        (#"{"filename":"a.gcode","filetype":2,"file_location":"local"}"#, "\"filetype\" and \"file_location\" name different storages"),
+        (#"{"filename":"a.gcode","filetype":7}"#, "\"filetype\" is 7, expected 0 to 2"),
         (#"{}"#, "\"filename\" is missing"),
         (#"{"filename":7}"#, "\"filename\" is a number, expected a string"),
         (#"{"filename":"a.gcode","file_location":"sd"}"#, "\"file_location\" is \"sd\", expected \"local\" or \"udisk\""),
@@ -37,7 +77,7 @@ struct PrintStartRequestTests {
 
     @Test func pathsThatLeaveTheRootAreRefused() throws {
         for payload in [#"{"filename":"../x.gcode"}"#, #"{"filename":"a.gcode","filepath":"/../etc"}"#,
-                        #"{"filename":"a/b.gcode"}"#] {
+                        #"{"filename":"a/../../b.gcode"}"#, #"{"filename":"/"}"#] {
             let failure = try #require(throws: CommandFailure.self) { try PrintStartRequest.parse(try data(payload)) }
             #expect(failure.code == .badRequest)
         }

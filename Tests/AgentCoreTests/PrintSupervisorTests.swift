@@ -29,7 +29,7 @@ struct PrintSupervisorLifecycleTests {
         #expect(reports[0].msgid == "s-1")
         #expect(reports[0].type == "print" && reports[0].action == "start")
         #expect(reports[0].data["taskid"] == .string("t-1"))
-        #expect(reports[0].data["print_status"] == .int(6))
+        #expect(supervisor.job?.phase.printStatus == 6)
         #expect(reports[1].type == "status" && reports[1].action == "workReport")
         #expect(supervisor.isActive)
     }
@@ -39,7 +39,7 @@ struct PrintSupervisorLifecycleTests {
         _ = supervisor.begin(job(), answering: command("start"), now: 0)
         let reports = supervisor.handle(.extruding, now: 5_000)
         #expect(reports.map(\.state) == ["printing"])
-        #expect(reports[0].data["print_status"] == .int(1))
+        #expect(supervisor.job?.phase.printStatus == 1)
         #expect(supervisor.handle(.extruding, now: 5_100).isEmpty)
     }
 
@@ -53,7 +53,7 @@ struct PrintSupervisorLifecycleTests {
         let paused = supervisor.handle(.paused, now: 2_000)
         #expect(paused.map(\.state) == ["paused"])
         #expect(paused[0].action == "pause")
-        #expect(paused[0].data["pause"] == .int(1))
+        #expect(supervisor.job?.phase.pauseStatus == 1)
         #expect(try supervisor.transition(for: command("pause")) == .answer(Report(
             type: "print", action: "pause", msgid: "m", state: "paused", data: paused[0].data)))
 
@@ -75,7 +75,7 @@ struct PrintSupervisorLifecycleTests {
         let stopped = supervisor.handle(.stopped, now: 4_000)
         #expect(stopped.map(\.state) == ["stoped", "free"])
         #expect(stopped[0].action == "stop")
-        #expect(stopped[0].data["print_status"] == .int(3))
+        #expect(supervisor.lastJob?.phase.printStatus == 3)
         #expect(!supervisor.isActive)
     }
 
@@ -86,7 +86,7 @@ struct PrintSupervisorLifecycleTests {
         #expect(reports.map(\.state) == ["finished", "free"])
         #expect(reports[0].data["progress"] == .int(100))
         #expect(reports[0].data["remain_time"] == .int(0))
-        #expect(reports[0].data["print_status"] == .int(2))
+        #expect(supervisor.lastJob?.phase.printStatus == 2)
         #expect(supervisor.job == nil)
     }
 
@@ -104,7 +104,8 @@ struct PrintSupervisorLifecycleTests {
         #expect(supervisor.handle(.finished, now: 0).isEmpty)
         #expect(supervisor.handle(.paused, now: 0).isEmpty)
         #expect(supervisor.handle(.failed("x"), now: 0).isEmpty)
-        #expect(supervisor.query(command("query")).state == "free")
+        // The firmware answers `print/query` only while a job exists.
+        #expect(supervisor.query(command("query")) == nil)
     }
 
     @Test func aRunningPrintIsAdoptedOnce() {
@@ -154,6 +155,25 @@ struct PrintSupervisorCommandTests {
         #expect(try supervisor.transition(for: pause) == .ask(.pausing))
     }
 
+    @Test func minusOneNamesTheActiveJob() throws {
+        let supervisor = printing()
+        let pause = command("pause", data: .object(JSONObject([("taskid", .string("-1"))])))
+        #expect(try supervisor.transition(for: pause) == .ask(.pausing))
+    }
+
+    /// anycubic-cloud-api shows the job paused as soon as `pausing` arrives and offers resume.
+    @Test func resumeDuringThePauseFollowsIt() throws {
+        var supervisor = printing()
+        _ = supervisor.enter(.pausing, answering: command("pause"))
+        #expect(try supervisor.transition(for: command("resume")) == .ask(.resuming))
+        #expect(supervisor.enter(.resuming, answering: command("resume")).state == "resuming")
+        // The board finishes the pause first: the job stays resuming, nothing is reported.
+        #expect(supervisor.handle(.paused, now: 1_000).filter { $0.type == "print" }.isEmpty)
+        #expect(supervisor.job?.phase == .resuming)
+        #expect(supervisor.handle(.resumed, now: 2_000).first?.state == "resumed")
+        #expect(supervisor.job?.phase == .printing)
+    }
+
     @Test func resumeWhilePrintingIsRefused() {
         let supervisor = printing()
         #expect(throws: CommandFailure(.conflict, "cannot resume a print that is printing")) {
@@ -171,13 +191,53 @@ struct PrintSupervisorCommandTests {
         #expect(report.state == "stopping")
     }
 
-    @Test func queryAnswersTheJob() {
-        let supervisor = printing()
-        let report = supervisor.query(command("query", msgid: "q"))
+    @Test func queryAnswersTheJobUnderTheActionOfItsPhase() throws {
+        var supervisor = printing()
+        let report = try #require(supervisor.query(command("query", msgid: "q")))
         #expect(report.state == "printing")
+        #expect(report.action == "start")
         #expect(report.msgid == "q")
         #expect(report.data["filename"] == .string("cube.gcode"))
-        #expect(report.data["filepath"] == .string("/cube.gcode"))
+        _ = supervisor.enter(.paused, answering: command("pause"))
+        #expect(supervisor.query(command("query"))?.action == "pause")
+    }
+
+    /// The print report has exactly the keys the clients' parsers read, none of them null.
+    @Test func printReportsHaveTheFirmwaresKeys() throws {
+        var numbered = job()
+        numbered.directory = try StoragePath(validating: "models")
+        numbered.localTask = "b92a60d8"
+        let data = numbered.reportData
+        #expect(data.members.map(\.key) == ["taskid", "localtask", "filename", "display_filename", "filetype", "progress",
+                                            "curr_layer", "total_layers", "remain_time", "print_time", "supplies_usage"])
+        #expect(data["filename"] == .string("models/cube.gcode"))
+        #expect(data["display_filename"] == .string("cube.gcode"))
+        #expect(data["localtask"] == .string("b92a60d8"))
+        #expect(data["filetype"] == .int(1))
+        #expect(!data.members.contains { $0.value == .null })
+    }
+
+    @Test func updateAnswersTheTemperaturesAndEverySetting() throws {
+        var supervisor = printing()
+        _ = supervisor.handle(.readings(ControllerReadings(nozzleTemperature: 199.6, nozzleTarget: 200, bedTemperature: 55,
+                                                           bedTarget: 55, fanSpeedPercent: 40)), now: 0)
+        let report = supervisor.updated(PrintSettings(nozzleTarget: 215, zOffset: 0.1), answering: command("update", msgid: "u"))
+        #expect(report.state == "updated")
+        #expect(report.msgid == "u")
+        #expect(report.data["curr_nozzle_temp"] == .int(200))
+        #expect(report.data["curr_hotbed_temp"] == .int(55))
+        let settings = try #require(report.data["settings"]?.objectValue)
+        #expect(settings.members.map(\.key) == ["target_nozzle_temp", "target_hotbed_temp", "fan_speed_pct",
+                                                "print_speed_pct", "print_speed_mode"])
+        #expect(settings["target_nozzle_temp"] == .int(215))
+        #expect(settings["target_hotbed_temp"] == .int(55))
+        #expect(settings["fan_speed_pct"] == .int(40))
+        #expect(settings["print_speed_pct"] == .int(100))
+        #expect(settings["print_speed_mode"] == .int(2))
+        var kobra2 = PrintSupervisor(reportsZOffset: true)
+        _ = kobra2.begin(job(), answering: command("start"), now: 0)
+        let old = kobra2.updated(PrintSettings(zOffset: 0.1), answering: command("update"))
+        #expect(old.data["settings"]?["z_comp"] == .number(0.1))
     }
 }
 
@@ -278,7 +338,7 @@ struct PrintJobTests {
         #expect(printing.currentLayer == 3)
         #expect(printing.totalLayers == 40)
         #expect(printing.reportData["curr_layer"] == .int(3))
-        #expect(printing.projectData["task_id"] == .string("t-1"))
+        #expect(printing.projectData(speedMode: 2)["task_id"] == .string("t-1"))
     }
 
     @Test func progressIsClampedAndNeverHundredBeforeTheEnd() {

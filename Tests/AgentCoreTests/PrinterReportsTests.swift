@@ -34,63 +34,84 @@ struct PrinterReportsTests {
         #expect(report.msgid == "m-1")
     }
 
-    @Test func infoHasEveryDocumentedField() throws {
-        let report = PrinterReports.info(state(), print: supervisor(), msgid: "m-2")
+    @Test func infoHasTheFirmwaresFields() throws {
+        let report = PrinterReports.info(state(), print: supervisor(), gcode3mf: false, msgid: "m-2")
         #expect(report.type == "info")
+        #expect(report.action == "report")
         #expect(report.state == "done")
         #expect(report.msgid == "m-2")
         let data = try members(report.data)
-        // docs/protocol.md, `info`: printerName, model, ip, version, state, temp{...},
-        // print_speed_mode, fan_speed_pct, aux_fan_speed_pct, project, features.
+        // The Kobra S1's idle report, captured: printerName, model, ip, version, state,
+        // temp{...}, print_speed_mode, fan_speed_pct, aux_fan_speed_pct, box_fan_level,
+        // project, last_project, features.
         for key in ["printerName", "model", "ip", "version", "state", "temp", "print_speed_mode", "fan_speed_pct",
-                    "aux_fan_speed_pct", "project", "features"] {
+                    "aux_fan_speed_pct", "box_fan_level", "project", "last_project", "features"] {
             #expect(data[key] != nil, "info data has no \(key)")
-        }
-        let temp = try members(try #require(data["temp"]))
-        for place in ["hotbed", "nozzle", "chamber"] {
-            for prefix in ["curr", "target"] {
-                #expect(temp["\(prefix)_\(place)_temp"] == .null, "\(prefix)_\(place)_temp")
-            }
         }
         #expect(data["printerName"] == .string("Workshop"))
         #expect(data["model"] == .string("Kobra 3"))
         #expect(data["ip"] == .string("192.168.1.20"))
         #expect(data["version"] == .string("2.3.9"))
         #expect(data["state"] == .string("free"))
-        #expect(data["features"]?.objectValue != nil)
+        #expect(data["project"] == .null)
+        #expect(data["last_project"] == .null)
+        let features = try members(try #require(data["features"]))
+        #expect(features["delete_batch_support"] == .bool(true))
+        #expect(features["gcode_3mf_support"] == .bool(false))
+        #expect(features["camera_timelapse_support"] == .bool(false))
     }
 
-    @Test func unknownValuesAreNull() throws {
+    /// anycubic-cloud-api does `int()` on these: one null drops the whole report.
+    @Test func nothingMeasuredIsZeroNeverNull() throws {
         var unknown = state(firmware: nil)
         unknown.ip = nil
-        let data = try members(PrinterReports.info(unknown, print: supervisor(), msgid: nil).data)
-        for key in ["version", "ip", "print_speed_mode", "fan_speed_pct", "aux_fan_speed_pct", "project"] {
-            #expect(data[key] == .null, "\(key)")
+        let data = try members(PrinterReports.info(unknown, print: supervisor(), gcode3mf: false, msgid: nil).data)
+        for key in ["fan_speed_pct", "aux_fan_speed_pct", "box_fan_level"] {
+            #expect(data[key] == .int(0), "\(key)")
+        }
+        #expect(data["print_speed_mode"] == .int(2))
+        #expect(data["version"] == .string(""))
+        #expect(data["ip"] == .string(""))
+        let temp = try members(try #require(data["temp"]))
+        for place in ["hotbed", "nozzle", "chamber"] {
+            for prefix in ["curr", "target"] {
+                #expect(temp["\(prefix)_\(place)_temp"] == .int(0), "\(prefix)_\(place)_temp")
+            }
         }
     }
 
-    @Test func measuredValuesAreNumbers() throws {
-        var measured = state()
-        measured.chamberTemperature = 31
-        measured.chamberTarget = 0
-        measured.auxFanSpeedPercent = 0
+    @Test func measuredValuesAreWholeNumbers() throws {
         var printing = supervisor(taskId: "77")
         _ = printing.handle(.readings(ControllerReadings(nozzleTemperature: 210.5, nozzleTarget: 215, bedTemperature: 59.8,
                                                          bedTarget: 60, fanSpeedPercent: 80)), now: 0)
-        printing.noteSpeedMode(3)
-        let data = try members(PrinterReports.info(measured, print: printing, msgid: nil).data)
+        _ = printing.updated(PrintSettings(speedMode: 3), answering: Command(type: "print", action: "update"))
+        let data = try members(PrinterReports.info(state(), print: printing, gcode3mf: true, msgid: nil).data)
         let temp = try members(try #require(data["temp"]))
-        #expect(temp["curr_nozzle_temp"] == .number(210.5))
-        #expect(temp["target_nozzle_temp"] == .number(215))
-        #expect(temp["curr_hotbed_temp"] == .number(59.8))
-        #expect(temp["target_hotbed_temp"] == .number(60))
-        #expect(temp["curr_chamber_temp"] == .number(31))
-        #expect(temp["target_chamber_temp"] == .number(0))
-        #expect(data["print_speed_mode"] == .number(3))
-        #expect(data["fan_speed_pct"] == .number(80))
-        #expect(data["aux_fan_speed_pct"] == .number(0))
+        #expect(temp["curr_nozzle_temp"] == .int(211))
+        #expect(temp["target_nozzle_temp"] == .int(215))
+        #expect(temp["curr_hotbed_temp"] == .int(60))
+        #expect(temp["target_hotbed_temp"] == .int(60))
+        #expect(temp["curr_chamber_temp"] == .int(0))
+        #expect(data["print_speed_mode"] == .int(3))
+        #expect(data["fan_speed_pct"] == .int(80))
         #expect(data["state"] == .string("busy"))
-        #expect(data["project"]?["task_id"] == .string("77"))
+        #expect(data["features"]?["gcode_3mf_support"] == .bool(true))
+        let project = try members(try #require(data["project"]))
+        #expect(project["task_id"] == .int(77))
+        #expect(project["state"] == .string("preheating"))
+        #expect(project["print_speed_mode"] == .int(3))
+        for key in ["curr_layer", "total_layers", "remain_time", "supplies_usage", "progress", "print_time", "pause"] {
+            #expect(project[key] == .int(0), "\(key)")
+        }
+    }
+
+    @Test func theLastJobStaysAfterItEnds() throws {
+        var printing = supervisor(taskId: "78")
+        _ = printing.handle(.finished, now: 1_000)
+        let data = try members(PrinterReports.info(state(), print: printing, gcode3mf: false, msgid: nil).data)
+        #expect(data["project"] == .null)
+        #expect(data["last_project"]?["task_id"] == .int(78))
+        #expect(data["last_project"]?["state"] == .string("finished"))
     }
 
     @Test(arguments: [
@@ -99,7 +120,7 @@ struct PrinterReportsTests {
         ("20030", "Kobra X"), ("99999", "Anycubic 99999"),
     ])
     func modelNameComesFromTheCatalog(modelId: String, name: String) throws {
-        let data = try members(PrinterReports.info(state(modelId: modelId), print: supervisor(), msgid: nil).data)
+        let data = try members(PrinterReports.info(state(modelId: modelId), print: supervisor(), gcode3mf: false, msgid: nil).data)
         #expect(data["model"] == .string(name))
     }
 
@@ -123,6 +144,7 @@ struct PrinterReportsTests {
         let data = try members(PrinterReports.version(bare, msgid: nil).data)
         #expect(data["firmware_version"] == .null)
         #expect(data["device_unionid"] == .null)
+        #expect(data["peripheral_version"] == .string(""))
     }
 
     @Test(arguments: [(true, "online"), (false, "offline")])
@@ -136,17 +158,17 @@ struct PrinterReportsTests {
         #expect(report.code == .ok)
     }
 
-    @Test func registeredHandlersAnswerFromTheCurrentState() {
+    @Test func registeredHandlersAnswerFromTheCurrentState() throws {
         let router = CommandRouter()
         var printing = supervisor()
-        PrinterReports.register(in: router, state: { state() }, print: { printing })
-        #expect(router.route(Command(type: "status", action: "query", msgid: "a")).state == "free")
+        PrinterReports.register(in: router, state: { state() }, print: { printing }, gcode3mf: false)
+        #expect(router.route(Command(type: "status", action: "query", msgid: "a"))?.state == "free")
         printing = supervisor(taskId: "77")
-        let busy = router.route(Command(type: "status", action: "query", msgid: "b"))
+        let busy = try #require(router.route(Command(type: "status", action: "query", msgid: "b")))
         #expect(busy.state == "busy")
         #expect(busy.msgid == "b")
-        #expect(router.route(Command(type: "info", action: "query", msgid: "c")).data["state"] == .string("busy"))
-        let ota = router.route(Command(type: "ota", action: "reportVersion", msgid: "d"))
+        #expect(router.route(Command(type: "info", action: "query", msgid: "c"))?.data["state"] == .string("busy"))
+        let ota = try #require(router.route(Command(type: "ota", action: "reportVersion", msgid: "d")))
         #expect(ota.type == "ota")
         #expect(ota.msgid == "d")
         #expect(ota.code == .ok)

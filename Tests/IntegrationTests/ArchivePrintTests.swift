@@ -33,6 +33,8 @@ import TestSupport
         let rig = try PrintRig.marlin(["--heat-rate", "200", "--speed", "1000"])
         try writeArchive(rig, plates: 2)
         try rig.waitForController()
+        let info = try rig.harness.ask("info", "query").json?["data"] as? [String: Any]
+        #expect((info?["features"] as? [String: Any])?["gcode_3mf_support"] as? Bool == true)
         let answer = try rig.start("cube.gcode.3mf")
         #expect(answer.json?["code"] as? Int == 200)
         #expect(answer.json?["state"] as? String == "checking")
@@ -40,8 +42,9 @@ import TestSupport
         #expect(rig.printStates == ["checking", "preheating", "printing", "finished"])
         let data = PrintRig.data(finished)
         #expect(data["filename"] as? String == "cube.gcode.3mf")
-        #expect(data["filepath"] as? String == "/cube.gcode.3mf")
+        #expect(data["display_filename"] as? String == "cube.gcode.3mf")
         #expect(data["curr_layer"] as? Int == 33)
+        #expect((data["supplies_usage"] as? Int ?? 0) > 0, "the filament of the plate's header")
         let inOrder = try rig.fileCommandsReceivedInOrder()
         #expect(inOrder.received == inOrder.total, "the board got \(inOrder.received) of the plate's \(inOrder.total) commands in order")
         #expect(rig.harness.agent.log.contains("extracting plate 1 of /cube.gcode.3mf"))
@@ -98,7 +101,7 @@ import TestSupport
         let evil = try rig.start("evil.gcode.3mf")
         #expect(evil.json?["code"] as? Int == 400)
         #expect((evil.json?["msg"] as? String)?.contains("climbs out of the archive") == true, "\(evil.json ?? [:])")
-        #expect(try rig.harness.ask("print", "query").json?["state"] as? String == "free")
+        #expect(try rig.harness.ask("info", "query").json.flatMap { ($0["data"] as? [String: Any])?["state"] as? String } == "free")
         #expect(!rig.client.received.contains { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "busy" })
     }
 

@@ -27,12 +27,16 @@ extension FaultInjectionTests {
             try harness.client.waitFor("the pushed peripherie report", timeout: 10) {
                 $0.topic == Wire.report("peripherie") && Self.udisk($0) == 0
             }
+            // As the firmware: no stick lists nothing (an error would stand as a printer fault).
             try harness.client.waitFor("the pushed listing of no stick") {
-                $0.topic == Wire.report("file") && $0.json?["code"] as? Int == 503
+                $0.topic == Wire.report("file") && $0.json?["action"] as? String == "listUdisk"
+                    && ($0.json?["data"] as? [String: Any])?["records"] as? [Any] != nil
+                    && (($0.json?["data"] as? [String: Any])?["records"] as? [Any])?.isEmpty == true
             }
             let listing = try harness.ask("file", "listUdisk", data: #"{"path":"/"}"#)
-            #expect(listing.json?["code"] as? Int == 503)
-            #expect(listing.json?["msg"] as? String == "no USB stick is inserted")
+            #expect(listing.json?["code"] as? Int == 200)
+            #expect((listing.json?["data"] as? [String: Any])?["records"] as? [Any] != nil)
+            #expect(((listing.json?["data"] as? [String: Any])?["records"] as? [Any])?.count == 0)
         }
 
         @Test func duringAListing() throws {
@@ -102,10 +106,10 @@ extension FaultInjectionTests {
             #expect(failed["code"] as? Int == 502)
             let message = failed["msg"] as? String ?? ""
             #expect(message.contains("cannot read the file") && message.lowercased().contains("input/output error"), "\(message)")
-            #expect(PrintRig.data(failed)["file_location"] as? String == "udisk")
+            #expect(PrintRig.data(failed)["filetype"] as? Int == 2, "the USB stick")
             try rig.client.waitFor("status free") { $0.topic == Wire.report("status") && $0.state == "free" }
             #expect(rig.printStates == ["preheating", "printing", "failed"])
-            #expect(try rig.harness.ask("print", "query").json?["state"] as? String == "free")
+            #expect(try rig.harness.ask("status", "query").json?["state"] as? String == "free")
             try unmount(stick, rig.harness)
         }
     }

@@ -100,7 +100,7 @@ import TestSupport
         let stopped = try rig.waitForPrint("stoped", timeout: 15)
         #expect(stopped["action"] as? String == "stop")
         #expect(rig.simulator.transcript.contains("M104 S0"))
-        #expect(try rig.harness.ask("print", "query").json?["state"] as? String == "free")
+        #expect(try rig.harness.ask("status", "query").json?["state"] as? String == "free")
         #expect(rig.printStates == ["preheating", "printing", "pausing", "paused", "resuming", "resumed", "printing",
                                     "stopping", "stoped"])
     }

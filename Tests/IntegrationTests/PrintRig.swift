@@ -24,14 +24,17 @@ final class PrintRig {
                             broker: broker, client: client, launcher: launcher)
     }
 
-    /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root.
-    static func klipper(_ simulatorArguments: [String] = [], config: [String] = []) throws -> PrintRig {
+    /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root,
+    /// on `broker` when given (else a fresh one).
+    static func klipper(_ simulatorArguments: [String] = [], config: [String] = [],
+                        broker: MosquittoBroker? = nil) throws -> PrintRig {
         let storage = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: storage.path + "/gcodes", withIntermediateDirectories: true)
         let simulator = try PrinterSimulator.klipper(directory: storage, sdcard: storage.path + "/gcodes",
                                                      arguments: simulatorArguments)
         return try PrintRig(storage: storage, simulator: simulator,
-                            config: ["controller = klipper", "klipper_socket = \(simulator.path)"] + config)
+                            config: ["controller = klipper", "klipper_socket = \(simulator.path)"] + config,
+                            broker: broker)
     }
 
     private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String],
@@ -39,7 +42,9 @@ final class PrintRig {
         self.storage = storage
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
-        let configPath = try storage.write("agent.conf", config.joined(separator: "\n") + "\n")
+        // The task numbers are kept in the test's own state directory (a later line wins).
+        let lines = ["state_dir = \(storage.path)/state"] + config
+        let configPath = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
         harness = try Harness(broker: broker, client: client, agentArguments: agentArguments, launcher: launcher)
     }

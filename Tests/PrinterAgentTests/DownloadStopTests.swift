@@ -23,8 +23,8 @@ import TestSupport
             try files.write("www/cloud.gcode", body)
             try FileManager.default.createDirectory(atPath: files.path + "/local", withIntermediateDirectories: true)
             server = try HTTPTestServer(root: files.path + "/www")
-            let config = try makeConfig(["storage_local = " + files.path + "/local"])
-            service = PrintService(backend: backend, config: config, usbRoot: { nil }, reactor: rig.time.reactor,
+            let config = try makeConfig(["storage_local = " + files.path + "/local", "state_dir = " + files.path + "/state"])
+            service = PrintService(backend: backend, config: config, kobra2: false, usbRoot: { nil }, reactor: rig.time.reactor,
                                    outbox: rig.outbox, logger: rig.log.logger)
             service.register(in: rig.router)
         }

@@ -83,8 +83,9 @@ public struct ListingPage: Equatable {
 }
 
 /// Builds the data of a `file/listLocal` or `file/listUdisk` report from a directory's
-/// entries: `{"records":[{"filename","size","timestamp","is_dir","file_location"}],
-/// "total": N, "page": P, "limit": L}`. Pure.
+/// entries: `{"records":[{"filename","size","timestamp","is_dir","file_location"}]}`, and
+/// `"total": N, "page": P, "limit": L` when the command asked for a page (the firmware's
+/// answer has `records` alone, and a client parser rejects keys it does not know). Pure.
 public enum FileListing {
     /// The entries a client sees, in the order it sees them: hidden names left out,
     /// directories first, then newest first, ties by name (String order: by Unicode scalar
@@ -99,8 +100,9 @@ public enum FileListing {
 
     /// The report data for `page` of `entries` (in any order, hidden ones included: they
     /// are left out here). `location` is the records' `file_location`: "local" or "udisk".
-    /// `total` counts every visible entry, not just this page's.
-    public static func reportData(_ entries: [FileEntry], page: ListingPage, location: String) -> JSONValue {
+    /// `total` counts every visible entry, not just this page's; it and the page are
+    /// there when `paged`.
+    public static func reportData(_ entries: [FileEntry], page: ListingPage, location: String, paged: Bool = true) -> JSONValue {
         let visible = ordered(entries)
         var records: [JSONValue] = []
         let slice = page.slice(of: visible.count)
@@ -114,11 +116,12 @@ public enum FileListing {
                 ("file_location", .string(location)),
             ])))
         }
-        return .object(JSONObject([
-            ("records", .array(records)),
-            ("total", .int(visible.count)),
-            ("page", .int(page.page)),
-            ("limit", .int(page.limit)),
-        ]))
+        var data = JSONObject([("records", .array(records))])
+        if paged {
+            data["total"] = .int(visible.count)
+            data["page"] = .int(page.page)
+            data["limit"] = .int(page.limit)
+        }
+        return .object(data)
     }
 }

@@ -84,6 +84,30 @@ public struct GcodeMetadata: Equatable {
         self.thumbnail = thumbnail
     }
 
+    /// `data` without the thumbnail: what `print/getSliceParam` answers about a running job.
+    public var sliceParameters: JSONValue {
+        guard case .object(var object) = data else { return .null }
+        object["thumbnail"] = nil
+        return .object(object)
+    }
+
+    /// `file/fileDetails`' `file_details` object as the firmware answers it: the thumbnail
+    /// (base64 PNG, "" when the file has none) as `thumbnail` and `png_image`, the filament in
+    /// `paint_infos` (one entry with `filament_used` in grams, when the file gives the
+    /// weight), and no skippable objects.
+    public var fileDetails: JSONObject {
+        let picture = JSONValue.string(thumbnail?.base64 ?? "")
+        var paint: [JSONValue] = []
+        if let used = filamentWeightG {
+            paint.append(.object(JSONObject([
+                ("paint_index", .int(0)), ("paint_color", .array([.int(0), .int(0), .int(0)])),
+                ("material_type", .string("")), ("filament_used", .number(used)),
+            ])))
+        }
+        return JSONObject([("thumbnail", picture), ("png_image", picture), ("paint_infos", .array(paint)),
+                           ("objects_skip_parts", .array([]))])
+    }
+
     /// The report's data object: `slicer`, `estimated_time` (seconds), `layer_count`,
     /// `filament_length_mm`, `filament_weight_g`, `layer_height_mm`, `nozzle_temp`,
     /// `bed_temp` and `thumbnail` (`{width, height, format: "png", base64}`), each null when

@@ -111,7 +111,8 @@ public struct MarlinSession<File: PrintFileLines> {
         run { $0.pauseJob(now: now) }
     }
 
-    /// Resumes the paused job: the resume G-code goes out, then the file again.
+    /// Resumes the paused job: the resume G-code goes out, then the file again. During a
+    /// pause it goes out after the pause G-code, and `paused` is never told.
     public mutating func resume(now: Int64) -> [MarlinAction] {
         run { $0.resumeJob(now: now) }
     }
@@ -163,9 +164,9 @@ public struct MarlinSession<File: PrintFileLines> {
         change(from: [.streaming], to: .pausing, sending: setup.pauseGcode, now: now)
     }
 
-    /// Sends the resume G-code of a paused job.
+    /// Sends the resume G-code of a paused (or pausing) job.
     private mutating func resumeJob(now: Int64) {
-        change(from: [.paused], to: .resuming, sending: setup.resumeGcode, now: now)
+        change(from: [.paused, .pausing], to: .resuming, sending: setup.resumeGcode, now: now)
     }
 
     /// Stops reading the file of a job not already stopping and sends the cancel G-code.

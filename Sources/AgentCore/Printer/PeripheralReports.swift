@@ -27,9 +27,20 @@ public enum PeripheralReports {
         query(udiskPresent: udiskPresent, msgid: nil)
     }
 
+    /// The queries and commands about hardware this report says is absent, which the firmware
+    /// of a printer without it answers with silence: the colour box (`multiColorBox`), the
+    /// camera (`video`), AI failure detection (`aiSettings`) and the external filament holder
+    /// (`extfilbox`). Clients poll the queries every few seconds; an error answer would stand
+    /// in their state as a printer fault.
+    public static let absentHardware: [(type: String, action: String)] = [
+        ("multiColorBox", "getInfo"), ("video", "startCapture"), ("video", "stopCapture"),
+        ("aiSettings", "query"), ("extfilbox", "query"),
+    ]
+
     /// Registers the handler of `peripherie/query`, answered from `udiskPresent` at the moment
-    /// the command arrives.
+    /// the command arrives, and silence for the commands of `absentHardware`.
     public static func register(in router: CommandRouter, udiskPresent: @escaping () -> Bool) {
         router.register(type, "query") { query(udiskPresent: udiskPresent(), msgid: $0.msgid) }
+        for command in absentHardware { router.registerSilent(command.type, command.action) }
     }
 }

@@ -14,34 +14,31 @@ public enum PrinterReports {
         Report(type: "status", action: "workReport", msgid: msgid, state: busy ? "busy" : "free")
     }
 
-    /// `info/query`: everything a client's printer card shows: the printer's `state`, and the
-    /// readings, the job and the speed mode of `print`.
-    public static func info(_ state: PrinterState, print: PrintSupervisor, msgid: String?) -> Report {
+    /// `info/query`: everything a client's printer card shows, in the firmware's shape
+    /// (action `report`, whole numbers, 0 where nothing is measured): the printer's `state`,
+    /// and the readings, the job, the last job and the speed mode of `print`. `gcode3mf`
+    /// says whether `.gcode.3mf` files are printed.
+    public static func info(_ state: PrinterState, print: PrintSupervisor, gcode3mf: Bool, msgid: String?) -> Report {
         let readings = print.readings
-        let temperatures = JSONObject([
-            ("curr_hotbed_temp", number(readings.bedTemperature)),
-            ("curr_nozzle_temp", number(readings.nozzleTemperature)),
-            ("curr_chamber_temp", number(state.chamberTemperature)),
-            ("target_hotbed_temp", number(readings.bedTarget)),
-            ("target_nozzle_temp", number(readings.nozzleTarget)),
-            ("target_chamber_temp", number(state.chamberTarget)),
-        ])
+        let project: (PrintJob?) -> JSONValue = { job in job.map { .object($0.projectData(speedMode: print.speedMode)) } ?? .null }
         let data = JSONObject([
             ("printerName", .string(state.printerName)),
             ("model", .string(state.modelName)),
             ("model_id", .string(state.modelId)),
-            ("ip", state.ip.map { .string($0) } ?? .null),
-            ("version", state.firmwareVersion.map { .string($0) } ?? .null),
+            ("ip", .string(state.ip ?? "")),
+            ("version", .string(state.firmwareVersion ?? "")),
             ("agent_version", .string(state.agentVersion)),
             ("state", .string(print.isActive ? "busy" : "free")),
-            ("temp", .object(temperatures)),
-            ("print_speed_mode", integer(print.speedMode)),
-            ("fan_speed_pct", integer(readings.fanSpeedPercent)),
-            ("aux_fan_speed_pct", integer(state.auxFanSpeedPercent)),
-            ("project", print.job.map { .object($0.projectData) } ?? .null),
-            ("features", .object(JSONObject())),
+            ("temp", .object(PrintSupervisor.temperatures(readings))),
+            ("print_speed_mode", .int(print.speedMode)),
+            ("fan_speed_pct", .int(readings.fanSpeedPercent ?? 0)),
+            ("aux_fan_speed_pct", .int(readings.auxFanSpeedPercent ?? 0)),
+            ("box_fan_level", .int(0)),
+            ("project", project(print.job)),
+            ("last_project", project(print.lastJob)),
+            ("features", .object(PrinterFeatures.flags(gcode3mf: gcode3mf))),
         ])
-        return Report(type: "info", action: "query", msgid: msgid, state: "done", data: .object(data))
+        return Report(type: "info", action: "report", msgid: msgid, state: "done", data: .object(data))
     }
 
     /// `ota/reportVersion`: the versions the cloud compares against its updates.
@@ -49,7 +46,7 @@ public enum PrinterReports {
         let data = JSONObject([
             ("device_unionid", state.deviceUnionId.map { .string($0) } ?? .null),
             ("machine_version", state.firmwareVersion.map { .string($0) } ?? .null),
-            ("peripheral_version", state.peripheralVersion.map { .string($0) } ?? .null),
+            ("peripheral_version", .string(state.peripheralVersion ?? "")),
             ("firmware_version", state.firmwareVersion.map { .string($0) } ?? .null),
             ("model_id", .string(state.modelId)),
         ])
@@ -69,12 +66,9 @@ public enum PrinterReports {
     /// Registers the handlers of the commands answered from the printer's state and the
     /// print's live values, both read when a command comes.
     public static func register(in router: CommandRouter, state: @escaping () -> PrinterState,
-                                print: @escaping () -> PrintSupervisor) {
+                                print: @escaping () -> PrintSupervisor, gcode3mf: Bool) {
         router.register("status", "query") { status(print: print(), msgid: $0.msgid) }
-        router.register("info", "query") { info(state(), print: print(), msgid: $0.msgid) }
+        router.register("info", "query") { info(state(), print: print(), gcode3mf: gcode3mf, msgid: $0.msgid) }
         router.register("ota", "reportVersion") { version(state(), msgid: $0.msgid) }
     }
-
-    private static func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
-    private static func integer(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
 }

@@ -1,7 +1,8 @@
+import AgentJSON
+
 /// What the agent knows about the printer itself, for `status`, `info` and `ota` reports.
 /// The print's live values (busy, readings, the job, the speed mode) are not kept here: the
-/// reports take them from their one owner, `PrintSupervisor`. Values nobody has measured yet
-/// are nil and reported as JSON null, never guessed.
+/// reports take them from their one owner, `PrintSupervisor`.
 public struct PrinterState: Equatable {
     /// The name shown to users.
     public var printerName: String
@@ -17,9 +18,6 @@ public struct PrinterState: Equatable {
     public var agentVersion: String
     /// The printer's IPv4 address on the LAN, when it has one.
     public var ip: String?
-    public var chamberTemperature: Double? = nil
-    public var chamberTarget: Double? = nil
-    public var auxFanSpeedPercent: Int? = nil
 
     /// Creates the state of a printer nothing has been measured on yet.
     public init(printerName: String, modelId: String, deviceUnionId: String?, firmwareVersion: String?,
@@ -32,8 +30,32 @@ public struct PrinterState: Equatable {
         self.ip = ip
     }
 
+    /// Whether the model is a Kobra 2 (the first generation of MQTT printers, whose firmware
+    /// and clients speak a slightly older dialect).
+    public var isKobra2: Bool { ModelCatalog.kobra2.contains(modelId) }
+
     /// The model's marketing name (or "Anycubic <id>" for a model id not in the list).
     public var modelName: String { ModelCatalog.name(of: modelId) }
+}
+
+/// What this agent can do, as `info`'s `features` says it: the firmware's flags, each true
+/// only where the agent really does it (the app hides what is false).
+public enum PrinterFeatures {
+    /// The flags, given whether `.gcode.3mf` files are printed.
+    public static func flags(gcode3mf: Bool) -> JSONObject {
+        JSONObject([
+            ("auto_leveling_support", .bool(false)),
+            ("vibration_compensation_support", .bool(false)),
+            ("flow_calibration_support", .bool(false)),
+            ("drying_first_support", .bool(false)),
+            ("camera_timelapse_support", .bool(false)),
+            ("gcode_3mf_support", .bool(gcode3mf)),
+            ("delete_batch_support", .bool(true)),
+            ("preheating_support", .bool(true)),
+            ("fod_support", .bool(false)),
+            ("pre_cancel_support", .bool(false)),
+        ])
+    }
 }
 
 /// The model ids of Anycubic's MQTT printers and their names.
@@ -44,6 +66,9 @@ public enum ModelCatalog {
         ("20024", "Kobra 3"), ("20025", "Kobra S1"), ("20026", "Kobra 3 Max"),
         ("20027", "Kobra 3 V2"), ("20029", "Kobra S1 Max"), ("20030", "Kobra X"),
     ]
+
+    /// The Kobra 2 series.
+    public static let kobra2 = ["20021", "20022", "20023"]
 
     /// The name of `modelId`.
     public static func name(of modelId: String) -> String {

@@ -11,6 +11,8 @@ public struct ControllerReadings: Equatable {
     public var bedTarget: Double?
     /// The part-cooling fan in percent, 0 to 100.
     public var fanSpeedPercent: Int?
+    /// The auxiliary fan in percent, 0 to 100, where one is configured and was set.
+    public var auxFanSpeedPercent: Int?
 
     /// Creates readings; nothing measured by default.
     public init(nozzleTemperature: Double? = nil, nozzleTarget: Double? = nil, bedTemperature: Double? = nil,

@@ -6,13 +6,19 @@ public enum PrintSource: String, Equatable {
     case local
     /// The USB stick.
     case udisk
+
+    /// The firmware's number for the storage (`filetype`): 1 local, 2 USB.
+    public var fileType: Int { self == .local ? 1 : 2 }
 }
 
 /// The print the agent is running: what was asked for, where the controller is, and
 /// the clock of it. Reported in print reports and in `info`'s `project`.
 public struct PrintJob: Equatable {
-    /// The client's task id (clients take it from `project.task_id` for pause/resume/stop).
+    /// The task id: the cloud's when it gave one, else a number the agent assigned
+    /// (`TaskNumbering`). Clients take it from `project.task_id` for pause/resume/stop.
     public var taskId: String
+    /// The client's `localtask` (a uuid from Slicer Next, `print/localtasktrans`), echoed in reports.
+    public var localTask = ""
     /// The file's name.
     public var filename: String
     /// The file's directory below its storage root.
@@ -33,6 +39,10 @@ public struct PrintJob: Equatable {
     public var slicerRemainingMinutes: Int?
     /// The slicer's estimate of the whole print in seconds, from the file's header.
     public var estimatedSeconds: Int64?
+    /// The filament the whole print uses, in millimetres, from the file's header.
+    public var filamentLengthMm: Double?
+    /// What the slicer wrote about the file (`print/getSliceParam`), null when not read.
+    public var sliceParameters: JSONValue = .null
     /// Milliseconds the job has spent not paused.
     public private(set) var activeMs: Int64 = 0
     private var clockMs: Int64
@@ -48,6 +58,15 @@ public struct PrintJob: Equatable {
         self.totalLayers = totalLayers
         self.estimatedSeconds = estimatedSeconds
         clockMs = now
+    }
+
+    /// Takes in what the slicer wrote in the file, read once the file is in place (a download,
+    /// a plate extracted from a `.gcode.3mf`): layers, estimate, filament, slice parameters.
+    public mutating func describe(by metadata: GcodeMetadata) {
+        if let layers = metadata.layerCount { totalLayers = layers }
+        if let seconds = metadata.estimatedSeconds { estimatedSeconds = seconds }
+        filamentLengthMm = metadata.filamentLengthMm
+        sliceParameters = metadata.sliceParameters
     }
 
     /// Moves the job's clock to `now`, counting the time unless the job is paused.
@@ -86,29 +105,56 @@ public struct PrintJob: Equatable {
         directory.isRoot ? "/" + filename : directory.displayText + "/" + filename
     }
 
-    /// The data of a print report.
+    /// The file's path below its root as the firmware names the job's file: with its
+    /// directories, without a leading slash ("models/a.gcode").
+    public var relativePath: String {
+        directory.isRoot ? filename : directory.relativeText + "/" + filename
+    }
+
+    /// The filament used so far, in millimetres: the header's total in proportion to
+    /// progress (0 when the file does not say).
+    public var suppliesUsage: Int {
+        guard let total = filamentLengthMm, total > 0 else { return 0 }
+        return Int(total * Double(wholeProgress) / 100)
+    }
+
+    /// The data of a print report, in the firmware's shape: exactly the keys the clients'
+    /// parsers read (anycubic-cloud-api rejects a print report with a key it does not know),
+    /// numbers never null (0 where unknown).
     public var reportData: JSONObject {
         JSONObject([
             ("taskid", .string(taskId)),
-            ("filename", .string(filename)),
-            ("filepath", .string(filePath)),
-            ("file_location", .string(source.rawValue)),
-            ("print_status", .int(phase.printStatus)),
-            ("pause", .int(phase.pauseStatus)),
-            ("progress", .int(wholeProgress)),
-            ("curr_layer", currentLayer.map { .int($0) } ?? .null),
-            ("total_layers", totalLayers.map { .int($0) } ?? .null),
-            ("remain_time", remainingMinutes.map { .int($0) } ?? .null),
-            ("print_time", .int(printMinutes)),
-        ])
+            ("localtask", .string(localTask)),
+            ("filename", .string(relativePath)),
+            ("display_filename", .string(filename)),
+            ("filetype", .int(source.fileType)),
+        ] + progressMembers)
     }
 
-    /// `info`'s `project`: the report data under the names `info` uses.
-    public var projectData: JSONObject {
-        var data = reportData
-        data["task_id"] = .string(taskId)
-        data["state"] = .string(phase.rawValue)
-        return data
+    /// How far the job is, in both the print report and `project`.
+    private var progressMembers: [(String, JSONValue)] {
+        [("progress", .int(wholeProgress)),
+         ("curr_layer", .int(currentLayer ?? 0)),
+         ("total_layers", .int(totalLayers ?? 0)),
+         ("remain_time", .int(remainingMinutes ?? 0)),
+         ("print_time", .int(printMinutes)),
+         ("supplies_usage", .int(suppliesUsage))]
+    }
+
+    /// `info`'s `project` (and `last_project`): the job as the firmware describes it there,
+    /// with the integer `task_id` clients pause, resume and stop it by, and its state.
+    /// `speedMode` is the print's speed mode (1 silent, 2 standard, 3 sport).
+    public func projectData(speedMode: Int) -> JSONObject {
+        JSONObject([
+            ("task_id", TaskNumbering.wireValue(of: taskId)),
+            ("localtask", .string(localTask)),
+            ("filename", .string(relativePath)),
+            ("project_type", .int(1)),
+            ("state", .string(phase.rawValue)),
+            ("print_status", .int(phase.printStatus)),
+            ("pause", .int(phase.pauseStatus)),
+            ("print_speed_mode", .int(speedMode)),
+        ] + progressMembers)
     }
 
     /// Progress as the whole percent clients show (100 only when finished).

@@ -32,6 +32,18 @@ public enum PrintPhase: String, Equatable {
         }
     }
 
+    /// The action of the print report the phase is reported under: `pause` for pausing and
+    /// paused, `resume` for resuming, `stop` for stopping and stopped, `start` for the rest
+    /// (the pairs the clients' parsers know).
+    public var reportAction: String {
+        switch self {
+        case .pausing, .paused: return "pause"
+        case .resuming: return "resume"
+        case .stopping, .stopped: return "stop"
+        default: return "start"
+        }
+    }
+
     /// Whether the file is still being downloaded or checked (nothing printed yet).
     public var isFetching: Bool { self == .downloading || self == .checking }
 

@@ -50,7 +50,10 @@ public struct PrintSettings: Equatable {
     }
 
     /// The feed rate percentage of the speed mode: silent 50%, standard 100%, sport 150%.
-    public var speedPercent: Int? { speedMode.map { [50, 100, 150][$0 - 1] } }
+    public var speedPercent: Int? { speedMode.map(Self.speedPercent(ofMode:)) }
+
+    /// The feed rate percentage of speed mode `mode` (1 to 3).
+    public static func speedPercent(ofMode mode: Int) -> Int { [50, 100, 150][min(2, max(0, mode - 1))] }
 
     /// The settings as the report echoes them.
     public var reportData: JSONValue {

@@ -1,8 +1,12 @@
 import AgentJSON
 
-/// What `print/start` asks for: `filename`, `filepath` (its directory, or its whole path),
-/// the storage (`file_location`: `local`, the default, or `udisk`) and the client's
-/// `taskid`; and, to print from the cloud, the `url` to download the file from first.
+/// What `print/start` asks for, as every sender sends it: `filename` (a name, or a path below
+/// the storage root: `models/cube.gcode`), `filepath` (its directory, or its whole path), the
+/// storage (`filetype` 1 local or 2 USB, as the app and Home Assistant send it; or
+/// `file_location`/`location` `local` or `udisk`; local by default), the client's `taskid`
+/// (`"-1"`, "the current job", means none) and `localtask`; and, to print from the cloud,
+/// the `url` to download the file from first (an empty `url` and `md5`, as Slicer Next sends
+/// for a file already on the printer, mean no download).
 public struct PrintStartRequest: Equatable {
     /// Where to download the file from, and what it must be once downloaded.
     public struct Download: Equatable {
@@ -31,14 +35,18 @@ public struct PrintStartRequest: Equatable {
     public var source: PrintSource
     /// The download that brings the file, for a print from the cloud (always to the local storage).
     public var download: Download?
+    /// The client's `localtask`, echoed in the reports ("" when it sent none).
+    public var localTask = ""
 
     /// Creates a request from checked parts.
-    public init(taskId: String?, filename: String, directory: StoragePath, source: PrintSource, download: Download? = nil) {
+    public init(taskId: String?, filename: String, directory: StoragePath, source: PrintSource, download: Download? = nil,
+                localTask: String = "") {
         self.taskId = taskId
         self.filename = filename
         self.directory = directory
         self.source = source
         self.download = download
+        self.localTask = localTask
     }
 
     /// Reads and checks `print/start`'s data.
@@ -46,33 +54,73 @@ public struct PrintStartRequest: Equatable {
         if data.objectValue == nil {
             throw CommandFailure(.badRequest, "print/start needs data with \"filename\"")
         }
-        let name = try CommandFields.string("filename", in: data)
-        var directory = StoragePath.root
-        if let path = try CommandFields.optionalString("filepath", in: data) {
-            directory = try StoragePath(validating: path)
+        let named = try StoragePath(validating: try CommandFields.string("filename", in: data))
+        guard let filename = named.lastComponent else {
+            throw CommandFailure(.badRequest, "\"filename\" names the storage root, not a file")
         }
-        // `filepath` may be the whole path of the file rather than its directory.
-        if directory.components.last == name {
-            directory = directory.parent ?? .root
+        var path = named.components
+        if let text = try CommandFields.optionalString("filepath", in: data) {
+            // `filepath` is the file's whole path, or its directory (which may already end
+            // with the directories `filename` names).
+            let given = try StoragePath(validating: text).components
+            let directories = Array(path.dropLast())
+            if given.count >= path.count, Array(given.suffix(path.count)) == path {
+                path = given
+            } else if !directories.isEmpty, given.count >= directories.count, Array(given.suffix(directories.count)) == directories {
+                path = given + [filename]
+            } else {
+                path = given + path
+            }
         }
-        let filename = try StoragePath.validatedName(name)
-        var location = try CommandFields.optionalString("file_location", in: data)
-        if location == nil { location = try CommandFields.optionalString("location", in: data) }
-        let word = location ?? "local"
-        guard let source = PrintSource(rawValue: word) else {
-            throw CommandFailure(.badRequest, "\"file_location\" is \"" + word + "\", expected \"local\" or \"udisk\"")
+        if try useAms(data) {
+            throw CommandFailure(.notAvailable, "this printer has no colour box (ACE): print with use_ams off, on the loaded filament")
         }
+        let source = try source(data)
         let download = try downloadOf(data)
         if download != nil, source != .local {
-            throw CommandFailure(.badRequest, "a print from a URL is downloaded to the local storage, not \"" + word + "\"")
+            throw CommandFailure(.badRequest, "a print from a URL is downloaded to the local storage, not the USB stick")
         }
-        return PrintStartRequest(taskId: try CommandFields.optionalIdentifier("taskid", in: data),
-                                 filename: filename, directory: directory, source: source, download: download)
+        var taskId = try CommandFields.optionalIdentifier("taskid", in: data)
+        if taskId == TaskNumbering.activeJob || taskId == "" { taskId = nil }
+        let directory = try StoragePath(validating: path.dropLast().joined(separator: "/"))
+        return PrintStartRequest(taskId: taskId, filename: filename, directory: directory, source: source,
+                                 download: download, localTask: try CommandFields.optionalString("localtask", in: data) ?? "")
     }
 
-    /// The download `data` asks for (`url`, `md5`, `filesize`), or nil without a `url`.
+    /// The storage `data` names: `filetype` (1 local, 2 USB; 0, a URL, is local) or
+    /// `file_location`/`location` (`local`, `udisk`); local when neither is there. The two
+    /// must agree when both are.
+    static func source(_ data: JSONValue) throws(CommandFailure) -> PrintSource {
+        var byType: PrintSource?
+        if let type = try CommandFields.optionalInt("filetype", in: data, range: 0...2) {
+            byType = type == 2 ? .udisk : .local
+        }
+        var location = try CommandFields.optionalString("file_location", in: data)
+        if location == nil { location = try CommandFields.optionalString("location", in: data) }
+        guard let word = location else { return byType ?? .local }
+        guard let byLocation = PrintSource(rawValue: word) else {
+            throw CommandFailure(.badRequest, "\"file_location\" is \"" + word + "\", expected \"local\" or \"udisk\"")
+        }
+        if let byType, byType != byLocation {
+            throw CommandFailure(.badRequest, "\"filetype\" and \"file_location\" name different storages")
+        }
+        return byLocation
+    }
+
+    /// Whether `ams_settings.use_ams` asks for the colour box.
+    static func useAms(_ data: JSONValue) throws(CommandFailure) -> Bool {
+        guard let settings = data["ams_settings"], settings != .null else { return false }
+        switch settings["use_ams"] {
+        case .bool(let on)?: return on
+        case .number(let value)?: return value != 0
+        default: return false
+        }
+    }
+
+    /// The download `data` asks for (`url`, `md5`, `filesize`), or nil without a `url` (or
+    /// with an empty one).
     static func downloadOf(_ data: JSONValue) throws(CommandFailure) -> Download? {
-        guard let url = try CommandFields.optionalString("url", in: data) else { return nil }
+        guard let url = try CommandFields.optionalString("url", in: data), !url.isEmpty else { return nil }
         return Download(url: try DownloadFields.url(url), md5: try DownloadFields.md5(CommandFields.string("md5", in: data), key: "md5"),
                         size: try DownloadFields.size("filesize", in: data))
     }

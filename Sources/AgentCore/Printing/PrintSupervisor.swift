@@ -18,17 +18,26 @@ public struct PrintSupervisor {
 
     /// The job, while one is active.
     public private(set) var job: PrintJob?
+    /// The job that ended last (`info`'s `last_project`), until the next one starts.
+    public private(set) var lastJob: PrintJob?
     /// The controller's latest readings.
     public private(set) var readings = ControllerReadings()
-    /// The speed mode last set (1 silent, 2 standard, 3 sport), when known.
-    public private(set) var speedMode: Int?
+    /// The speed mode (1 silent, 2 standard, 3 sport): standard until `print/update` sets one.
+    public private(set) var speedMode = 2
+    /// The Z offset last set through `print/update`, in millimetres.
+    public private(set) var zOffset = 0.0
+    /// Whether `print/update`'s answer carries `z_comp`: the Kobra 2 firmware's does and its
+    /// clients read it; later models' clients reject a settings key they do not know.
+    public let reportsZOffset: Bool
 
     private var lastProgressReport: (at: Int64, signature: [Int?])?
     private var lastTemperatures: (at: Int64, readings: ControllerReadings)?
     private var lastFan: (at: Int64, percent: Int?)?
 
-    /// A supervisor with no job and nothing measured.
-    public init() {}
+    /// A supervisor with no job and nothing measured; `reportsZOffset` as for the model.
+    public init(reportsZOffset: Bool = false) {
+        self.reportsZOffset = reportsZOffset
+    }
 
     /// Whether a job keeps the printer busy.
     public var isActive: Bool { job != nil }
@@ -39,6 +48,7 @@ public struct PrintSupervisor {
     /// backend is given the file next; `withdraw` undoes this when it refuses it.
     public mutating func begin(_ job: PrintJob, answering command: Command, now: Int64) -> [Report] {
         self.job = job
+        lastJob = nil
         lastProgressReport = (now, signature(job))
         return [printReport(action: "start", msgid: command.msgid), PrinterReports.workReport(busy: true, msgid: nil)]
     }
@@ -74,12 +84,11 @@ public struct PrintSupervisor {
     }
 
     /// The file is in place and the backend took it: `preheating`, with progress from 0, and
-    /// the layer count and estimated time of `metadata` when it gives them.
+    /// what `metadata` says of the file when it was read.
     public mutating func downloaded(now: Int64, metadata: GcodeMetadata? = nil) -> [Report] {
         guard job?.phase.isFetching == true else { return [] }
         job?.phase = .preheating
-        if let layers = metadata?.layerCount { job?.totalLayers = layers }
-        if let seconds = metadata?.estimatedSeconds { job?.estimatedSeconds = seconds }
+        if let metadata { job?.describe(by: metadata) }
         job?.progress = 0
         job?.advanceClock(to: now)
         return [printReport(action: "start", msgid: nil)]
@@ -100,10 +109,12 @@ public struct PrintSupervisor {
         return [PrinterReports.workReport(busy: true, msgid: nil), printReport(action: "start", msgid: nil)]
     }
 
-    /// Checks that a job is active and that `command`'s `taskid`, when given, names it.
+    /// Checks that a job is active and that `command`'s `taskid`, when given, names it
+    /// (`"-1"` names the active job, whatever its id).
     public func checkTask(of command: Command) throws(CommandFailure) -> PrintJob {
         guard let job else { throw CommandFailure(.conflict, "no print is active") }
-        if let taskId = try CommandFields.optionalIdentifier("taskid", in: command.data), taskId != job.taskId {
+        if let taskId = try CommandFields.optionalIdentifier("taskid", in: command.data),
+           taskId != job.taskId, taskId != TaskNumbering.activeJob {
             throw CommandFailure(.conflict, "task " + taskId + " is not the active print (the active task is " + job.taskId + ")")
         }
         return job
@@ -127,7 +138,9 @@ public struct PrintSupervisor {
         switch (command.action, job.phase) {
         case ("pause", .preheating), ("pause", .printing): return .ask(.pausing)
         case ("pause", .pausing), ("pause", .paused): return already(job.phase.rawValue)
-        case ("resume", .paused): return .ask(.resuming)
+        // A resume during the pause is carried out after it (clients show the job paused as
+        // soon as they see `pausing`, and offer resume at once).
+        case ("resume", .paused), ("resume", .pausing): return .ask(.resuming)
         case ("resume", .resuming): return already("resuming")
         case ("stop", .stopping), ("cancel", .stopping): return already("stopping")
         case ("stop", _), ("cancel", _): return .ask(.stopping)
@@ -142,13 +155,41 @@ public struct PrintSupervisor {
         return printReport(action: command.action, msgid: command.msgid)
     }
 
-    /// Notes a new speed mode set through `print/update`.
-    public mutating func noteSpeedMode(_ mode: Int) { speedMode = mode }
+    /// Notes what `print/update` set and the backend took; returns the answer: the current
+    /// temperatures and the whole `settings` object, as the firmware answers.
+    public mutating func updated(_ settings: PrintSettings, answering command: Command) -> Report {
+        if let mode = settings.speedMode { speedMode = mode }
+        if let offset = settings.zOffset { zOffset = offset }
+        var wanted = readings
+        if let target = settings.nozzleTarget { wanted.nozzleTarget = target }
+        if let target = settings.bedTarget { wanted.bedTarget = target }
+        if let fan = settings.fanPercent { wanted.fanSpeedPercent = fan }
+        var values = JSONObject([
+            ("target_nozzle_temp", .int(Self.whole(wanted.nozzleTarget))),
+            ("target_hotbed_temp", .int(Self.whole(wanted.bedTarget))),
+            ("fan_speed_pct", .int(wanted.fanSpeedPercent ?? 0)),
+            ("print_speed_pct", .int(PrintSettings.speedPercent(ofMode: speedMode))),
+            ("print_speed_mode", .int(speedMode)),
+        ])
+        if reportsZOffset { values["z_comp"] = .number(zOffset) }
+        var data = JSONObject([
+            ("curr_hotbed_temp", .int(Self.whole(readings.bedTemperature))),
+            ("curr_nozzle_temp", .int(Self.whole(readings.nozzleTemperature))),
+            ("settings", .object(values)),
+        ])
+        if let job { data["taskid"] = .string(job.taskId) }
+        return Report(type: "print", action: command.action, msgid: command.msgid, state: "updated", data: .object(data))
+    }
 
-    /// The answer to `print/query`: the job's data in its phase, or `free` with null data.
-    public func query(_ command: Command) -> Report {
-        guard job != nil else { return Report(type: "print", action: command.action, msgid: command.msgid, state: "free") }
-        return printReport(action: command.action, msgid: command.msgid)
+    /// Notes the client's `localtask` for the active job.
+    public mutating func noteLocalTask(_ localTask: String) { job?.localTask = localTask }
+
+    /// The answer to `print/query`: the job's report as its phase was entered (action
+    /// `start`, `pause`, `resume` or `stop`, which the clients parse), or nothing when no
+    /// job is active: the firmware is silent then.
+    public func query(_ command: Command) -> Report? {
+        guard let job else { return nil }
+        return printReport(action: job.phase.reportAction, msgid: command.msgid)
     }
 
     // MARK: Controller events and time
@@ -168,7 +209,8 @@ public struct PrintSupervisor {
         case .progress(let update):
             job?.apply(update)
         case .paused:
-            if let phase = job?.phase, phase != .paused, phase != .stopping {
+            // Asked to resume during the pause, the job stays `resuming` until it has.
+            if let phase = job?.phase, phase != .paused, phase != .stopping, phase != .resuming {
                 job?.phase = .paused
                 reports.append(printReport(action: "pause", msgid: nil))
             }
@@ -209,6 +251,7 @@ public struct PrintSupervisor {
         guard var finished = job else { return [] }
         finished.phase = phase
         job = nil
+        lastJob = finished
         lastProgressReport = nil
         return [Report(type: "print", action: action, msgid: nil, state: phase.rawValue, code: code,
                        message: message, data: .object(finished.reportData)),
@@ -263,21 +306,36 @@ public struct PrintSupervisor {
             || moved(old.bedTemperature, new.bedTemperature) || moved(old.bedTarget, new.bedTarget)
     }
 
-    /// `tempature` report (`query` answer or `auto` push) of `readings`.
+    /// `tempature` report (`query` answer or `auto` push) of `readings`: whole degrees, 0
+    /// where nothing is measured yet, and the chamber at 0 (no supported printer has one).
     public static func temperatureReport(_ readings: ControllerReadings, action: String, msgid: String?) -> Report {
-        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
-        return Report(type: "tempature", action: action, msgid: msgid, state: "done", data: .object(JSONObject([
-            ("curr_hotbed_temp", number(readings.bedTemperature)),
-            ("curr_nozzle_temp", number(readings.nozzleTemperature)),
-            ("target_hotbed_temp", number(readings.bedTarget)),
-            ("target_nozzle_temp", number(readings.nozzleTarget)),
+        Report(type: "tempature", action: action, msgid: msgid, state: "done", data: .object(temperatures(readings)))
+    }
+
+    /// The six temperatures of `tempature` reports and of `info`'s `temp`.
+    public static func temperatures(_ readings: ControllerReadings) -> JSONObject {
+        JSONObject([
+            ("curr_hotbed_temp", .int(whole(readings.bedTemperature))),
+            ("curr_nozzle_temp", .int(whole(readings.nozzleTemperature))),
+            ("curr_chamber_temp", .int(0)),
+            ("target_hotbed_temp", .int(whole(readings.bedTarget))),
+            ("target_nozzle_temp", .int(whole(readings.nozzleTarget))),
+            ("target_chamber_temp", .int(0)),
+        ])
+    }
+
+    /// `fan` report (`query` answer or `auto` push) of `readings`: 0 for a fan nobody set.
+    public static func fanReport(_ readings: ControllerReadings, action: String, msgid: String?) -> Report {
+        Report(type: "fan", action: action, msgid: msgid, state: "done", data: .object(JSONObject([
+            ("fan_speed_pct", .int(readings.fanSpeedPercent ?? 0)),
+            ("aux_fan_speed_pct", .int(readings.auxFanSpeedPercent ?? 0)),
+            ("box_fan_level", .int(0)),
         ])))
     }
 
-    /// `fan` report (`query` answer or `auto` push) of `readings`.
-    public static func fanReport(_ readings: ControllerReadings, action: String, msgid: String?) -> Report {
-        Report(type: "fan", action: action, msgid: msgid, state: "done", data: .object(JSONObject([
-            ("fan_speed_pct", readings.fanSpeedPercent.map { .int($0) } ?? .null),
-        ])))
+    /// `value` rounded to a whole degree, 0 when unknown: the firmware reports integers.
+    static func whole(_ value: Double?) -> Int {
+        guard let value, value.isFinite, abs(value) < 100_000 else { return 0 }
+        return Int(value.rounded())
     }
 }

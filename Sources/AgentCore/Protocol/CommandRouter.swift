@@ -1,10 +1,12 @@
 /// Dispatches a command on its JSON `type` and `action` (never on the topic tail) to the
 /// handler registered for it. Every command of the protocol is known to the router: one
 /// without a handler yet answers `notAvailable`, one the protocol does not have answers
-/// `unknownCommand`, so no command is ever met with silence.
+/// `unknownCommand`. The only commands met with silence (the acknowledgement alone) are
+/// those the firmware itself stays silent on: queries about hardware the printer lacks.
 public final class CommandRouter {
-    /// Carries out one command and returns its report.
-    public typealias Handler = (Command) -> Report
+    /// Carries out one command and returns its report, or nil when the firmware answers
+    /// nothing (the acknowledgement of its msgid is still sent).
+    public typealias Handler = (Command) -> Report?
 
     /// The types and actions of `docs/protocol.md`.
     public static let protocolCommands: [(type: String, actions: [String])] = [
@@ -14,12 +16,14 @@ public final class CommandRouter {
         ("file", ["listLocal", "listUdisk", "deleteLocal", "deleteUdisk", "deleteBatch", "fileDetails"]),
         ("ota", ["reportVersion", "update"]),
         ("tempature", ["query", "set"]),
-        ("fan", ["query", "set"]),
+        ("fan", ["query", "set", "setSpeed"]),
         ("light", ["control", "query"]),
         ("video", ["startCapture", "stopCapture"]),
         ("peripherie", ["query"]),
-        ("axis", ["move", "turnOff"]),
+        ("axis", ["move", "turnOff", "query"]),
         ("multiColorBox", ["getInfo"]),
+        ("aiSettings", ["query"]),
+        ("extfilbox", ["query"]),
     ]
 
     private var handlers: [String: Handler] = [:]
@@ -33,8 +37,14 @@ public final class CommandRouter {
         handlers[type + "/" + action] = handler
     }
 
-    /// The report answering `command`.
-    public func route(_ command: Command) -> Report {
+    /// Makes `type`/`action` answer nothing, as the firmware does for a query about hardware
+    /// the printer does not have (a colour box, AI detection, an external filament holder).
+    public func registerSilent(_ type: String, _ action: String) {
+        register(type, action) { _ in nil }
+    }
+
+    /// The report answering `command`, or nil when the command is answered with silence.
+    public func route(_ command: Command) -> Report? {
         if let handler = handlers[command.type + "/" + command.action] { return handler(command) }
         let failure: CommandFailure
         if Self.isProtocolCommand(command.type, command.action) {

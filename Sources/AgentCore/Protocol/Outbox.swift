@@ -31,13 +31,14 @@ public final class Outbox {
     }
 
     /// Answers a command: the acknowledgement of `msgid` (when there is one), then the
-    /// report `handle` returns, placed before everything `handle` sent meanwhile.
-    public func answer(msgid: String?, _ handle: () -> Report) {
+    /// report `handle` returns (none when it returns nil), placed before everything `handle`
+    /// sent meanwhile.
+    public func answer(msgid: String?, _ handle: () -> Report?) {
         if let msgid { pending.append(encoder.acknowledgement(msgid)) }
         let outer = answerSlot
         answerSlot = (pending.count, pending.count)
         let report = handle()
-        if let slot = answerSlot { pending.insert(encoder.publication(report), at: slot.answer) }
+        if let report, let slot = answerSlot { pending.insert(encoder.publication(report), at: slot.answer) }
         answerSlot = outer
     }
 

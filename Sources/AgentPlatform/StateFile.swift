@@ -1,0 +1,49 @@
+import CLibc
+
+/// A small file the agent keeps in its state directory (the record of a firmware update
+/// across its reboot, the last task number): read whole, and written through a synced
+/// temporary file renamed into place, so that a power cut leaves the old contents or the
+/// new, never a mix.
+public struct StateFile {
+    /// The directory the file is in (made, 0700, on the first write).
+    public let directory: String
+    /// The file's name.
+    public let name: String
+
+    /// The file `name` in `directory`.
+    public init(directory: String, name: String) {
+        self.directory = directory
+        self.name = name
+    }
+
+    /// The file's path.
+    public var path: String { directory + "/" + name }
+
+    /// The file's bytes (at most `limit`), or nil when it is missing or unreadable.
+    public func read(limit: Int = 4096) -> [UInt8]? {
+        try? FileReader.read(path, limit: limit)
+    }
+
+    /// Replaces the file's contents with `text`, making the directory first when needed.
+    public func write(_ text: String) throws(SystemError) {
+        if mkdir(directory, 0o700) != 0, agent_errno() != EEXIST { throw SystemError.fromErrno("mkdir " + directory) }
+        let temporary = directory + "/." + name + ".tmp"
+        let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { CLibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        _ = close(fd)
+        if written != bytes.count || synced != 0 { throw SystemError.fromErrno("write " + temporary) }
+        _ = try retryingEINTR("rename " + temporary) { rename(temporary, path) }
+        let dir = agent_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            _ = fsync(dir)
+            _ = close(dir)
+        }
+    }
+
+    /// Removes the file (nothing when it is missing).
+    public func remove() {
+        _ = path.withCString { unlink($0) }
+    }
+}

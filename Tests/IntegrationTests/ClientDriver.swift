@@ -1,0 +1,67 @@
+import Foundation
+import TestSupport
+
+/// The published Anycubic client libraries (PyPI `anycubic-lan` and `anycubic-cloud-api`) run
+/// by our driver, `Tests/Fixtures/clients/drive.py`, in the venv `scripts/client-venv` makes
+/// (docs/testing.md says how it finds Python 3.13).
+enum ClientDriver {
+    /// The repository's root.
+    static let repository = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The venv's python, made once per test run (the script caches the venv across runs).
+    static let python: Result<String, TestFailure> = {
+        do {
+            let files = try TemporaryDirectory()
+            let out = files.path + "/out", err = files.path + "/err"
+            let script = repository.appendingPathComponent("scripts/client-venv").path
+            let status = try ChildProcess(script, [], stdout: out, stderr: err).waitForExit(timeout: 600)
+            let python = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard status == 0, FileManager.default.isExecutableFile(atPath: python) else {
+                let errors = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+                return .failure(TestFailure("scripts/client-venv exited with \(status): \(errors)"))
+            }
+            return .success(python)
+        } catch {
+            return .failure(TestFailure("scripts/client-venv: \(error)"))
+        }
+    }()
+
+    /// One step's verdict, as the driver printed it.
+    struct Step {
+        let name: String
+        let ok: Bool
+        let error: String?
+        let details: [String: Any]
+    }
+
+    /// The steps the driver runs, in order.
+    static let steps = ["connect", "queries", "info", "list-local", "list-usb", "delete", "temperature", "fan",
+                        "light", "print-start", "pause", "resume", "stop"]
+
+    /// Runs the driver for `library` against the printer of the test ids on the broker's TLS
+    /// listener `tlsPort`, with `file` to list and print and `delete` to delete on local
+    /// storage, and returns its steps (whatever it printed before it exited).
+    static func run(_ library: String, tlsPort: Int, file: String, delete: String) throws -> [Step] {
+        let python = try python.get()
+        let files = try TemporaryDirectory()
+        let out = files.path + "/out", err = files.path + "/err"
+        let script = Fixture.folder.appendingPathComponent("clients/drive.py").path
+        let child = try ChildProcess(python, [script, "--library", library, "--port", "\(tlsPort)",
+                                              "--model-id", AgentProcess.modelId, "--device-id", AgentProcess.deviceId,
+                                              "--file", file, "--delete", delete, "--timeout", "15"],
+                                     stdout: out, stderr: err)
+        let status = try child.waitForExit(timeout: 600)
+        let printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let steps = printed.split(separator: "\n").compactMap { line -> Step? in
+            guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let name = json["step"] as? String else { return nil }
+            return Step(name: name, ok: json["ok"] as? Bool == true, error: json["error"] as? String,
+                        details: json["details"] as? [String: Any] ?? [:])
+        }
+        guard status == 0 else {
+            let errors = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+            throw TestFailure("the \(library) driver exited with \(status) after \(steps.map(\.name)): \(errors)")
+        }
+        return steps
+    }
+}

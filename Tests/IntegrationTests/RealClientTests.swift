@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The agent driven by the published Anycubic client libraries themselves, through their own
+/// APIs (`ClientDriver`), on a Marlin and a Klipper simulator: connect, the queries the library
+/// sends on connect, info, the local and USB listings, a delete, temperatures, fan and light,
+/// then a print started, paused, resumed and stopped. Each step must pass with no exception,
+/// no report the library dropped and no standing error it keeps. No USB stick is inserted,
+/// as on most printers most of the time.
+@Suite struct RealClientTests {
+    /// A broker with a plain listener for the agent and a TLS one for the library (both
+    /// libraries always speak TLS to the printer's broker, and check no certificate).
+    private static func broker() throws -> (MosquittoBroker, tlsPort: Int, CertificateAuthority) {
+        let authority = try CertificateAuthority()
+        let tlsPort = try FreePort.find()
+        let broker = try MosquittoBroker(extra: ["listener \(tlsPort) 127.0.0.1",
+                                                 "certfile \(authority.serverCert)", "keyfile \(authority.serverKey)"])
+        return (broker, tlsPort, authority)
+    }
+
+    @Test(arguments: ["anycubic-lan", "anycubic-cloud-api"], ["marlin", "klipper"])
+    func everyStepPasses(library: String, controller: String) throws {
+        let (broker, tlsPort, _) = try Self.broker()
+        let identity = try TemporaryDirectory()
+        let config = ["version_file = \(try identity.write("version", "2.3.5.3\n"))"]  // a firmware version, as on a printer
+        let simulator = ["--speed", "20", "--heat-rate", "instant"]  // a 60 s print
+        let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: broker)
+                                         : try PrintRig.klipper(simulator, config: config, broker: broker)
+        _ = try rig.storage.write("gcodes/delete-me.gcode", try Fixture.data("cube.gcode"))
+        try rig.waitForController()
+
+        let steps = try ClientDriver.run(library, tlsPort: tlsPort, file: "cube.gcode", delete: "delete-me.gcode")
+        #expect(steps.map(\.name) == ClientDriver.steps, "the driver ran every step")
+        for step in steps where !step.ok {
+            Issue.record("\(library) on \(controller), step \(step.name): \(step.error ?? "failed")")
+        }
+        if steps.first(where: { $0.name == "delete" })?.ok == true {
+            #expect(!FileManager.default.fileExists(atPath: rig.root + "/delete-me.gcode"), "the deleted file is gone")
+        }
+    }
+}
