@@ -124,4 +124,27 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: rig.root + "/cloud.gcode.3mf")) == archive)
         #expect(try extractedFiles(rig) == [])
     }
+
+    /// From a USB stick, the plate is extracted to the local storage: the stick is not held
+    /// open during the print, and cutting it off mid-print does not stop the print.
+    @Test(Root.required(reason: "mounts an ext2 image on a loop device in a mount namespace"))
+    func aPlateFromAUSBStickPrintsOnWhenTheStickIsPulledOut() throws {
+        let files = try TemporaryDirectory()
+        try ZipFixture.writeSliced(files.path + "/cube.gcode.3mf", plates: [try Fixture.data("cube.gcode")])
+        let stick = try UsbStick(files: ["cube.gcode.3mf": try Data(contentsOf: URL(fileURLWithPath: files.path + "/cube.gcode.3mf"))])
+        let rig = try PrintRig.marlin(["--speed", "300", "--heat-rate", "instant"], launcher: try stick.launcher())
+        try rig.harness.agent.waitForLog("USB stick \(stick.device) mounted on \(stick.mountPoint)")
+        try rig.waitForController()
+        let start = try rig.harness.ask("print", "start", data: #"{"taskid":"7","filename":"cube.gcode.3mf","filetype":2}"#)
+        #expect(start.json?["state"] as? String == "checking")
+        try rig.waitForPrint("printing")
+        #expect(try extractedFiles(rig).count == 1, "the plate is extracted to the local storage")
+        #expect(openFiles(rig, containing: stick.mountPoint) == [], "nothing on the stick is held open")
+        try stick.cut()
+        let finished = try rig.waitForPrint("finished", timeout: 60)
+        #expect(PrintRig.data(finished)["filetype"] as? Int == 2)
+        let inOrder = try rig.fileCommandsReceivedInOrder()
+        #expect(inOrder.received == inOrder.total)
+        #expect(try extractedFiles(rig) == [])
+    }
 }
