@@ -48,7 +48,7 @@ if embedded {
     products.append(.executable(name: "printer-agent", targets: ["printer-agent"]))
     products.append(.executable(name: "agent-bench", targets: ["agent-bench"]))
     products.append(.executable(name: "printer-sim", targets: ["printer-sim"]))
-    let fuzzTargets = ["fuzz-commands", "fuzz-controller", "fuzz-config"]
+    let fuzzTargets = ["fuzz-commands", "fuzz-controller", "fuzz-config", "fuzz-archive"]
     products += fuzzTargets.map { .executable(name: $0, targets: [$0]) }
     targets += fuzzTargets.map { .executableTarget(name: $0, dependencies: ["FuzzTargets"]) }
     targets += [

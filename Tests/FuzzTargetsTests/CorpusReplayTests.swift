@@ -35,4 +35,10 @@ struct CorpusReplayTests {
         #expect(inputs.count >= 5)
         for input in inputs { ConfigFuzzTarget.run(input) }
     }
+
+    @Test func archiveInputs() {
+        let inputs = inputs("archive")
+        #expect(inputs.count >= 5)
+        for input in inputs { ArchiveFuzzTarget.shared.run(input) }
+    }
 }

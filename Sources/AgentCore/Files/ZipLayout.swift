@@ -110,7 +110,8 @@ public enum ZipLayout {
     }
 
     /// The `count` entries of the central directory `bytes`. An entry whose name could point
-    /// outside the archive (absolute, `..`, a backslash, a NUL) makes the archive refused.
+    /// outside the archive (absolute, `..`, a backslash) or holds a control character makes
+    /// the archive refused.
     public static func entries(_ bytes: [UInt8], count: Int) throws(CommandFailure) -> [ZipEntry] {
         var entries: [ZipEntry] = []
         var position = 0
@@ -124,9 +125,12 @@ public enum ZipLayout {
                 throw damaged("its central directory is damaged at entry " + String(index + 1))
             }
             let nameStart = position + directoryEntryLength
-            let name = String(decoding: bytes[nameStart..<nameStart + nameLength], as: UTF8.self)
-            if let reason = unsafeNameReason(bytes[nameStart..<nameStart + nameLength]) {
-                throw CommandFailure(.badRequest, "it holds an entry named \"" + name + "\", " + reason + ": refused")
+            let nameBytes = bytes[nameStart..<nameStart + nameLength]
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            if let reason = unsafeNameReason(nameBytes) {
+                // Shown with its control characters as "?", so that the name cannot forge a line.
+                let shown = String(decoding: nameBytes.map { $0 < 0x20 || $0 == 0x7f ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+                throw CommandFailure(.badRequest, "it holds an entry named \"" + shown + "\", " + reason + ": refused")
             }
             let compressed = u32(bytes, position + 20)
             let uncompressed = u32(bytes, position + 24)
@@ -188,7 +192,9 @@ public enum ZipLayout {
     static func unsafeNameReason(_ name: ArraySlice<UInt8>) -> String? {
         if name.isEmpty { return "which is empty" }
         if name.first == UInt8(ascii: "/") { return "an absolute path" }
-        if name.contains(0) || name.contains(UInt8(ascii: "\\")) { return "with a NUL or a backslash" }
+        if name.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\\") }) {
+            return "with a control character or a backslash"
+        }
         if name.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
             .contains(where: { $0.elementsEqual("..".utf8) }) {
             return "which climbs out of the archive with \"..\""
