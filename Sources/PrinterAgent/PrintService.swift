@@ -67,11 +67,7 @@ final class PrintService {
 
     /// Runs `body` for `command`, answering a failure with a `failed` report.
     private func command(_ command: Command, _ body: (Command) throws(CommandFailure) -> Report) -> Report {
-        do {
-            return try body(command)
-        } catch {
-            return .failure(type: command.type, action: command.action, msgid: command.msgid, error)
-        }
+        .answering(command, body)
     }
 
     private func startPrint(_ command: Command) throws(CommandFailure) -> Report {

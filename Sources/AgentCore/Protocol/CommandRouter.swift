@@ -14,12 +14,13 @@ public final class CommandRouter {
         ("file", ["listLocal", "listUdisk", "deleteLocal", "deleteUdisk", "deleteBatch", "fileDetails"]),
         ("ota", ["reportVersion", "update"]),
         ("tempature", ["query", "set"]),
-        ("fan", ["query", "set"]),
+        ("fan", ["query", "set", "setSpeed"]),
         ("light", ["control", "query"]),
         ("video", ["startCapture", "stopCapture"]),
         ("peripherie", ["query"]),
-        ("axis", ["move", "turnOff"]),
+        ("axis", ["move", "turnOff", "query"]),
         ("multiColorBox", ["getInfo"]),
+        ("gcode", ["send"]),
     ]
 
     private var handlers: [String: Handler] = [:]
