@@ -185,8 +185,8 @@ final class ControlService {
     private func setLinuxLed(_ name: String, _ state: LightState) throws(CommandFailure) {
         let directory = controls.ledsRoot + "/" + name
         do throws(SystemError) {
-            let text = String(decoding: try FileReader.read(directory + "/max_brightness", limit: 64), as: UTF8.self)
-            let maximum = Int(ConfigFile.trimmed(Substring(text))) ?? 0
+            let firstLine = try FileReader.read(directory + "/max_brightness", limit: 64).prefix { $0 != UInt8(ascii: "\n") }
+            let maximum = Int(ConfigFile.trimmed(Substring(String(decoding: firstLine, as: UTF8.self)))) ?? 0
             guard maximum > 0 else {
                 throw SystemError(call: "read", message: directory + "/max_brightness holds no positive number")
             }
