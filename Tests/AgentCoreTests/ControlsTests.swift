@@ -45,7 +45,7 @@ private func controls(_ lines: String) throws -> ControlConfig {
             light_chamber = gcode:M42 P4 S{pwm}\\nM400|M42 P4 S0
             light_camera = led:cam-light
             leds_root = /tmp/leds
-            gcode_console = g28 M503,m114
+            gcode_console = g28 M503,m114 set_pin
             """)
         #expect(config.auxFanIndex == 2 && config.klipperAuxFan == "aux_fan")
         #expect(config.axisMap.axes(of: 1) == "Y" && config.axisMap.axes(of: 2) == "X" && config.axisMap.axes(of: 4) == "XYZ")
@@ -54,14 +54,14 @@ private func controls(_ lines: String) throws -> ControlConfig {
         #expect(config.chamberLight == .gcode(on: ["M42 P4 S{pwm}", "M400"], off: ["M42 P4 S0"]))
         #expect(config.cameraLight == .linuxLed("cam-light"))
         #expect(config.ledsRoot == "/tmp/leds")
-        #expect(config.consoleAllowed == ["G28", "M503", "M114"])
+        #expect(config.consoleAllowed == ["G28", "M503", "M114", "SET_PIN"])
     }
 
     @Test(arguments: [
         "aux_fan_index = 0", "klipper_aux_fan = a b", "axis_map = 1:W", "axis_map = 1:X,1:Y", "axis_map = X",
         "axis_map = 1:XX", "axis_max_distance = 0", "light_head = m355", "light_head = gcode:M355 S1",
         "light_head = gcode:|M355 S0", "light_head = led:../../etc", "light_head = klipper-pin:", "leds_root = leds",
-        "gcode_console = G28 rm", "gcode_console = M",
+        "gcode_console = G28 r-m", "gcode_console = M", "gcode_console = 28",
     ])
     func badValuesAreRefusedNamingTheKey(line: String) throws {
         let error = configError { _ = try controls(line) }

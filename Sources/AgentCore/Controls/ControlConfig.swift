@@ -46,14 +46,16 @@ public struct ControlConfig: Equatable {
         ("gcode_console", { config, value throws(ConfigError) in config.controls.consoleAllowed = try commandWords(value) }),
     ]
 
-    /// `G28 M503 M114`: G-code command words (a letter and digits, any case), separated by
-    /// spaces or commas, kept in upper case; empty for none.
+    /// `G28 M503 M114 SET_PIN`: G-code command words (a letter and digits, or a Klipper
+    /// extended command: letters, digits and `_`; any case), separated by spaces or commas,
+    /// kept in upper case; empty for none.
     static func commandWords(_ text: String) throws(ConfigError) -> [String] {
         var words: [String] = []
         for word in text.split(whereSeparator: { $0 == " " || $0 == "," }) {
             let bytes = word.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
             guard let letter = bytes.first, letter >= 65, letter <= 90, bytes.count >= 2,
-                  bytes.dropFirst().allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }) else {
+                  bytes.dropFirst().allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || $0 == UInt8(ascii: "_")
+                      || $0 == UInt8(ascii: ".") }) else {
                 throw ConfigError("", "gcode_console must be G-code commands such as G28 M114 M503, separated by spaces, not \"\(word)\"")
             }
             words.append(String(decoding: bytes, as: UTF8.self))
