@@ -69,8 +69,7 @@ final class ControlService {
 
     /// `fan/set`, `fan/setSpeed`: the part-cooling fan and the auxiliary fan, where configured.
     private func setFans(_ command: Command) throws(CommandFailure) -> Report {
-        let hasAuxFan = controller == .klipper ? controls.klipperAuxFan != nil : controls.auxFanIndex != nil
-        let fans = try PrintSettings.fans(command.data, hasAuxFan: hasAuxFan)
+        let fans = try PrintSettings.fans(command.data, hasAuxFan: controls.hasAuxFan(controller))
         guard fans != PrintSettings() else {
             throw CommandFailure(.badRequest, "fan/\(command.action) needs fan_speed_pct, aux_fan_speed_pct or box_fan_level")
         }

@@ -202,7 +202,7 @@ final class PrintService {
 
     private func update(_ command: Command) throws(CommandFailure) -> Report {
         _ = try supervisor.checkTask(of: command)
-        let settings = try PrintSettings.parse(command.data)
+        let settings = try PrintSettings.parse(command.data, hasAuxFan: config.controls.hasAuxFan(config.controller))
         if let failure = try connectedBackend().apply(settings) { throw failure }
         if let mode = settings.speedMode { supervisor.noteSpeedMode(mode) }
         return .success(command, state: "updated", data: settings.reportData)

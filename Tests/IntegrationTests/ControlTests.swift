@@ -96,7 +96,8 @@ extension PrintRig {
     }
 
     @Test func duringAPrintMovesAreRefusedButTemperatureAndLightGoBetweenTheLines() throws {
-        let rig = try PrintRig.marlin(["--speed", "5", "--heat-rate", "instant"], config: ["light_head = marlin-m355"])
+        let rig = try PrintRig.marlin(["--speed", "5", "--heat-rate", "instant"],
+                                      config: ["light_head = marlin-m355", "aux_fan_index = 2"])
         try rig.waitForController()
         try rig.start()
         try rig.waitForPrint("printing")
@@ -110,6 +111,9 @@ extension PrintRig {
         #expect(PrintRig.data(light)["brightness"] as? Int == 40)
         try rig.simulator.waitForTranscript("M104 S190.00")
         try rig.simulator.waitForTranscript("M355 S1 P102")
+        let update = try rig.answer("print", "update", data: #"{"taskid":"task-1","settings":{"aux_fan_speed_pct":60,"box_fan_level":0}}"#)
+        #expect(update["state"] as? String == "updated")
+        try rig.simulator.waitForTranscript("M106 P2 S153")
         #expect(!rig.simulator.commandsReceived.contains("G28 Z"))
         #expect(try rig.answer("print", "stop")["state"] as? String == "stopping")
     }

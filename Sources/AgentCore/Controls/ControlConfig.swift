@@ -24,6 +24,15 @@ public struct ControlConfig: Equatable {
     /// Nothing configured: no auxiliary fan, the standard axis map, no lights, the console off.
     public init() {}
 
+    /// Whether an auxiliary fan is configured for `controller`.
+    public func hasAuxFan(_ controller: ControllerKind) -> Bool {
+        switch controller {
+        case .marlin: return auxFanIndex != nil
+        case .klipper: return klipperAuxFan != nil
+        case .none: return false
+        }
+    }
+
     /// The action of light `type`, or nil when it is not configured.
     public func light(_ type: LightType) -> LightAction? {
         switch type {
