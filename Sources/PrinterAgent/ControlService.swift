@@ -146,7 +146,8 @@ final class ControlService {
                        _ call: (@escaping (Result<JSONValue, CommandFailure>) -> Void) -> CommandFailure?) throws(CommandFailure) -> Report {
         answering = true
         immediate = nil
-        let failure = call { [unowned(unsafe) self] outcome in
+        // The backend holds the callback, and so this service, until the outcome comes.
+        let failure = call { [self] outcome in
             let report: Report
             switch outcome {
             case .success(let data): report = .success(command, data: data)

@@ -202,7 +202,7 @@ private func controls(_ lines: String) throws -> ControlConfig {
 @Suite struct ConsoleRequestTests {
     @Test func allowedLinesAreTrimmedWithoutCommentsOrBlankLines() throws {
         #expect(try ConsoleRequest.parse(data(#"{"gcode":" g28 X ; home\n\n M503\r\n"}"#), allowed: ["G28", "M503"])
-            == ["g28 X", "M503"])
+            == ["G28 X", "M503"])
     }
 
     @Test func consoleOffOrACommandOutsideTheListIsForbiddenAndNothingIsSent() throws {

@@ -15,7 +15,7 @@ import Testing
         harness.receive("echo:  M92 X80.00 Y80.00")
         harness.receive("echo:busy: processing")
         harness.receive(" T:20.0 /0.0 B:21.0 /0.0 @:0 B@:0")
-        harness.receive("ok")
+        harness.receive("ok N2 P15 B3")
         #expect(harness.ran.count == 1)
         #expect(harness.ran.first?.id == 7)
         #expect(harness.ran.first?.outcome == .success(["X:10.00 Y:0.00 Z:5.00 E:0.00 Count X:800 Y:0 Z:2000", "echo:  M92 X80.00 Y80.00"]))

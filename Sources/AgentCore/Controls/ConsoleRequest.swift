@@ -8,7 +8,8 @@ public enum ConsoleRequest {
     /// The longest line accepted, in bytes.
     public static let maxLineBytes = 96
 
-    /// The lines of `data.gcode` to send, trimmed, blank lines and `;` comments dropped. The
+    /// The lines of `data.gcode` to send, trimmed, their command word in upper case (Marlin
+    /// takes only `G28`, not `g28`), blank lines and `;` comments dropped. The
     /// console off (an empty list) refuses everything with 403; so does a line whose command
     /// word is not allowed, naming it, and then nothing is sent.
     public static func parse(_ data: JSONValue, allowed: [String]) throws(CommandFailure) -> [String] {
@@ -25,13 +26,13 @@ public enum ConsoleRequest {
                   trimmed.first != UInt8(ascii: "N") else {
                 throw CommandFailure(.badRequest, "each G-code line must be printable ASCII of at most \(maxLineBytes) bytes, without a line number or checksum")
             }
-            let word = String(decoding: trimmed.prefix { $0 != UInt8(ascii: " ") }.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 },
-                              as: UTF8.self)
+            let wordBytes = trimmed.prefix { $0 != UInt8(ascii: " ") }
+            let word = String(decoding: wordBytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
             guard allowed.contains(word) else {
                 throw CommandFailure(.forbidden, word + " is not allowed on this printer's console; allowed: "
                                      + allowed.joined(separator: " ") + " (gcode_console)")
             }
-            lines.append(String(decoding: trimmed, as: UTF8.self))
+            lines.append(word + String(decoding: trimmed.dropFirst(wordBytes.count), as: UTF8.self))
         }
         guard !lines.isEmpty else { throw CommandFailure(.badRequest, "\"gcode\" holds no command") }
         guard lines.count <= maxLines else { throw CommandFailure(.badRequest, "at most \(maxLines) G-code lines per request") }

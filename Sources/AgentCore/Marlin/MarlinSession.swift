@@ -358,12 +358,12 @@ public struct MarlinSession<File: PrintFileLines> {
         }
     }
 
-    /// Keeps what the board said while an exchange's line is in flight: everything but bare
-    /// `ok`s, keepalives and temperature reports.
+    /// Keeps what the board said while an exchange's line is in flight: everything but `ok`s
+    /// without temperatures (`ok`, ADVANCED_OK's `ok N12 P15 B3`), keepalives and temperature
+    /// auto-reports (an `M105`'s `ok T:...` is kept).
     private mutating func collect(_ line: [UInt8]) {
         switch MarlinReply.parse(line) {
-        case .busy, .temperatures: return
-        case .ok where GcodeText.trimmed(line[...]).count <= 2: return
+        case .busy, .temperatures, .ok(nil): return
         default: exchanges[0].replies.append(GcodeText.reportString(GcodeText.trimmed(line[...]), limit: MarlinReply.maxTextLength))
         }
     }
