@@ -80,6 +80,12 @@ import TestSupport
         #expect(lights["state"] as? String == "done")
         #expect((lights["data"] as? [String: Any])?["lights"] as? [Any] != nil)
         #expect(((lights["data"] as? [String: Any])?["lights"] as? [Any])?.isEmpty == true, "no light configured: an empty list")
+        for (type, action, data) in [("tempature", "set", #"{"target_nozzle_temp":200}"#), ("fan", "setSpeed", #"{"fan_speed_pct":20}"#),
+                                     ("axis", "query", "null")] {
+            let noController = try #require(try harness.ask(type, action, data: data).json)
+            #expect(noController["code"] as? Int == 503, "\(type)/\(action)")
+            #expect(noController["msg"] as? String == "no motion controller is configured (set controller in the configuration)")
+        }
         let unknownType = try #require(try harness.ask("teleport", "now").json)
         #expect(unknownType["code"] as? Int == 404)
         let unknownAction = try #require(try harness.ask("status", "explode").json)
