@@ -141,7 +141,7 @@ final class KlipperBackend: PrinterBackend {
         guard let first = runs.first, !first.sent else { return }
         runs[0].sent = true
         runs[0].deadline = reactor.now + MarlinSetup.runTimeoutMs
-        send(.script(first.script))
+        send(.run(first.script))
     }
 
     /// Ends the run under way with `outcome` and sends the next.
@@ -151,9 +151,9 @@ final class KlipperBackend: PrinterBackend {
         sendNextRun()
     }
 
-    /// Whether `request` is the script of the run under way.
+    /// Whether `request` is the script of the run under way (only one is sent at a time).
     private func isRunUnderWay(_ request: KlipperRequest) -> Bool {
-        guard let first = runs.first, first.sent, case .script(let script) = request else { return false }
+        guard let first = runs.first, first.sent, case .run(let script) = request else { return false }
         return script == first.script
     }
 

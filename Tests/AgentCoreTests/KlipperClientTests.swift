@@ -62,7 +62,7 @@ private func subscribedClient(status: String) throws -> KlipperClient {
     @Test(arguments: [
         (KlipperRequest.identify, "info"), (.subscribe, "objects/subscribe"), (.script("M105"), "gcode/script"),
         (.pause, "pause_resume/pause"), (.resume, "pause_resume/resume"), (.cancel, "pause_resume/cancel"),
-        (.subscribeOutput, "gcode/subscribe_output"),
+        (.subscribeOutput, "gcode/subscribe_output"), (.run("G28"), "gcode/script"),
     ])
     func eachRequestCallsItsMethod(request: KlipperRequest, method: String) throws {
         var client = KlipperClient()

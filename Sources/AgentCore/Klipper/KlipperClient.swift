@@ -11,6 +11,9 @@ public enum KlipperRequest: Equatable {
     case subscribeOutput
     /// `gcode/script` with this script.
     case script(String)
+    /// `gcode/script` with this script, whose outcome someone waits for (a move, a console
+    /// command): told apart from the scripts sent without waiting.
+    case run(String)
     /// `pause_resume/pause`.
     case pause
     /// `pause_resume/resume`.
@@ -24,7 +27,7 @@ public enum KlipperRequest: Equatable {
         case .identify: return "info"
         case .subscribe: return "objects/subscribe"
         case .subscribeOutput: return "gcode/subscribe_output"
-        case .script: return "gcode/script"
+        case .script, .run: return "gcode/script"
         case .pause: return "pause_resume/pause"
         case .resume: return "pause_resume/resume"
         case .cancel: return "pause_resume/cancel"
@@ -42,7 +45,7 @@ public enum KlipperRequest: Equatable {
                                ("response_template", .object(JSONObject([("method", .string(KlipperClient.pushMethod))])))])
         case .subscribeOutput:
             return JSONObject([("response_template", .object(JSONObject([("method", .string(KlipperClient.outputMethod))])))])
-        case .script(let script):
+        case .script(let script), .run(let script):
             return JSONObject([("script", .string(script))])
         }
     }
