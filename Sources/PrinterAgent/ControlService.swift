@@ -22,6 +22,7 @@ final class ControlService {
     /// While a command is answered: the outcome of a backend call that came at once, which
     /// is then the answer itself rather than a push after `doing`.
     private var immediate: Report?
+    /// Whether a command is being answered now (see `immediate`).
     private var answering = false
 
     /// Creates the service for `backend` (nil when no controller is configured) and the
