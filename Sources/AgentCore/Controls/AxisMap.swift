@@ -27,7 +27,7 @@ public struct AxisMap: Equatable {
             let letters = ConfigFile.trimmed(parts[1]).utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
             let axes = String(decoding: Array("XYZ".utf8).filter { letters.contains($0) }, as: UTF8.self)
             guard !axes.isEmpty, axes.utf8.count == letters.count else {
-                throw ConfigError("", "axis_map: the axes of \(number) must be some of X, Y and Z, not \"\(parts[1])\"")
+                throw ConfigError("", "axis_map: the axes of \(number) must be some of X, Y and Z, not \"" + String(parts[1]) + "\"")
             }
             entries.append((number, axes))
         }

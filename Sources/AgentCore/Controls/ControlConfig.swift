@@ -65,7 +65,7 @@ public struct ControlConfig: Equatable {
             guard let letter = bytes.first, letter >= 65, letter <= 90, bytes.count >= 2,
                   bytes.dropFirst().allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || $0 == UInt8(ascii: "_")
                       || $0 == UInt8(ascii: ".") }) else {
-                throw ConfigError("", "gcode_console must be G-code commands such as G28 M114 M503, separated by spaces, not \"\(word)\"")
+                throw ConfigError("", "gcode_console must be G-code commands such as G28 M114 M503, separated by spaces, not \"" + String(word) + "\"")
             }
             words.append(String(decoding: bytes, as: UTF8.self))
         }
