@@ -28,3 +28,19 @@ public enum FileReader {
         return access(path, R_OK) == 0
     }
 }
+
+/// Writes small existing files whole (a Linux LED's `brightness`).
+public enum FileWriter {
+    /// Replaces the contents of the existing file at `path` with `bytes` (it is not created).
+    public static func overwrite(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+        let fd = try retryingEINTR("open \(path)") { agent_open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let count = try retryingEINTR("write \(path)") {
+                bytes[written...].withUnsafeBytes { CLibc.write(fd, $0.baseAddress, $0.count) }
+            }
+            written += count
+        }
+    }
+}

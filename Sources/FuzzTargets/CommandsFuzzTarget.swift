@@ -88,12 +88,24 @@ public final class CommandsFuzzTarget {
         #endif
     }
 
-    /// Parses `data` as the requests the agent cannot reach without a controller (a print
-    /// start and a print update, refused before parsing when there is none).
+    /// Parses `data` as the requests the agent cannot reach without a controller, lights or
+    /// a console (a print start and update, a light, a console command: refused before
+    /// parsing when there is none).
     private static func parseRequests(_ data: JSONValue) {
         _ = try? PrintStartRequest.parse(data)
-        _ = try? PrintSettings.parse(data)
+        _ = try? PrintSettings.parse(data, hasAuxFan: true)
+        _ = try? LightControl.parse(data, config: Self.everyLight) { _ in nil }
+        _ = try? ConsoleRequest.parse(data, allowed: ["G28", "M114", "M503", "SET_PIN"])
     }
+
+    /// Controls with every light configured.
+    private static let everyLight: ControlConfig = {
+        var controls = ControlConfig()
+        controls.headLight = .marlinCaseLight
+        controls.chamberLight = .klipperPin("caselight")
+        controls.cameraLight = .linuxLed("camera")
+        return controls
+    }()
 
     /// The descriptor `open` gives now: it grows when one is leaked, drops when one is
     /// closed twice.

@@ -37,8 +37,9 @@ public final class CommandService {
             firmwareVersion: Self.firmwareVersion(config.versionFile, logger: logger),
             agentVersion: AgentVersion.current, ip: HostInfo.primaryIPv4())
         state.peripheralVersion = config.peripheralVersionFile.flatMap { Self.firmwareVersion($0, logger: logger) }
-        let printing = PrintService(backend: Self.backend(config, reactor: reactor, logger: logger), config: config,
-                                    kobra2: state.isKobra2, usbRoot: usbRoot, reactor: reactor, outbox: outbox, logger: logger)
+        let backend = Self.backend(config, reactor: reactor, logger: logger)
+        let printing = PrintService(backend: backend, config: config, kobra2: state.isKobra2, usbRoot: usbRoot,
+                                    reactor: reactor, outbox: outbox, logger: logger)
         self.printing = printing
         let versionFile = config.versionFile
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
@@ -50,6 +51,9 @@ public final class CommandService {
         FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
             .register(in: router)
         printing.register(in: router)
+        ControlService(backend: backend, config: config, modelId: topics.modelId, outbox: outbox, logger: logger,
+                       isPrinting: { printing.supervisor.isActive }, readings: { printing.supervisor.readings })
+            .register(in: router)
         ota.register(in: router)
     }
 
@@ -98,7 +102,9 @@ public final class CommandService {
         case .marlin:
             return MarlinBackend(port: config.serialPort, baud: config.serialBaud, config: config, reactor: reactor,
                                  logger: logger)
-        case .klipper: return KlipperBackend(socketPath: config.klipperSocket, reactor: reactor, logger: logger)
+        case .klipper:
+            return KlipperBackend(socketPath: config.klipperSocket, auxFan: config.controls.klipperAuxFan, reactor: reactor,
+                                  logger: logger)
         }
     }
 

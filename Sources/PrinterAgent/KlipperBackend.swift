@@ -24,18 +24,41 @@ final class KlipperBackend: PrinterBackend {
     private var openedMs: Int64 = 0
     private var lastProbeMs: Int64 = 0
     private var follower = KlipperPrintFollower()
+    /// The `[fan_generic]` name of the auxiliary fan, or nil when there is none.
+    private let auxFan: String?
+    /// The auxiliary fan's speed as last set (Klipper's status is not subscribed for it).
+    private var auxFanPercent: Int?
+    /// Runs of G-code awaiting their outcome (`run`), oldest first; only the first is sent,
+    /// so that the G-code output that comes before its reply is its own.
+    private var runs: [Run] = []
 
-    /// A backend for the API socket at `socketPath`, on `reactor`.
-    convenience init(socketPath: String, reactor: Reactor, logger: Logger) {
+    /// A script whose outcome someone waits for.
+    private struct Run {
+        /// The lines, joined by `\n`.
+        let script: String
+        /// Called once with the output lines or the failure.
+        let done: (Result<[String], CommandFailure>) -> Void
+        /// When it fails as unanswered (from when it was sent).
+        var deadline: Int64 = 0
+        /// Whether it was sent.
+        var sent = false
+        /// The G-code output since it was sent.
+        var output: [String] = []
+    }
+
+    /// A backend for the API socket at `socketPath`, on `reactor`; `auxFan` names the
+    /// auxiliary fan's `[fan_generic]`, if any.
+    convenience init(socketPath: String, auxFan: String? = nil, reactor: Reactor, logger: Logger) {
         let link = ControllerLink("the Klipper API at " + socketPath, delimiter: 0x03, maxFrame: 1 << 20, logger: logger) {
             () throws(SystemError) -> Int32 in try UnixSocket.connect(socketPath)
         }
-        self.init(link: link, reactor: reactor, logger: logger)
+        self.init(link: link, auxFan: auxFan, reactor: reactor, logger: logger)
     }
 
     /// A backend for the API at the other end of `link` (frames ended by 0x03).
-    init(link: any ByteLink, reactor: Reactor, logger: Logger) {
+    init(link: any ByteLink, auxFan: String? = nil, reactor: Reactor, logger: Logger) {
         self.link = link
+        self.auxFan = auxFan
         self.reactor = reactor
         self.logger = logger
     }
@@ -49,11 +72,15 @@ final class KlipperBackend: PrinterBackend {
             openedMs = reactor.now
             send(.identify)
             send(.subscribe)
+            send(.subscribeOutput)
         }
         link.onFrame = { [unowned(unsafe) self] frame in received(frame) }
         link.onClosed = { [unowned(unsafe) self] _ in
             subscribed = false
+            let waiting = runs
+            runs.removeAll()
             for event in client.connectionLost() { handle(event) }
+            for run in waiting { run.done(.failure(CommandFailure(.controllerFailed, KlipperClient.connectionClosedMessage))) }
         }
         link.start(on: reactor)
         reactor.every(500) { [self] in watch(now: reactor.now) }
@@ -76,12 +103,58 @@ final class KlipperBackend: PrinterBackend {
     func stop() -> CommandFailure? { request(.cancel) }
 
     func apply(_ settings: PrintSettings) -> CommandFailure? {
+        let aux = auxFan.flatMap { name in settings.auxFanPercent.map { (name: name, percent: $0) } }
         let lines = KlipperGcode.settings(nozzleTarget: settings.nozzleTarget, bedTarget: settings.bedTarget,
                                           fanPercent: settings.fanPercent, speedPercent: settings.speedPercent,
-                                          zOffset: settings.zOffset)
-        var script = ""
-        for line in lines { script += (script.isEmpty ? "" : "\n") + line }
-        return request(.script(script))
+                                          zOffset: settings.zOffset, auxFan: aux)
+        if let failure = send(lines) { return failure }
+        if let aux {
+            auxFanPercent = aux.percent
+            tell([.readings(client.status.readings)])
+        }
+        return nil
+    }
+
+    func send(_ lines: [String]) -> CommandFailure? {
+        guard !lines.isEmpty else { return nil }
+        return request(.script(lines.joined(separator: "\n")))
+    }
+
+    func run(_ lines: [String], done: @escaping (Result<[String], CommandFailure>) -> Void) -> CommandFailure? {
+        if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
+        runs.append(Run(script: lines.joined(separator: "\n"), done: done))
+        sendNextRun()
+        return nil
+    }
+
+    func position(_ done: @escaping (Result<AxisPosition, CommandFailure>) -> Void) -> CommandFailure? {
+        if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
+        guard let position = client.status.position else {
+            return CommandFailure(.unavailable, "Klipper has not said where the toolhead is (toolhead.position)")
+        }
+        done(.success(position))
+        return nil
+    }
+
+    /// Sends the oldest run when none is under way.
+    private func sendNextRun() {
+        guard let first = runs.first, !first.sent else { return }
+        runs[0].sent = true
+        runs[0].deadline = reactor.now + MarlinSetup.runTimeoutMs
+        send(.run(first.script))
+    }
+
+    /// Ends the run under way with `outcome` and sends the next.
+    private func endRun(_ outcome: (inout Run) -> Result<[String], CommandFailure>) {
+        var run = runs.removeFirst()
+        run.done(outcome(&run))
+        sendNextRun()
+    }
+
+    /// Whether `request` is the script of the run under way (only one is sent at a time).
+    private func isRunUnderWay(_ request: KlipperRequest) -> Bool {
+        guard let first = runs.first, first.sent, case .run(let script) = request else { return false }
+        return script == first.script
     }
 
     // MARK: Protocol
@@ -112,6 +185,14 @@ final class KlipperBackend: PrinterBackend {
         case .succeeded(.subscribe):
             subscribed = true
             tell(follower.follow(client.status))
+        case .output(let line):
+            if runs.first?.sent == true { runs[0].output.append(line) }
+        case .succeeded(let request) where isRunUnderWay(request):
+            endRun { .success($0.output) }
+        case .failed(let request, let message) where isRunUnderWay(request):
+            endRun { _ in .failure(CommandFailure(.controllerFailed, "Klipper: " + message)) }
+        case .succeeded(.resume):
+            tell(follower.resumeTaken())
         case .succeeded:
             break
         case .failed(.script(let script), let message) where follower.isFollowing && script.hasPrefix("SDCARD_PRINT_FILE"):
@@ -123,9 +204,16 @@ final class KlipperBackend: PrinterBackend {
         }
     }
 
-    /// Hands `events` to the print service, in order.
+    /// Hands `events` to the print service, in order, readings with the auxiliary fan as last set.
     private func tell(_ events: [ControllerEvent]) {
-        for event in events { onEvent(event) }
+        for event in events {
+            guard case .readings(var readings) = event else {
+                onEvent(event)
+                continue
+            }
+            readings.auxFanSpeedPercent = auxFanPercent
+            onEvent(.readings(readings))
+        }
     }
 
     /// Probes a quiet controller, drops a dead connection, and fails a print whose
@@ -144,5 +232,9 @@ final class KlipperBackend: PrinterBackend {
             }
         }
         tell(follower.silence(now - lastHeardMs))
+        if let first = runs.first, first.sent, now >= first.deadline {
+            endRun { _ in .failure(CommandFailure(.controllerFailed,
+                                                  "Klipper did not finish the command within \(MarlinSetup.runTimeoutMs / 1000) s")) }
+        }
     }
 }

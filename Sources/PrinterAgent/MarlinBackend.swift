@@ -13,6 +13,9 @@ final class MarlinBackend: PrinterBackend {
     private let reactor: Reactor
     private let logger: Logger
     private var session: MarlinSession<PrintFileReader>
+    /// What waits for the end of each run of G-code (`run`), by its id.
+    private var runs: [(id: Int, done: (Result<[String], CommandFailure>) -> Void)] = []
+    private var lastRunId = 0
 
     /// A backend for the board on `port` at `baud`, with the configured pause, resume
     /// and cancel G-code, on `reactor`.
@@ -30,7 +33,8 @@ final class MarlinBackend: PrinterBackend {
         var limits = MarlinSender.Limits()
         limits.receiveBufferBytes = config.serialReceiveBuffer
         session = MarlinSession(setup: MarlinSetup(pauseGcode: config.pauseGcode, resumeGcode: config.resumeGcode,
-                                                   cancelGcode: config.cancelGcode, senderLimits: limits))
+                                                   cancelGcode: config.cancelGcode, senderLimits: limits,
+                                                   auxFanIndex: config.controls.auxFanIndex))
     }
 
     /// The longest line taken from the board; a longer one is cut.
@@ -61,6 +65,28 @@ final class MarlinBackend: PrinterBackend {
 
     func apply(_ settings: PrintSettings) -> CommandFailure? { whenReady { $0.apply(settings, now: $1) } }
 
+    func send(_ lines: [String]) -> CommandFailure? { whenReady { $0.send(lines, now: $1) } }
+
+    func run(_ lines: [String], done: @escaping (Result<[String], CommandFailure>) -> Void) -> CommandFailure? {
+        if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
+        lastRunId += 1
+        let id = lastRunId
+        runs.append((id, done))
+        perform(session.run(lines, id: id, now: reactor.now))
+        return nil
+    }
+
+    func position(_ done: @escaping (Result<AxisPosition, CommandFailure>) -> Void) -> CommandFailure? {
+        run(["M114"]) { outcome in
+            done(outcome.flatMap { lines in
+                for line in lines {
+                    if case .position(let position) = MarlinReply.parse(Array(line.utf8)) { return .success(position) }
+                }
+                return .failure(CommandFailure(.controllerFailed, "the printer did not say where the toolhead is (M114)"))
+            })
+        }
+    }
+
     /// Hands a request to the session when the board can take it, else says why not.
     private func whenReady(_ request: (inout MarlinSession<PrintFileReader>, Int64) -> [MarlinAction]) -> CommandFailure? {
         if let reason = unavailableReason { return CommandFailure(.unavailable, reason) }
@@ -76,6 +102,9 @@ final class MarlinBackend: PrinterBackend {
             case .event(let event): onEvent(event)
             case .close(let reason): link.close(reason)
             case .log(let level, let message): logger.log(level, message)
+            case .ran(let id, let outcome):
+                guard let index = runs.firstIndex(where: { $0.id == id }) else { continue }
+                runs.remove(at: index).done(outcome)
             }
         }
     }

@@ -47,14 +47,14 @@ final class PrintService {
 
     /// Registers the handlers. The router keeps this object alive.
     func register(in router: CommandRouter) {
-        router.register("print", "start") { self.command($0, self.startPrint) }
+        router.register("print", "start") { .answering($0, self.startPrint) }
         for action in ["pause", "resume", "stop", "cancel"] {
-            router.register("print", action) { self.command($0, self.transition) }
+            router.register("print", action) { .answering($0, self.transition) }
         }
-        router.register("print", "update") { self.command($0, self.update) }
+        router.register("print", "update") { .answering($0, self.update) }
         router.register("print", "query") { self.supervisor.query($0) }
-        router.register("print", "getSliceParam") { self.command($0, self.sliceParameters) }
-        router.register("print", "localtasktrans") { self.command($0, self.localTask) }
+        router.register("print", "getSliceParam") { .answering($0, self.sliceParameters) }
+        router.register("print", "localtasktrans") { .answering($0, self.localTask) }
         router.register("tempature", "query") {
             PrintSupervisor.temperatureReport(self.supervisor.readings, action: "query", msgid: $0.msgid)
         }
@@ -75,15 +75,6 @@ final class PrintService {
     func isPrinting(_ absolutePath: String) -> Bool { supervisor.job?.absolutePath == absolutePath }
 
     // MARK: Commands
-
-    /// Runs `body` for `command`, answering a failure with a `failed` report.
-    private func command(_ command: Command, _ body: (Command) throws(CommandFailure) -> Report) -> Report {
-        do {
-            return try body(command)
-        } catch {
-            return .failure(type: command.type, action: command.action, msgid: command.msgid, error)
-        }
-    }
 
     private func startPrint(_ command: Command) throws(CommandFailure) -> Report {
         if let job = supervisor.job {
@@ -282,7 +273,7 @@ final class PrintService {
 
     private func update(_ command: Command) throws(CommandFailure) -> Report {
         _ = try supervisor.checkTask(of: command)
-        let settings = try PrintSettings.parse(command.data)
+        let settings = try PrintSettings.parse(command.data, hasAuxFan: config.controls.hasAuxFan(config.controller))
         if let failure = try connectedBackend().apply(settings) { throw failure }
         return supervisor.updated(settings, answering: command)
     }

@@ -33,6 +33,15 @@ protocol PrinterBackend: AnyObject {
     func resume() -> CommandFailure?
     /// Stops the print; `.stopped` follows.
     func stop() -> CommandFailure?
-    /// Changes temperatures, fan, speed or Z offset during the print.
+    /// Changes temperatures, fans, speed or Z offset, during a print or not.
     func apply(_ settings: PrintSettings) -> CommandFailure?
+    /// Sends G-code lines (a light) without waiting for them, during a print or not.
+    func send(_ lines: [String]) -> CommandFailure?
+    /// Runs G-code lines (a move, a console command), during a print or not (between the
+    /// file's lines); `done` gets what the controller printed while they ran once the last
+    /// one is carried out, or the failure. The failure returned at once means nothing was sent.
+    func run(_ lines: [String], done: @escaping (Result<[String], CommandFailure>) -> Void) -> CommandFailure?
+    /// The toolhead's position: Klipper's status has it (`done` is called at once), Marlin
+    /// is asked with `M114`.
+    func position(_ done: @escaping (Result<AxisPosition, CommandFailure>) -> Void) -> CommandFailure?
 }

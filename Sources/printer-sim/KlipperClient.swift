@@ -40,6 +40,8 @@ final class KlipperClient {
     var partialFrame: [UInt8] = []
     /// The client's subscription, if it subscribed (a new one replaces it).
     var subscription: Subscription?
+    /// The `response_template` of the client's G-code output subscription, if it subscribed.
+    var outputTemplate: JSONObject?
 
     /// Connection number `id` on `channel`.
     init(id: Int, channel: ByteChannel) {

@@ -66,6 +66,13 @@ final class KlipperPrinter {
     private var movesExecuted = 0
     /// Called with the count of G0/G1 moves executed so far, before each one runs.
     var onMove: (Int) -> Void = { _ in }
+    /// Called with each line of G-code output (`M114`'s position, an unknown command).
+    var onOutput: (String) -> Void = { _ in }
+    /// The values of the simulated printer.cfg's `[output_pin caselight]` (0...1),
+    /// `[led chamber_led]` (red, green, blue, white, each 0...1) and `[fan_generic aux_fan]` (0...1).
+    private(set) var caselight = 0.0
+    private(set) var chamberLed = [0.0, 0.0, 0.0, 0.0]
+    private(set) var auxFan = 0.0
 
     /// A printer at rest with its SD card at `sdcard`.
     init(options: KlipperOptions, loop: EventLoop) {
@@ -214,7 +221,13 @@ final class KlipperPrinter {
         case "TURN_OFF_HEATERS": machine.thermals.turnOff()
         case "SET_HEATER_TEMPERATURE": try setHeaterTemperature(command)
         case "M112": shutdown("Shutdown due to M112 command")
-        case "M105", "M114", "M115", "M204", "SET_VELOCITY_LIMIT", "SET_GCODE_OFFSET", "SAVE_GCODE_STATE",
+        case "M114": onOutput(machine.klipperPosition)
+        case "SET_PIN": caselight = try setting(command, object: "PIN", named: "caselight", value: "VALUE")
+        case "SET_FAN_SPEED": auxFan = try setting(command, object: "FAN", named: "aux_fan", value: "SPEED")
+        case "SET_LED":
+            let colours = ["RED", "GREEN", "BLUE", "WHITE"]
+            chamberLed = try colours.map { try setting(command, object: "LED", named: "chamber_led", value: $0) }
+        case "M105", "M115", "M204", "SET_VELOCITY_LIMIT", "SET_GCODE_OFFSET", "SAVE_GCODE_STATE",
              "RESTORE_GCODE_STATE", "RESPOND", "STATUS":
             break
         case "FIRMWARE_RESTART", "RESTART": restart()
@@ -228,6 +241,7 @@ final class KlipperPrinter {
                 // Klipper only reports an unknown command in its G-code output (cmd_default's
                 // respond_info): a print goes on past slicer commands it lacks (M201, M900...)
                 // and a script still succeeds.
+                onOutput("// Unknown command:\"\(command.name)\"")
                 return .none
             }
             if printState == .printing { job?.noteExtrusion(machine.extruded, now: loop.now) }
@@ -267,6 +281,19 @@ final class KlipperPrinter {
     /// SET_PRINT_STATS_INFO TOTAL_LAYER=<n> CURRENT_LAYER=<n>, with Klipper's rules: a new
     /// total restarts the current layer at 0, a total of 0 clears both, the current layer
     /// is capped at the total and needs one.
+    /// The value parameter `value` (0...1, 0 when absent) of a command muxed on `object`,
+    /// which must be `name` (the only one the simulated printer.cfg has), as Klipper checks them.
+    private func setting(_ command: GcodeCommand, object: String, named name: String, value: String) throws -> Double {
+        let parameters = try ExtendedParameters.parse(command)
+        guard parameters[object] == name else {
+            throw GcodeError("The value '\(parameters[object] ?? "")' is not valid for \(object)")
+        }
+        guard let number = Double(parameters[value] ?? "0"), (0...1).contains(number) else {
+            throw GcodeError("Error on '\(command.text)': \(value) must be between 0 and 1")
+        }
+        return number
+    }
+
     /// SET_HEATER_TEMPERATURE HEATER=extruder|heater_bed TARGET=<°C>.
     private func setHeaterTemperature(_ command: GcodeCommand) throws {
         let parameters = try ExtendedParameters.parse(command)

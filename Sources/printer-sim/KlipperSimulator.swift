@@ -31,6 +31,7 @@ final class KlipperSimulator: Simulator {
         printer = KlipperPrinter(options: options, loop: loop)
         server = try UnixSocketServer(path: options.socket, loop: loop) { [unowned self] in accept($0) }
         printer.onMove = { [unowned self] in applyFaults(atMove: $0) }
+        printer.onOutput = { [unowned self] in sendOutput($0) }
         loop.every(options.updateInterval) { [unowned self] in pushUpdates() }
     }
 
@@ -118,6 +119,13 @@ final class KlipperSimulator: Simulator {
                     client.subscription = KlipperClient.Subscription(objects: objects, template: template, lastSent: status)
                 }
                 reply(to: client, id: id, result: JSONObject([("eventtime", .number(now)), ("status", .object(status))]))
+            } catch {
+                reply(to: client, id: id, error: error.message)
+            }
+        case "gcode/subscribe_output":
+            do {
+                client.outputTemplate = try responseTemplate(params)
+                reply(to: client, id: id, result: JSONObject())
             } catch {
                 reply(to: client, id: id, error: error.message)
             }
@@ -215,6 +223,16 @@ final class KlipperSimulator: Simulator {
             client.subscription = subscription
             var message = subscription.template
             message["params"] = .object(JSONObject([("eventtime", .number(now)), ("status", .object(changes))]))
+            send(message, to: client)
+        }
+    }
+
+    /// Sends a line of G-code output to every client subscribed to it, on its template with
+    /// `params: {response: line}`, as Klipper's `gcode/subscribe_output` does.
+    private func sendOutput(_ line: String) {
+        for client in clients.values.sorted(by: { $0.id < $1.id }) {
+            guard var message = client.outputTemplate else { continue }
+            message["params"] = .object(JSONObject([("response", .string(line))]))
             send(message, to: client)
         }
     }

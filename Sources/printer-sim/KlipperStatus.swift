@@ -6,6 +6,7 @@ extension KlipperPrinter {
     /// The objects `objects/list` names.
     static let objectNames = [
         "webhooks", "print_stats", "virtual_sdcard", "extruder", "heater_bed", "fan", "toolhead", "display_status",
+        "output_pin caselight", "led chamber_led", "fan_generic aux_fan",
     ]
 
     /// The status of object `name` at `now` (every field), nil for an unknown object.
@@ -35,6 +36,12 @@ extension KlipperPrinter {
                 ("homed_axes", .string(machine.motion.homedAxes)),
                 ("print_time", .number(rounded(machine.printTime, 3))),
             ])
+        case "output_pin caselight":
+            return JSONObject([("value", .number(caselight))])
+        case "led chamber_led":
+            return JSONObject([("color_data", .array([.array(chamberLed.map { .number($0) })]))])
+        case "fan_generic aux_fan":
+            return JSONObject([("speed", .number(auxFan)), ("rpm", .null)])
         case "display_status":
             return JSONObject([
                 ("progress", .number(machine.displayProgress ?? progress)),

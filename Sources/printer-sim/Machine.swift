@@ -65,6 +65,9 @@ final class Machine {
             }
         case "M109", "M190":
             return heatAndWait(command, heater: command.name == "M109" ? .hotend : .bed)
+        case "M106" where firmware == .marlin && (command.number("P") ?? 0) != 0:
+            // Another fan than the part-cooling fan (Marlin's fan index P).
+            break
         case "M106":
             fanSpeed = min(max(command.number("S") ?? 255, 0), 255) / 255
         case "M107":
@@ -79,6 +82,31 @@ final class Machine {
             return nil
         }
         return Work.none
+    }
+
+    /// M114's reply as Marlin 2.1 prints it: `X:10.00 Y:0.00 Z:5.00 E:0.00 Count X:800 Y:0 Z:2000`.
+    var marlinPosition: String {
+        let p = motion.position
+        func two(_ value: Double) -> String { Self.fixed(value, decimals: 2) }
+        let steps = [80.0, 80.0, 400.0]
+        return "X:\(two(p[0])) Y:\(two(p[1])) Z:\(two(p[2])) E:\(two(p[3])) Count "
+            + zip(["X", "Y", "Z"], steps.indices).map { "\($0):\(Int((p[$1] * steps[$1]).rounded()))" }.joined(separator: " ")
+    }
+
+    /// M114's reply as Klipper prints it: `X:10.000 Y:0.000 Z:5.000 E:0.000`.
+    var klipperPosition: String {
+        let p = motion.position
+        return zip(MotionState.axes, p).map { "\($0):" + Self.fixed($1, decimals: 3) }.joined(separator: " ")
+    }
+
+    /// `value` with `decimals` decimals, as `%.<decimals>f` prints it.
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = Int((value.magnitude * Double(scale)).rounded())
+        let fraction = String(scaled % scale)
+        return (value < 0 && scaled != 0 ? "-" : "") + "\(scaled / scale)."
+            + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 
     /// Puts everything back as at start (a firmware restart): heaters off, fan off, axes at

@@ -22,7 +22,7 @@ enum MarlinReplies {
             ("VOLUMETRIC", true), ("AUTOREPORT_POS", false), ("AUTOREPORT_TEMP", autoreport),
             ("PROGRESS", false), ("PRINT_JOB", true), ("AUTOLEVEL", true), ("RUNOUT", false),
             ("Z_PROBE", true), ("LEVELING_DATA", false), ("BUILD_PERCENT", true),
-            ("SOFTWARE_POWER", false), ("TOGGLE_LIGHTS", false), ("CASE_LIGHT_BRIGHTNESS", false),
+            ("SOFTWARE_POWER", false), ("TOGGLE_LIGHTS", true), ("CASE_LIGHT_BRIGHTNESS", true),
             ("EMERGENCY_PARSER", true), ("HOST_ACTION_COMMANDS", true), ("PROMPT_SUPPORT", false),
             ("SDCARD", false), ("REPEAT", false), ("SD_WRITE", false), ("AUTOREPORT_SD_STATUS", false),
             ("LONG_FILENAME", false), ("THERMAL_PROTECTION", true), ("MOTION_MODES", false),
@@ -42,6 +42,16 @@ enum MarlinReplies {
         return "T:\(oneDecimal(hotend.temperature)) /\(oneDecimal(hotend.target)) "
             + "B:\(oneDecimal(bed.temperature)) /\(oneDecimal(bed.target)) @:0 B@:0"
     }
+
+    /// M503's report of the settings (abridged).
+    static let settings = [
+        "echo:; Linear Units:",
+        "echo:  G21 ; (mm)",
+        "echo:; Steps per unit:",
+        "echo:  M92 X80.00 Y80.00 Z400.00 E93.00",
+        "echo:; Maximum feedrates (units/s):",
+        "echo:  M203 X500.00 Y500.00 Z5.00 E25.00",
+    ]
 
     /// The reply to a command the board does not know.
     static func unknown(_ command: GcodeCommand) -> String {

@@ -179,8 +179,12 @@ final class MarlinSimulator: Simulator {
             sendAll(MarlinReplies.firmwareInfo(autoreport: options.autoreport))
         case "M155" where options.autoreport:
             setAutoReport(seconds: command.number("S"))
-        case "M108", "M110", "G29", "M290":
+        case "M108", "M110", "G29", "M290", "M355", "M150", "M42":
             break
+        case "M114":
+            send(machine.marlinPosition)
+        case "M503":
+            sendAll(MarlinReplies.settings)
         default:
             if let known = machine.apply(command) {
                 work = known

@@ -50,10 +50,10 @@ struct CommandRouterTests {
         ("file", "listLocal"), ("file", "listUdisk"), ("file", "deleteLocal"), ("file", "deleteUdisk"),
         ("file", "deleteBatch"), ("file", "fileDetails"),
         ("ota", "reportVersion"), ("ota", "update"),
-        ("tempature", "query"), ("tempature", "set"), ("fan", "query"), ("fan", "set"),
+        ("tempature", "query"), ("tempature", "set"), ("fan", "query"), ("fan", "set"), ("fan", "setSpeed"),
         ("light", "control"), ("light", "query"), ("video", "startCapture"), ("video", "stopCapture"),
         ("peripherie", "query"), ("axis", "move"), ("axis", "turnOff"), ("axis", "query"), ("multiColorBox", "getInfo"),
-        ("fan", "setSpeed"), ("aiSettings", "query"), ("extfilbox", "query"),
+        ("aiSettings", "query"), ("extfilbox", "query"), ("gcode", "send"),
     ])
     func everyDocumentedCommandIsKnown(type: String, action: String) {
         #expect(CommandRouter().route(Command(type: type, action: action))?.code == .notAvailable)

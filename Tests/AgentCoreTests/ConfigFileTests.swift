@@ -56,6 +56,15 @@ private let fullFile = [
     "ota_public_key = /etc/printer-agent/ota.pub",
     "ota_allow_force = yes",
     "peripheral_version_file = /tmp/mcu",
+    "aux_fan_index = 1",
+    "klipper_aux_fan = aux_fan",
+    "axis_map = 1:Y,2:X,3:Z,4:XYZ",
+    "axis_max_distance = 50",
+    "light_head = marlin-m150",
+    "light_chamber = klipper-led:chamber",
+    "light_camera = klipper-pin:cam",
+    "leds_root = /tmp/leds",
+    "gcode_console = M114 M503",
 ]
 
 struct ConfigFileTests {
@@ -104,6 +113,15 @@ struct ConfigFileTests {
         expected.otaPublicKey = "/etc/printer-agent/ota.pub"
         expected.otaAllowForce = true
         expected.peripheralVersionFile = "/tmp/mcu"
+        expected.controls.auxFanIndex = 1
+        expected.controls.klipperAuxFan = "aux_fan"
+        expected.controls.axisMap = try AxisMap.parse("1:Y,2:X,3:Z,4:XYZ")
+        expected.controls.maxJogMm = 50
+        expected.controls.headLight = .marlinLedStrip
+        expected.controls.chamberLight = .klipperLed("chamber")
+        expected.controls.cameraLight = .klipperPin("cam")
+        expected.controls.ledsRoot = "/tmp/leds"
+        expected.controls.consoleAllowed = ["M114", "M503"]
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"

@@ -62,6 +62,7 @@ private func subscribedClient(status: String) throws -> KlipperClient {
     @Test(arguments: [
         (KlipperRequest.identify, "info"), (.subscribe, "objects/subscribe"), (.script("M105"), "gcode/script"),
         (.pause, "pause_resume/pause"), (.resume, "pause_resume/resume"), (.cancel, "pause_resume/cancel"),
+        (.subscribeOutput, "gcode/subscribe_output"), (.run("G28"), "gcode/script"),
     ])
     func eachRequestCallsItsMethod(request: KlipperRequest, method: String) throws {
         var client = KlipperClient()
@@ -79,6 +80,16 @@ private func subscribedClient(status: String) throws -> KlipperClient {
         #expect(objects.members.map(\.key) == KlipperStatus.subscribedObjects)
         #expect(objects.members.allSatisfy { $0.value == .null })
         #expect(params["response_template"] == .object(JSONObject([("method", .string("notify_status_update"))])))
+    }
+
+    @Test func gcodeOutputIsPushedOnItsOwnMethodAndToldLineByLine() throws {
+        var client = KlipperClient()
+        let sent = try sentRequest(client.request(.subscribeOutput))
+        #expect(sent["params"]?["response_template"] == .object(JSONObject([("method", .string("notify_gcode_response"))])))
+        #expect(handle(&client, #"{"method": "notify_gcode_response", "params": {"response": "X:1.000 Y:2.000 Z:3.000 E:0.000"}}"#)
+            == [.output("X:1.000 Y:2.000 Z:3.000 E:0.000")])
+        let malformed = handle(&client, #"{"method": "notify_gcode_response", "params": {"response": 5}}"#)
+        #expect(malformed.count == 1 && malformed.allSatisfy { if case .protocolError = $0 { true } else { false } })
     }
 
     @Test func aScriptGoesAsItIsEvenWithQuotesLineBreaksAnd0x03() throws {

@@ -80,6 +80,34 @@ private struct Follow {
         #expect(follow.lifecycle == [.paused, .resumed, .stopped])
     }
 
+    /// A resume asked during the pause: Klipper runs PAUSE then RESUME, and its status,
+    /// sent every 250 ms, may never show the job paused. The resume Klipper took says it.
+    @Test func aResumeTakenBeforeThePauseShowedResumesTheJob() throws {
+        var follow = Follow()
+        follow.follower.started()
+        try follow.state("printing")
+        follow.events += follow.follower.resumeTaken()
+        #expect(follow.lifecycle == [.resumed])
+        // The pause, shown late, and the printing after it say nothing more.
+        try follow.state("paused")
+        try follow.state("printing")
+        #expect(follow.lifecycle == [.resumed])
+        // A later pause is a pause.
+        try follow.state("paused")
+        #expect(follow.lifecycle == [.resumed, .paused])
+    }
+
+    @Test func aResumeTakenAfterTheStatusShowedThePauseWaitsForPrinting() throws {
+        var follow = Follow()
+        follow.follower.started()
+        try follow.state("printing")
+        try follow.state("paused")
+        follow.events += follow.follower.resumeTaken()
+        #expect(follow.lifecycle == [.paused], "the status says when it prints again")
+        try follow.state("printing")
+        #expect(follow.lifecycle == [.paused, .resumed])
+    }
+
     @Test(arguments: [
         ("error", "the controller stopped the print: Move out of range"),
         ("standby", "the controller dropped the print (it restarted)"),

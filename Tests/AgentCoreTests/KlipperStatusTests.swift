@@ -133,9 +133,15 @@ private func status(_ texts: String...) throws -> KlipperStatus {
     @Test func objectsThatAreNotObjectsAndUnsubscribedObjectsAreIgnored() throws {
         var subject = try status(#"{"extruder": {"temperature": 200}}"#)
         let before = subject
-        subject.apply(try jsonObject(#"{"extruder": null, "toolhead": {"position": [1, 2, 3]}, "fan": 0.5}"#))
+        subject.apply(try jsonObject(#"{"extruder": null, "gcode_move": {"position": [1, 2, 3]}, "fan": 0.5}"#))
         #expect(subject == before)
         #expect(subject.readings.nozzleTemperature == 200)
+    }
+
+    @Test func toolheadPositionIsXYZOfItsArray() throws {
+        #expect(try status(#"{"toolhead": {"position": [10.5, 20, 3.25, 1.0]}}"#).position == AxisPosition(x: 10.5, y: 20, z: 3.25))
+        #expect(try status(#"{"toolhead": {"position": [10.5, 20]}}"#).position == nil)
+        #expect(try status(#"{"toolhead": {"position": null}}"#).position == nil)
     }
 
     @Test func aRepeatedKeyInADeltaEndsWithItsLastValue() throws {

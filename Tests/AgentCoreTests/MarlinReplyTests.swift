@@ -126,8 +126,14 @@ private func readings(_ nozzle: Double?, _ nozzleTarget: Double?, _ bed: Double?
     @Test func echoAndOtherLines() {
         #expect(parse("echo:Unknown command: \"X1\"") == .echo("Unknown command: \"X1\""))
         #expect(parse("echo:  M92 X80.00 Y80.00") == .echo("M92 X80.00 Y80.00"))
-        #expect(parse("X:0.00 Y:0.00 Z:0.00 E:0.00 Count X:0 Y:0 Z:0") == .other("X:0.00 Y:0.00 Z:0.00 E:0.00 Count X:0 Y:0 Z:0"))
         #expect(parse("") == .other(""))
+    }
+
+    @Test func m114PositionIsReadBeforeTheStepCounts() {
+        #expect(parse("X:10.00 Y:-2.50 Z:5.00 E:0.00 Count X:800 Y:1600 Z:2000") == .position(AxisPosition(x: 10, y: -2.5, z: 5)))
+        #expect(parse("X:1 Y:2 Z:3") == .position(AxisPosition(x: 1, y: 2, z: 3)))
+        #expect(parse("X:1 Y:2 Count X:0 Y:0 Z:0") == .other("X:1 Y:2 Count X:0 Y:0 Z:0"), "no Z before Count")
+        #expect(parse("X:a Y:2 Z:3") == .other("X:a Y:2 Z:3"))
     }
 
     @Test func garbageNeverCrashesAndIsOther() {

@@ -40,6 +40,8 @@ struct SessionHarness {
     var events: [ControllerEvent] = []
     /// The reasons of the closes asked for.
     var closes: [String] = []
+    /// The outcomes of the runs of G-code, by id, in order.
+    var ran: [(id: Int, outcome: Result<[String], CommandFailure>)] = []
 
     /// The pause, resume and cancel G-code every test uses.
     static let setup = MarlinSetup(pauseGcode: ["M400", "G91"], resumeGcode: ["G90"], cancelGcode: ["M104 S0"])
@@ -89,6 +91,7 @@ struct SessionHarness {
     mutating func pause() { take(session.pause(now: now)) }
     mutating func resume() { take(session.resume(now: now)) }
     mutating func stop() { take(session.stop(now: now)) }
+    mutating func run(_ lines: [String], id: Int) { take(session.run(lines, id: id, now: now)) }
 
     /// Records `actions`.
     mutating func take(_ actions: [MarlinAction]) {
@@ -97,6 +100,7 @@ struct SessionHarness {
             case .write(let line): written.append(Self.command(of: line))
             case .event(let event): events.append(event)
             case .close(let reason): closes.append(reason)
+            case .ran(let id, let outcome): ran.append((id, outcome))
             case .log: break
             }
         }

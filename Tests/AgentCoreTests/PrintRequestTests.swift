@@ -115,7 +115,8 @@ struct PrintSettingsTests {
         (#"{"settings":{"fan_speed_pct":"50"}}"#, .badRequest),
         (#"{"settings":{"print_speed_mode":4}}"#, .badRequest),
         (#"{"settings":{"z_comp":3}}"#, .badRequest),
-        (#"{"settings":{"aux_fan_speed_pct":30}}"#, .notAvailable),
+        (#"{"settings":{"aux_fan_speed_pct":30}}"#, .badRequest),
+        (#"{"settings":{"box_fan_level":2}}"#, .badRequest),
     ])
     func refused(payload: String, code: ReplyCode) throws {
         let failure = try #require(throws: CommandFailure.self) { try PrintSettings.parse(try data(payload)) }

@@ -430,8 +430,19 @@ final class StorageFixture {
     }
 
     /// Unmounts `point`, mounted by `mount(_:)`.
+    /// Unmounts `point`, waiting while it is busy: a process that probes a new filesystem
+    /// (udev's blkid) can hold it for a moment.
     func unmount(_ point: String) throws {
-        try Tool.run("umount", [point])
+        var lastError: Error?
+        try waitUntil("umount \(point) (last: \(String(describing: lastError)))", timeout: 10) {
+            do {
+                try Tool.run("umount", [point])
+                return true
+            } catch {
+                lastError = error
+                return false
+            }
+        }
         mounts.removeAll { $0 == point }
     }
 

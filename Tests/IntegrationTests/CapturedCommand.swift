@@ -91,7 +91,9 @@ struct CapturedCommand {
         for key in expect["data_keys"] as? [String] ?? [] where data[key] == nil {
             wrong.append("data.\(key) missing")
         }
-        for key in expect["data_numbers"] as? [String] ?? [] where !(data[key] is NSNumber) || data[key] is Bool {
+        // Foundation on Linux reads 0 and 1 as NSNumbers that also cast to Bool: a JSON
+        // boolean is the NSNumber whose type is "c".
+        for key in expect["data_numbers"] as? [String] ?? [] where !Self.isNumber(data[key]) {
             wrong.append("data.\(key) is \(data[key].map { "\($0)" } ?? "missing"), expected a number")
         }
         let details = data["file_details"] as? [String: Any] ?? [:]
@@ -107,5 +109,11 @@ struct CapturedCommand {
             .map { String(decoding: $0, as: UTF8.self) } ?? "?"
         return "\(report["type"] ?? "?")/\(report["action"] ?? "?") state \(report["state"] ?? "?") code \(report["code"] ?? "?") "
             + "msg \(report["msg"] ?? "?") data \(data.prefix(300))"
+    }
+
+    /// Whether `value` is a JSON number (not a boolean, not missing).
+    private static func isNumber(_ value: Any?) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) != "c"
     }
 }

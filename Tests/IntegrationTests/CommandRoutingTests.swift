@@ -71,12 +71,22 @@ import TestSupport
         #expect(info["version"] as? String == "2.3.9.1")
     }
 
-    @Test func commandsOfLaterIssuesAndUnknownCommandsAnswerWithErrorCodes() throws {
+    @Test func aLightThatIsNotConfiguredAndUnknownCommandsAnswerWithErrorCodes() throws {
         let harness = try Harness()
-        let pending = try #require(try harness.ask("light", "control", data: "{\"type\":1,\"status\":1}").json)
-        #expect(pending["code"] as? Int == 501)
-        #expect(pending["state"] as? String == "failed")
-        #expect((pending["msg"] as? String)?.contains("light/control") == true)
+        let noLight = try #require(try harness.ask("light", "control", data: "{\"type\":1,\"status\":1}").json)
+        #expect(noLight["code"] as? Int == 409)
+        #expect(noLight["state"] as? String == "failed")
+        #expect(noLight["msg"] as? String == "this printer has no head light configured (set light_head in the configuration)")
+        let lights = try #require(try harness.ask("light", "query").json)
+        #expect(lights["state"] as? String == "done")
+        #expect((lights["data"] as? [String: Any])?["lights"] as? [Any] != nil)
+        #expect(((lights["data"] as? [String: Any])?["lights"] as? [Any])?.isEmpty == true, "no light configured: an empty list")
+        for (type, action, data) in [("tempature", "set", #"{"target_nozzle_temp":200}"#), ("fan", "setSpeed", #"{"fan_speed_pct":20}"#),
+                                     ("axis", "query", "null")] {
+            let noController = try #require(try harness.ask(type, action, data: data).json)
+            #expect(noController["code"] as? Int == 503, "\(type)/\(action)")
+            #expect(noController["msg"] as? String == "no motion controller is configured (set controller in the configuration)")
+        }
         let unknownType = try #require(try harness.ask("teleport", "now").json)
         #expect(unknownType["code"] as? Int == 404)
         let unknownAction = try #require(try harness.ask("status", "explode").json)

@@ -42,8 +42,9 @@ final class PrintRig {
         self.storage = storage
         self.simulator = simulator
         _ = try storage.write("gcodes/cube.gcode", try Fixture.data("cube.gcode"))
-        // The task numbers are kept in the test's own state directory (a later line wins).
-        let lines = ["state_dir = \(storage.path)/state"] + config
+        // The task numbers are kept in the test's own state directory, unless the test names one.
+        let ownState = config.contains { $0.hasPrefix("state_dir") } ? [] : ["state_dir = \(storage.path)/state"]
+        let lines = ownState + config
         let configPath = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         agentArguments = ["-c", configPath, "--storage", storage.path + "/gcodes"]
         harness = try Harness(broker: broker, client: client, agentArguments: agentArguments, launcher: launcher)

@@ -10,20 +10,31 @@ import TestSupport
 /// as on most printers most of the time.
 @Suite struct RealClientTests {
     /// A broker with a plain listener for the agent and a TLS one for the library (both
-    /// libraries always speak TLS to the printer's broker, and check no certificate).
+    /// libraries always speak TLS to the printer's broker, and check no certificate). A port
+    /// found free can be taken by a parallel test before the broker binds it; the broker then
+    /// exits, and the next pair of ports is tried.
     private static func broker() throws -> (MosquittoBroker, tlsPort: Int, CertificateAuthority) {
         let authority = try CertificateAuthority()
-        let tlsPort = try FreePort.find()
-        let broker = try MosquittoBroker(extra: ["listener \(tlsPort) 127.0.0.1",
-                                                 "certfile \(authority.serverCert)", "keyfile \(authority.serverKey)"])
-        return (broker, tlsPort, authority)
+        for _ in 1...5 {
+            let tlsPort = try FreePort.find()
+            let broker = try MosquittoBroker(extra: ["listener \(tlsPort) 127.0.0.1",
+                                                     "certfile \(authority.serverCert)", "keyfile \(authority.serverKey)"])
+            if (try? waitUntil("the TLS listener on \(tlsPort)", timeout: 5) { FreePort.accepts(tlsPort) }) != nil,
+               FreePort.accepts(broker.port) {
+                return (broker, tlsPort, authority)
+            }
+        }
+        throw TestFailure("no broker with both listeners up after 5 pairs of ports")
     }
 
     @Test(arguments: ["anycubic-lan", "anycubic-cloud-api"], ["marlin", "klipper"])
     func everyStepPasses(library: String, controller: String) throws {
         let (broker, tlsPort, _) = try Self.broker()
         let identity = try TemporaryDirectory()
-        let config = ["version_file = \(try identity.write("version", "2.3.5.3\n"))"]  // a firmware version, as on a printer
+        // A firmware version and a head and a chamber light, as on a printer.
+        let lights = controller == "marlin" ? ["light_head = marlin-m355", "light_chamber = marlin-m150"]
+                                            : ["light_head = klipper-pin:caselight", "light_chamber = klipper-led:chamber_led"]
+        let config = ["version_file = \(try identity.write("version", "2.3.5.3\n"))"] + lights
         let simulator = ["--speed", "20", "--heat-rate", "instant"]  // a 60 s print
         let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: broker)
                                          : try PrintRig.klipper(simulator, config: config, broker: broker)

@@ -4,7 +4,8 @@ import AgentPlatform
 
 /// A Marlin board played by the test, as a backend's link: it takes numbered lines, answers
 /// each with `ok` a millisecond later on the reactor (`M105` with temperatures, `M115` with
-/// the firmware's name and its auto-report capability), and keeps the commands it got. The
+/// the firmware's name and its auto-report capability, `M114` with a position, `M503` with
+/// settings), and keeps the commands it got. The
 /// test can make it restart (it says `start`, as a board does after a reset) or go away.
 final class FakeMarlinBoard: ByteLink {
     var onOpen: () -> Void = {}
@@ -63,6 +64,8 @@ final class FakeMarlinBoard: ByteLink {
 
     private static func replies(to command: String) -> [String] {
         if command.hasPrefix("M105") { return ["ok T:210.0 /210.0 B:60.0 /60.0 @:0 B@:0"] }
+        if command.hasPrefix("M114") { return ["X:10.00 Y:20.00 Z:5.00 E:0.00 Count X:800 Y:1600 Z:2000", "ok"] }
+        if command.hasPrefix("M503") { return ["echo:; Steps per unit:", "echo:  M92 X80.00 Y80.00 Z400.00 E93.00", "ok"] }
         if command.hasPrefix("M115") {
             return ["FIRMWARE_NAME:Marlin 2.1.2 (fake) SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin",
                     "Cap:AUTOREPORT_TEMP:1", "ok"]

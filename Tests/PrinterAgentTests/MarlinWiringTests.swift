@@ -9,67 +9,10 @@ import TestSupport
 /// restarts in the middle of a print. What is checked is what a client would read in the
 /// reports and what the board was sent.
 @Suite struct MarlinWiringTests {
-    /// A local storage holding the cube, the board, the backend and the service.
-    private final class Printer {
-        let storage: TemporaryDirectory
-        let rig = ServiceRig()
-        let board: FakeMarlinBoard
-        let service: PrintService
-        /// Every report published so far, in order (acknowledgements included).
-        private(set) var reports: [SeenReport] = []
-
-        init() throws {
-            storage = try TemporaryDirectory()
-            try storage.write("cube.gcode", try Fixture.data("cube.gcode"))
-            let config = try makeConfig(["storage_local = " + storage.path, "controller = marlin", "state_dir = " + storage.path + "/.state"])
-            board = FakeMarlinBoard(reactor: rig.time.reactor)
-            let backend = MarlinBackend(link: board, config: config, reactor: rig.time.reactor, logger: rig.log.logger)
-            service = PrintService(backend: backend, config: config, kobra2: false, usbRoot: { nil }, reactor: rig.time.reactor,
-                                   outbox: rig.outbox, logger: rig.log.logger)
-            service.register(in: rig.router)
-            service.start()
-            try advance(by: 100)
-        }
-
-        /// Lets `ms` of virtual time pass, collecting what was published.
-        func advance(by ms: Int64) throws {
-            try rig.time.advance(by: ms)
-            reports += try rig.published()
-        }
-
-        /// Answers a command and returns its answer (the report after the acknowledgement).
-        @discardableResult
-        func send(_ type: String, _ action: String, data: String = "{}") throws -> SeenReport? {
-            let before = reports.count
-            try rig.send(type, action, data: data)
-            reports += try rig.published()
-            return reports.dropFirst(before + 1).first
-        }
-
-        /// Lets time pass, 50 ms at a time, until a print report in `state` is published.
-        func waitForPrint(_ state: String, within ms: Int64 = 60_000) throws {
-            var waited: Int64 = 0
-            while !printStates.contains(state) {
-                guard waited < ms else { throw TestFailure("no print report \(state) within \(ms) ms: \(printStates)") }
-                try advance(by: 50)
-                waited += 50
-            }
-        }
-
-        /// The states of the print reports pushed or answered, repeats merged.
-        var printStates: [String] {
-            var states: [String] = []
-            for report in reports where report.topic.hasSuffix("/print/report") {
-                if let state = report.state, states.last != state { states.append(state) }
-            }
-            return states
-        }
-    }
-
     /// A `.gcode.3mf` stopped before its extraction's first step: answered, the task fails
     /// as stopped, the extracted file is gone, and nothing of the plate ever reaches the board.
     @Test func aStopDuringTheExtractionRemovesItAndSendsNothingOfThePlate() throws {
-        let printer = try Printer()
+        let printer = try MarlinPrinter()
         try ZipFixture.writeSliced(printer.storage.path + "/cube.gcode.3mf", plates: [try Fixture.data("cube.gcode")])
         #expect(try printer.send("print", "start", data: #"{"taskid":"3","filename":"cube.gcode.3mf"}"#)?.state == "checking")
         let extracted = { try FileManager.default.contentsOfDirectory(atPath: printer.storage.path).filter { $0.hasPrefix(".agent-extract-") } }
@@ -85,7 +28,7 @@ import TestSupport
     }
 
     @Test func pauseWaitsForTheBoardThenResumeStreamsOnToTheEnd() throws {
-        let printer = try Printer()
+        let printer = try MarlinPrinter()
         #expect(try printer.send("print", "start", data: #"{"taskid":"7","filename":"cube.gcode","filepath":"/"}"#)?.state
                 == "preheating")
         try printer.waitForPrint("printing")
@@ -110,7 +53,7 @@ import TestSupport
     /// The board's own pause and resume (`//action:`, its display's buttons) go through the
     /// same decisions as the commands: the app sees pausing, paused, resuming, resumed.
     @Test func theBoardAskingToPauseAndResumeIsDecidedAsTheCommands() throws {
-        let printer = try Printer()
+        let printer = try MarlinPrinter()
         try printer.send("print", "start", data: #"{"taskid":"5","filename":"cube.gcode","filepath":"/"}"#)
         try printer.waitForPrint("printing")
         printer.board.say("//action:pause")
@@ -125,7 +68,7 @@ import TestSupport
     }
 
     @Test func aBoardThatRestartsFailsThePrintAndIsIdentifiedAgain() throws {
-        let printer = try Printer()
+        let printer = try MarlinPrinter()
         try printer.send("print", "start", data: #"{"taskid":"8","filename":"cube.gcode","filepath":"/"}"#)
         try printer.waitForPrint("printing")
         let identifications = printer.board.commands.filter { $0 == "M110 N0" }.count

@@ -81,4 +81,13 @@ final class AcceptingBackend: PrinterBackend {
     func resume() -> CommandFailure? { nil }
     func stop() -> CommandFailure? { nil }
     func apply(_ settings: PrintSettings) -> CommandFailure? { nil }
+    func send(_ lines: [String]) -> CommandFailure? { nil }
+    func run(_ lines: [String], done: @escaping (Result<[String], CommandFailure>) -> Void) -> CommandFailure? {
+        done(.success([]))
+        return nil
+    }
+    func position(_ done: @escaping (Result<AxisPosition, CommandFailure>) -> Void) -> CommandFailure? {
+        done(.success(AxisPosition(x: 0, y: 0, z: 0)))
+        return nil
+    }
 }

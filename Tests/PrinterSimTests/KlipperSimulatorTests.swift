@@ -42,7 +42,8 @@ import TestSupport
         #expect(info["state_message"] == .string("Printer is ready"))
         #expect(info["software_version"] == .string("v0.12.0-sim"))
         #expect(info["hostname"] == .string("printer-sim"))
-        let names = ["webhooks", "print_stats", "virtual_sdcard", "extruder", "heater_bed", "fan", "toolhead", "display_status"]
+        let names = ["webhooks", "print_stats", "virtual_sdcard", "extruder", "heater_bed", "fan", "toolhead", "display_status",
+                     "output_pin caselight", "led chamber_led", "fan_generic aux_fan"]
         #expect(try printer.client.result("objects/list")["objects"] == .array(names.map(JSONValue.string)))
     }
 
@@ -108,6 +109,31 @@ import TestSupport
         try printer.client.script("M109 S60")
         #expect(Date().timeIntervalSince(started) > 0.3, "the reply waits for the heater")
         #expect(try printer.client.status("extruder")["temperature"]?.doubleValue ?? 0 >= 59.5)
+    }
+
+    @Test func gcodeOutputGoesToItsSubscribersBeforeTheScriptsReply() throws {
+        let printer = try start()
+        let client = printer.client
+        #expect(try client.result("gcode/subscribe_output", #"{"response_template":{"method":"out"}}"#) == .object(JSONObject()))
+        try client.script("G28\nG1 X12.5 Y3")
+        let id = client.request("gcode/script", #"{"script":"M114\nM503"}"#)
+        let position = try client.take(where: { $0["method"] == .string("out") })
+        #expect(position["params"]?["response"] == .string("X:12.500 Y:3.000 Z:0.000 E:0.000"))
+        let unknown = try client.take(where: { $0["method"] == .string("out") })
+        #expect(unknown["params"]?["response"] == .string(#"// Unknown command:"M503""#))
+        #expect(try client.reply(to: id)["result"] == .object(JSONObject()))
+    }
+
+    @Test func pinsLedsAndGenericFansOfThePrinterCfgAreSetAndOthersRefused() throws {
+        let printer = try start()
+        let client = printer.client
+        try client.script("SET_PIN PIN=caselight VALUE=0.5\nSET_FAN_SPEED FAN=aux_fan SPEED=1\nSET_LED LED=chamber_led RED=1 WHITE=0.25")
+        #expect(try client.status("output_pin caselight")["value"] == .number(0.5))
+        #expect(try client.status("fan_generic aux_fan")["speed"] == .number(1))
+        #expect(try client.status("led chamber_led")["color_data"] == .array([.array([.number(1), .number(0), .number(0), .number(0.25)])]))
+        #expect(try client.errorMessage("gcode/script", #"{"script":"SET_PIN PIN=nope VALUE=1"}"#) == "The value 'nope' is not valid for PIN")
+        #expect(try client.errorMessage("gcode/script", #"{"script":"SET_PIN PIN=caselight VALUE=2"}"#)
+            == "Error on 'SET_PIN PIN=caselight VALUE=2': VALUE must be between 0 and 1")
     }
 
     @Test func framesThatAreNotRequestsGetAnErrorAndTheConnectionStays() throws {

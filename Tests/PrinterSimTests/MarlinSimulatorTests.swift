@@ -107,6 +107,21 @@ import TestSupport
         #expect(lines.last == "ok")
     }
 
+    @Test func m114ReportsThePositionAndM503TheSettings() throws {
+        let board = try start()
+        board.link.send("G1 X10 Y2.5 Z0.4")
+        _ = try board.link.readUntilOk()
+        board.link.send("M114")
+        #expect(try board.link.readUntilOk() == ["X:10.00 Y:2.50 Z:0.40 E:0.00 Count X:800 Y:200 Z:160", "ok"])
+        board.link.send("M503")
+        let settings = try board.link.readUntilOk()
+        #expect(settings.contains("echo:  M92 X80.00 Y80.00 Z400.00 E93.00") && settings.last == "ok")
+        board.link.send("M106 P1 S255")
+        _ = try board.link.readUntilOk()
+        board.link.send("M355 S1 P128")
+        #expect(try board.link.readUntilOk() == ["ok"], "the case light is known")
+    }
+
     @Test func withoutAutoreportM155IsUnknown() throws {
         let board = try start(["--autoreport", "no"])
         board.link.send("M115")

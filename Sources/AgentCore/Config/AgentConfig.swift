@@ -88,6 +88,8 @@ public struct AgentConfig: Equatable {
     public var logLevel = LogLevel.info
     public var maxPayloadBytes = 262_144
     public var offlineQueueSize = 100
+    /// The fans, axes, lights and console of the controls (`ControlConfig.keys`).
+    public var controls = ControlConfig()
 
     /// Where each explicitly set key came from (`file:line` or `command line (--option)`).
     public var origins: [String: String] = [:]

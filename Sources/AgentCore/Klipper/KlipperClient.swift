@@ -7,8 +7,13 @@ public enum KlipperRequest: Equatable {
     /// `objects/subscribe` of `KlipperStatus.subscribedObjects` (all fields), with pushes
     /// sent as `notify_status_update`.
     case subscribe
+    /// `gcode/subscribe_output`: what G-code commands print, pushed as `notify_gcode_response`.
+    case subscribeOutput
     /// `gcode/script` with this script.
     case script(String)
+    /// `gcode/script` with this script, whose outcome someone waits for (a move, a console
+    /// command): told apart from the scripts sent without waiting.
+    case run(String)
     /// `pause_resume/pause`.
     case pause
     /// `pause_resume/resume`.
@@ -21,7 +26,8 @@ public enum KlipperRequest: Equatable {
         switch self {
         case .identify: return "info"
         case .subscribe: return "objects/subscribe"
-        case .script: return "gcode/script"
+        case .subscribeOutput: return "gcode/subscribe_output"
+        case .script, .run: return "gcode/script"
         case .pause: return "pause_resume/pause"
         case .resume: return "pause_resume/resume"
         case .cancel: return "pause_resume/cancel"
@@ -37,7 +43,9 @@ public enum KlipperRequest: Equatable {
             let objects = JSONObject(KlipperStatus.subscribedObjects.map { ($0, JSONValue.null) })
             return JSONObject([("objects", .object(objects)),
                                ("response_template", .object(JSONObject([("method", .string(KlipperClient.pushMethod))])))])
-        case .script(let script):
+        case .subscribeOutput:
+            return JSONObject([("response_template", .object(JSONObject([("method", .string(KlipperClient.outputMethod))])))])
+        case .script(let script), .run(let script):
             return JSONObject([("script", .string(script))])
         }
     }
@@ -47,6 +55,8 @@ public enum KlipperRequest: Equatable {
 public enum KlipperEvent: Equatable {
     /// `KlipperClient.status` now holds new values (the subscription's reply or a push).
     case statusChanged
+    /// A line of G-code output (`M114`'s position, `// Unknown command`, a `RESPOND`).
+    case output(String)
     /// Klipper answered this request with a result.
     case succeeded(KlipperRequest)
     /// Klipper answered this request with an error (its message), or the request can no
@@ -64,6 +74,8 @@ public enum KlipperEvent: Equatable {
 public struct KlipperClient {
     /// The `method` of the subscription's pushes (the subscribe request's response template).
     static let pushMethod = "notify_status_update"
+    /// The `method` of the G-code output's pushes (the output subscription's response template).
+    static let outputMethod = "notify_gcode_response"
     /// The message of every request failed by `connectionLost()`.
     public static let connectionClosedMessage = "the connection to the controller closed"
     /// The largest id before numbering starts again at 1 (the same on 32- and 64-bit boards,
@@ -118,6 +130,9 @@ public struct KlipperClient {
             }
             status.apply(delta)
             return [.statusChanged]
+        }
+        if message["method"]?.stringValue == Self.outputMethod, let line = message["params"]?["response"]?.stringValue {
+            return [.output(line)]
         }
         return [.protocolError("the controller sent a message that is neither a reply nor a status update: \(Self.excerpt(frame))")]
     }

@@ -24,15 +24,18 @@ public enum KlipperGcode {
     /// The commands that apply a `print/update`, one per value given, in this order: nozzle
     /// target (`SET_HEATER_TEMPERATURE HEATER=extruder TARGET=<°C>`), bed target (the same
     /// with `HEATER=heater_bed`), part-cooling fan (`M106 S<0-255>` from a percentage, clamped
-    /// to 0...100), print speed (`M220 S<percent>`) and Z offset (`SET_GCODE_OFFSET Z=<mm>
+    /// to 0...100), auxiliary fan (`SET_FAN_SPEED FAN=<auxFan> SPEED=<0-1>`, only with a name), print speed (`M220 S<percent>`) and Z offset (`SET_GCODE_OFFSET Z=<mm>
     /// MOVE=1`). Numbers are written with at most 3 decimals and no exponent. The caller
     /// checks the ranges; a value that is not a finite number gives no command.
     public static func settings(nozzleTarget: Double?, bedTarget: Double?, fanPercent: Int?, speedPercent: Int?,
-                                zOffset: Double?) -> [String] {
+                                zOffset: Double?, auxFan: (name: String, percent: Int)? = nil) -> [String] {
         var lines: [String] = []
         if let text = nozzleTarget.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_HEATER_TEMPERATURE HEATER=extruder TARGET=\(text)") }
         if let text = bedTarget.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_HEATER_TEMPERATURE HEATER=heater_bed TARGET=\(text)") }
         if let fanPercent { lines.append(SettingsGcode.fan(fanPercent)) }
+        if let auxFan, let speed = SettingsGcode.decimal(Double(min(max(auxFan.percent, 0), 100)) / 100, places: 2) {
+            lines.append("SET_FAN_SPEED FAN=\(auxFan.name) SPEED=\(speed)")
+        }
         if let speedPercent { lines.append(SettingsGcode.speed(speedPercent)) }
         if let text = zOffset.flatMap({ SettingsGcode.decimal($0) }) { lines.append("SET_GCODE_OFFSET Z=\(text) MOVE=1") }
         return lines

@@ -17,6 +17,9 @@ public struct KlipperPrintFollower {
         var extruded = false
         var lastState: KlipperPrintState?
         var lastProgress: PrintProgress?
+        /// A resume was taken while the status still showed the job printing: a `paused`
+        /// seen before it shows `printing` again belongs to the pause that resume ended.
+        var stalePause = false
     }
 
     private var job: Job?
@@ -39,6 +42,16 @@ public struct KlipperPrintFollower {
         guard job != nil else { return [] }
         job = nil
         return [.failed("the controller refused the print: " + message)]
+    }
+
+    /// Klipper took a resume. Asked during the pause, the pause and the resume may both fall
+    /// between two status updates, which then never show the job paused: the job is resumed
+    /// now. After a pause the status showed, the `printing` that follows says it.
+    public mutating func resumeTaken() -> [ControllerEvent] {
+        guard var current = job, current.seenRunning, current.lastState == .printing else { return [] }
+        current.stalePause = true
+        job = current
+        return [.resumed]
     }
 
     /// Klipper has been silent for `quietMs`: a followed print fails once that is too long.
@@ -87,11 +100,14 @@ public struct KlipperPrintFollower {
         var ending: ControllerEvent?
         switch state {
         case .printing?:
+            current.stalePause = false
             if current.lastState == .paused { events.append(.resumed) }
             if !current.extruded, (status.filamentUsedMm ?? 0) > 0 {
                 current.extruded = true
                 events.append(.extruding)
             }
+        case .paused? where current.stalePause:
+            break
         case .paused?:
             if current.lastState != .paused { events.append(.paused) }
         case .complete?:
@@ -111,7 +127,7 @@ public struct KlipperPrintFollower {
             current.lastProgress = progress
             events.append(.progress(progress))
         }
-        current.lastState = state
+        current.lastState = current.stalePause && state == .paused ? .printing : state
         if let ending {
             job = nil
             events.append(ending)

@@ -22,7 +22,8 @@ public enum KlipperPrintState: String, Equatable {
 /// or of the wrong type reads as nil (unknown), never as a guess and never as a crash.
 public struct KlipperStatus: Equatable {
     /// The objects the agent subscribes to, all fields of each.
-    public static let subscribedObjects = ["print_stats", "virtual_sdcard", "extruder", "heater_bed", "fan", "webhooks"]
+    public static let subscribedObjects = ["print_stats", "virtual_sdcard", "extruder", "heater_bed", "fan", "webhooks",
+                                           "toolhead"]
 
     /// Object name to its fields (each an object), subscribed objects only.
     private var objects = JSONObject()
@@ -87,6 +88,13 @@ public struct KlipperStatus: Equatable {
             nozzleTemperature: number("extruder", "temperature"), nozzleTarget: number("extruder", "target"),
             bedTemperature: number("heater_bed", "temperature"), bedTarget: number("heater_bed", "target"),
             fanSpeedPercent: number("fan", "speed").map { Int(min(max($0, 0), 1) * 100 + 0.5) })
+    }
+
+    /// `toolhead.position`'s X, Y and Z (the commanded position, in millimetres).
+    public var position: AxisPosition? {
+        guard case .array(let axes)? = field("toolhead", "position"), axes.count >= 3,
+              let x = axes[0].doubleValue, let y = axes[1].doubleValue, let z = axes[2].doubleValue else { return nil }
+        return AxisPosition(x: x, y: y, z: z)
     }
 
     /// `webhooks.state`: `ready`, `startup`, `shutdown` or `error`.

@@ -6,6 +6,9 @@ public enum MarlinAction: Equatable {
     case event(ControllerEvent)
     /// Close the serial connection (it reopens on its own); the reason, for the log.
     case close(String)
+    /// A run of G-code (`MarlinSession.run`) ended: the lines the board said while it ran
+    /// them, or why it failed.
+    case ran(id: Int, Result<[String], CommandFailure>)
     /// Write this line to the log.
     case log(LogLevel, String)
 }

@@ -29,6 +29,9 @@ public enum MarlinReply: Equatable {
     /// Any other error (`Error:`, `!!`): the firmware has stopped (kill, thermal runaway,
     /// MINTEMP), without its prefix; never empty.
     case fatalError(String)
+    /// M114's position (`X:10.00 Y:20.00 Z:5.00 E:0.00 Count X:800 Y:1600 Z:2000`): the
+    /// logical X, Y and Z before `Count`.
+    case position(AxisPosition)
     /// An `echo:` line, without the prefix.
     case echo(String)
     /// Anything else, as text.
@@ -57,6 +60,7 @@ public enum MarlinReply: Equatable {
         if GcodeText.after("FIRMWARE_NAME:", in: text) != nil { return .firmwareInfo(string(text)) }
         if let message = GcodeText.after("echo:", in: text) { return .echo(string(message)) }
         if let found = readings(text) { return .temperatures(found) }
+        if let found = position(text) { return .position(found) }
         return .other(string(text))
     }
 
@@ -163,6 +167,20 @@ public enum MarlinReply: Equatable {
         guard nozzle?.current != nil || bed?.current != nil else { return nil }
         return ControllerReadings(nozzleTemperature: nozzle?.current, nozzleTarget: nozzle?.target,
                                   bedTemperature: bed?.current, bedTarget: bed?.target)
+    }
+
+    /// The X, Y and Z of an M114 line: `X:`, `Y:` and `Z:` tokens, in that order, before
+    /// any `Count` (whose step counts are not millimetres). Nil unless all three are numbers.
+    private static func position(_ text: ArraySlice<UInt8>) -> AxisPosition? {
+        var values: [Double] = []
+        for token in text.split(whereSeparator: GcodeText.isBlank) {
+            if GcodeText.equals(token, "Count") { break }
+            let key: StaticString = values.count == 0 ? "X:" : values.count == 1 ? "Y:" : "Z:"
+            guard values.count < 3, let value = GcodeText.after(key, in: token) else { continue }
+            guard let parsed = number(value) else { return nil }
+            values.append(parsed)
+        }
+        return values.count == 3 ? AxisPosition(x: values[0], y: values[1], z: values[2]) : nil
     }
 
     /// Which heater a following `/target` token belongs to.

@@ -187,6 +187,8 @@ public struct MarlinSender {
         case .fatalError(let text):
             failed = true
             return [.failed(text)]
+        case .position:
+            return []
         case .echo(let text), .other(let text):
             return text.isEmpty ? [] : [.log(.debug, "controller: " + text)]
         }

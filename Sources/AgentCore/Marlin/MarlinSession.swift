@@ -10,6 +10,24 @@
 /// decision (`PrintSupervisor.transition`). It only keeps the sequencing a board needs: the
 /// pause G-code is sent once, `paused` is told once everything before it is acknowledged.
 public struct MarlinSession<File: PrintFileLines> {
+    /// A run of the agent's own G-code whose outcome is awaited (a move, a console command):
+    /// its lines go one at a time, each alone in flight, so that the next `ok` is its own and
+    /// what the board says meanwhile is its reply.
+    private struct Exchange {
+        /// The caller's number for it, told back with its outcome.
+        let id: Int
+        /// The lines not acknowledged yet, the one in flight first.
+        var lines: [[UInt8]]
+        /// What the board said while the lines ran.
+        var replies: [String] = []
+        /// Whether the first line is written and awaits its ok.
+        var lineInFlight = false
+        /// Whether its first line was written: nothing else goes until its last is acknowledged.
+        var started = false
+        /// When it fails as unanswered.
+        let deadline: Int64
+    }
+
     /// Where the connection to the board is.
     private enum Handshake: Equatable {
         /// The port is closed.
@@ -34,6 +52,8 @@ public struct MarlinSession<File: PrintFileLines> {
     /// The board's heaters and fan as last told.
     private var readings = ControllerReadings()
     private var job: MarlinJob<File>?
+    /// Runs of G-code someone waits for the outcome of (`run`), oldest first.
+    private var exchanges: [Exchange] = []
     /// What the call under way has to do.
     private var actions: [MarlinAction] = []
 
@@ -69,13 +89,17 @@ public struct MarlinSession<File: PrintFileLines> {
             session.handshake = .closed
             session.queue.removeAll()
             if session.job != nil { session.fail("the serial connection closed: " + reason) }
+            session.failExchanges("the serial connection closed: " + reason)
         }
     }
 
     /// One line the board sent (without its newline).
     public mutating func received(_ line: [UInt8], now: Int64) -> [MarlinAction] {
         run { session in
+            let collecting = session.exchanges.first?.lineInFlight == true
+            if collecting { session.collect(line) }
             session.perform(session.sender.received(line, now: now), now: now)
+            if collecting { session.advanceExchange() }
             session.pump(now: now)
         }
     }
@@ -86,6 +110,11 @@ public struct MarlinSession<File: PrintFileLines> {
     public mutating func tick(now: Int64) -> [MarlinAction] {
         run { session in
             session.perform(session.sender.tick(now: now), now: now)
+            if let first = session.exchanges.first, now >= first.deadline {
+                session.exchanges.removeFirst()
+                session.tell(first.id, .failure(CommandFailure(.controllerFailed,
+                    "the printer did not finish the command within \(MarlinSetup.runTimeoutMs / 1000) s")))
+            }
             if case .settling(let until) = session.handshake, now >= until {
                 session.identify(now: now)
             } else if session.handshake == .ready, !session.autoReport,
@@ -131,8 +160,32 @@ public struct MarlinSession<File: PrintFileLines> {
                 zOffsetChange = offset - applied
                 session.job?.zOffset = offset
             }
-            session.queue += MarlinGcode.settings(settings, zOffsetChange: zOffsetChange)
-            if let fan = settings.fanPercent { session.note(fanPercent: fan) }
+            session.queue += MarlinGcode.settings(settings, zOffsetChange: zOffsetChange,
+                                                  auxFanIndex: session.setup.auxFanIndex)
+            var merged = session.readings
+            if let fan = settings.fanPercent { merged.fanSpeedPercent = fan }
+            if session.setup.auxFanIndex != nil, let aux = settings.auxFanPercent { merged.auxFanSpeedPercent = aux }
+            session.note(merged)
+            session.pump(now: now)
+        }
+    }
+
+    /// Sends `lines` ahead of the file's next lines without waiting for their outcome.
+    public mutating func send(_ lines: [String], now: Int64) -> [MarlinAction] {
+        run { session in
+            session.queue += lines.map { Array($0.utf8) }
+            session.pump(now: now)
+        }
+    }
+
+    /// Runs `lines` (whether or not a job streams: they go between its lines) and tells
+    /// `.ran(id:)` once the board acknowledged the last one, with what it said meanwhile; or
+    /// the failure, when the connection fails, the board restarts or `MarlinSetup.runTimeoutMs`
+    /// pass. The caller checked `unavailableReason`.
+    public mutating func run(_ lines: [String], id: Int, now: Int64) -> [MarlinAction] {
+        run { session in
+            session.exchanges.append(Exchange(id: id, lines: lines.map { Array($0.utf8) },
+                                              deadline: now + MarlinSetup.runTimeoutMs))
             session.pump(now: now)
         }
     }
@@ -188,9 +241,16 @@ public struct MarlinSession<File: PrintFileLines> {
     /// Sends what the board has room for: the agent's own commands first, then the file;
     /// then finishes what waited for everything to be acknowledged.
     private mutating func pump(now: Int64) {
-        while sender.canSend {
-            if !queue.isEmpty {
+        while sender.canSend, exchanges.first?.lineInFlight != true {
+            if exchanges.first?.started != true, !queue.isEmpty {
                 perform(sender.send(queue.removeFirst(), now: now), now: now)
+            } else if handshake == .ready, let line = exchanges.first?.lines.first {
+                // Alone in flight, so that the next ok is this line's; the exchange's lines
+                // go together (a relative move is not split by other commands).
+                guard sender.isIdle else { break }
+                exchanges[0].lineInFlight = true
+                exchanges[0].started = true
+                perform(sender.send(line, now: now), now: now)
             } else if handshake == .ready, job?.mode == .streaming, let line = nextFileCommand() {
                 perform(sender.send(line, now: now), now: now)
             } else {
@@ -267,9 +327,11 @@ public struct MarlinSession<File: PrintFileLines> {
             case .controllerReset:
                 log(.warning, "the board restarted")
                 if job != nil { fail("the board restarted (a reset or a power loss) during the print; the print cannot continue") }
+                failExchanges("the board restarted (a reset or a power loss) before the command was done")
                 handshake = .settling(until: now + MarlinSetup.rebootQuietMs)
             case .failed(let reason):
                 if job != nil { fail(reason) }
+                failExchanges(reason)
                 actions.append(.close(reason))
             case .log(let level, let message):
                 log(level, message)
@@ -295,6 +357,39 @@ public struct MarlinSession<File: PrintFileLines> {
         default:
             break
         }
+    }
+
+    /// Keeps what the board said while an exchange's line is in flight: everything but `ok`s
+    /// without temperatures (`ok`, ADVANCED_OK's `ok N12 P15 B3`), keepalives and temperature
+    /// auto-reports (an `M105`'s `ok T:...` is kept).
+    private mutating func collect(_ line: [UInt8]) {
+        switch MarlinReply.parse(line) {
+        case .busy, .temperatures, .ok(nil): return
+        default: exchanges[0].replies.append(GcodeText.reportString(GcodeText.trimmed(line[...]), limit: MarlinReply.maxTextLength))
+        }
+    }
+
+    /// After a line from the board: when the exchange's line in flight was acknowledged (the
+    /// sender is idle again), the next line may go, or the exchange is over.
+    private mutating func advanceExchange() {
+        guard exchanges.first?.lineInFlight == true, sender.isIdle else { return }
+        exchanges[0].lineInFlight = false
+        exchanges[0].lines.removeFirst()
+        guard exchanges[0].lines.isEmpty else { return }
+        let done = exchanges.removeFirst()
+        tell(done.id, .success(done.replies))
+    }
+
+    /// Fails every exchange with `reason`.
+    private mutating func failExchanges(_ reason: String) {
+        let failed = exchanges
+        exchanges.removeAll()
+        for exchange in failed { tell(exchange.id, .failure(CommandFailure(.controllerFailed, reason))) }
+    }
+
+    /// Tells the outcome of exchange `id`.
+    private mutating func tell(_ id: Int, _ outcome: Result<[String], CommandFailure>) {
+        actions.append(.ran(id: id, outcome))
     }
 
     /// The fan at `percent`, as the file or a `print/update` set it.

@@ -7,6 +7,8 @@ public struct MarlinSetup {
     /// its banner and refuses the lines that were on their way, and flushes its receive
     /// buffer as it does; an `M110` sent into that would be lost with them.
     public static let rebootQuietMs: Int64 = 1_000
+    /// How long a run of G-code someone waits for (a move, a console command) may take.
+    public static let runTimeoutMs: Int64 = 120_000
 
     /// The commands that pause a print (park the head, ...).
     public var pauseGcode: [[UInt8]]
@@ -16,13 +18,16 @@ public struct MarlinSetup {
     public var cancelGcode: [[UInt8]]
     /// The flow control's limits (the board's receive buffer, timeouts).
     public var senderLimits: MarlinSender.Limits
+    /// The fan number of the auxiliary fan (`M106 P<n>`), or nil when there is none.
+    public var auxFanIndex: Int?
 
     /// A setup with these commands (one line each) and limits.
     public init(pauseGcode: [String] = [], resumeGcode: [String] = [], cancelGcode: [String] = [],
-                senderLimits: MarlinSender.Limits = MarlinSender.Limits()) {
+                senderLimits: MarlinSender.Limits = MarlinSender.Limits(), auxFanIndex: Int? = nil) {
         self.pauseGcode = pauseGcode.map { Array($0.utf8) }
         self.resumeGcode = resumeGcode.map { Array($0.utf8) }
         self.cancelGcode = cancelGcode.map { Array($0.utf8) }
         self.senderLimits = senderLimits
+        self.auxFanIndex = auxFanIndex
     }
 }

@@ -11,17 +11,18 @@ public struct ControllerReadings: Equatable {
     public var bedTarget: Double?
     /// The part-cooling fan in percent, 0 to 100.
     public var fanSpeedPercent: Int?
-    /// The auxiliary fan in percent, 0 to 100, where one is configured and was set.
+    /// The auxiliary fan in percent, 0 to 100, as last commanded (no controller reports it back).
     public var auxFanSpeedPercent: Int?
 
     /// Creates readings; nothing measured by default.
     public init(nozzleTemperature: Double? = nil, nozzleTarget: Double? = nil, bedTemperature: Double? = nil,
-                bedTarget: Double? = nil, fanSpeedPercent: Int? = nil) {
+                bedTarget: Double? = nil, fanSpeedPercent: Int? = nil, auxFanSpeedPercent: Int? = nil) {
         self.nozzleTemperature = nozzleTemperature
         self.nozzleTarget = nozzleTarget
         self.bedTemperature = bedTemperature
         self.bedTarget = bedTarget
         self.fanSpeedPercent = fanSpeedPercent
+        self.auxFanSpeedPercent = auxFanSpeedPercent
     }
 }
 

@@ -9,6 +9,11 @@ public struct PrintSettings: Equatable {
     public var bedTarget: Double?
     /// The part-cooling fan in percent.
     public var fanPercent: Int?
+    /// The auxiliary fan in percent (only where one is configured).
+    public var auxFanPercent: Int?
+    /// The box fan's level: only 0 (no box fan is driven), accepted so that clients sending
+    /// every setting are not refused.
+    public var boxFanLevel: Int?
     /// 1 silent, 2 standard, 3 sport.
     public var speedMode: Int?
     /// The Z offset in millimetres (absolute, not a step).
@@ -23,30 +28,60 @@ public struct PrintSettings: Equatable {
 
     /// Creates settings; nothing changed by default.
     public init(nozzleTarget: Double? = nil, bedTarget: Double? = nil, fanPercent: Int? = nil,
-                speedMode: Int? = nil, zOffset: Double? = nil) {
+                auxFanPercent: Int? = nil, boxFanLevel: Int? = nil, speedMode: Int? = nil, zOffset: Double? = nil) {
         self.nozzleTarget = nozzleTarget
         self.bedTarget = bedTarget
         self.fanPercent = fanPercent
+        self.auxFanPercent = auxFanPercent
+        self.boxFanLevel = boxFanLevel
         self.speedMode = speedMode
         self.zOffset = zOffset
     }
 
-    /// Reads `data.settings` (or `data` itself when it has no `settings` object).
-    public static func parse(_ data: JSONValue) throws(CommandFailure) -> PrintSettings {
+    /// Reads `data.settings` (or `data` itself when it has no `settings` object); `hasAuxFan`
+    /// says whether an auxiliary fan is configured (without one, `aux_fan_speed_pct` must be 0).
+    public static func parse(_ data: JSONValue, hasAuxFan: Bool = false) throws(CommandFailure) -> PrintSettings {
         let settings = data["settings"].flatMap { $0.objectValue == nil ? nil : $0 } ?? data
-        if settings["aux_fan_speed_pct"] != nil && settings["aux_fan_speed_pct"] != .null {
-            throw CommandFailure(.notAvailable, "this printer has no auxiliary fan the agent can drive (aux_fan_speed_pct)")
-        }
+        let fans = try self.fans(settings, hasAuxFan: hasAuxFan)
         let parsed = PrintSettings(
             nozzleTarget: try CommandFields.optionalNumber("target_nozzle_temp", in: settings, range: 0...maxNozzle),
             bedTarget: try CommandFields.optionalNumber("target_hotbed_temp", in: settings, range: 0...maxBed),
-            fanPercent: try CommandFields.optionalInt("fan_speed_pct", in: settings, range: 0...100),
+            fanPercent: fans.fanPercent, auxFanPercent: fans.auxFanPercent, boxFanLevel: fans.boxFanLevel,
             speedMode: try CommandFields.optionalInt("print_speed_mode", in: settings, range: 1...3),
             zOffset: try CommandFields.optionalNumber("z_comp", in: settings, range: zOffsets))
         if parsed == PrintSettings() {
-            throw CommandFailure(.badRequest, "print/update needs at least one of target_nozzle_temp, target_hotbed_temp, fan_speed_pct, print_speed_mode, z_comp")
+            throw CommandFailure(.badRequest, "print/update needs at least one of target_nozzle_temp, target_hotbed_temp, fan_speed_pct, aux_fan_speed_pct, box_fan_level, print_speed_mode, z_comp")
         }
         return parsed
+    }
+
+    /// The fans of `data` (`fan_speed_pct`, `aux_fan_speed_pct`, `box_fan_level`), for
+    /// `print/update` and `fan/set` alike; nothing else set. Without an auxiliary fan
+    /// (`hasAuxFan` false) its speed must be 0; the box fan's level must be 0 (no box fan is
+    /// driven): clients send every setting, and 0 matches what the reports say.
+    public static func fans(_ data: JSONValue, hasAuxFan: Bool) throws(CommandFailure) -> PrintSettings {
+        let aux = try CommandFields.optionalInt("aux_fan_speed_pct", in: data, range: 0...100)
+        if let aux, aux != 0, !hasAuxFan {
+            throw CommandFailure(.badRequest, "aux_fan_speed_pct must be 0 on this printer: no auxiliary fan is configured (aux_fan_index or klipper_aux_fan)")
+        }
+        let box = try CommandFields.optionalInt("box_fan_level", in: data, range: 0...100)
+        if let box, box != 0 {
+            throw CommandFailure(.badRequest, "box_fan_level must be 0 on this printer: it has no box fan the agent drives")
+        }
+        return PrintSettings(fanPercent: try CommandFields.optionalInt("fan_speed_pct", in: data, range: 0...100),
+                             auxFanPercent: hasAuxFan ? aux : nil, boxFanLevel: box)
+    }
+
+    /// The targets of `tempature/set` (`target_nozzle_temp`, `target_hotbed_temp`, at least one),
+    /// in the ranges of `print/update`; nothing else set.
+    public static func temperatures(_ data: JSONValue) throws(CommandFailure) -> PrintSettings {
+        let targets = PrintSettings(
+            nozzleTarget: try CommandFields.optionalNumber("target_nozzle_temp", in: data, range: 0...maxNozzle),
+            bedTarget: try CommandFields.optionalNumber("target_hotbed_temp", in: data, range: 0...maxBed))
+        guard targets != PrintSettings() else {
+            throw CommandFailure(.badRequest, "tempature/set needs target_nozzle_temp, target_hotbed_temp or both")
+        }
+        return targets
     }
 
     /// The feed rate percentage of the speed mode: silent 50%, standard 100%, sport 150%.
@@ -61,6 +96,8 @@ public struct PrintSettings: Equatable {
         if let nozzleTarget { data["target_nozzle_temp"] = .number(nozzleTarget) }
         if let bedTarget { data["target_hotbed_temp"] = .number(bedTarget) }
         if let fanPercent { data["fan_speed_pct"] = .int(fanPercent) }
+        if let auxFanPercent { data["aux_fan_speed_pct"] = .int(auxFanPercent) }
+        if let boxFanLevel { data["box_fan_level"] = .int(boxFanLevel) }
         if let speedMode { data["print_speed_mode"] = .int(speedMode) }
         if let zOffset { data["z_comp"] = .number(zOffset) }
         return .object(data)

@@ -1,10 +1,11 @@
 /// The pieces of a `print/update`'s G-code that Marlin and Klipper write alike: numbers
 /// without an exponent, the part-cooling fan and the print speed.
 public enum SettingsGcode {
-    /// `M106 S<0-255>` for the part-cooling fan at `percent` (clamped to 0...100).
-    public static func fan(_ percent: Int) -> String {
+    /// `M106 S<0-255>` for the part-cooling fan at `percent` (clamped to 0...100), or
+    /// `M106 P<index> S<0-255>` for fan `index`.
+    public static func fan(_ percent: Int, index: Int? = nil) -> String {
         let clamped = min(max(percent, 0), 100)
-        return "M106 S\((clamped * 255 + 50) / 100)"
+        return "M106 " + (index.map { "P\($0) " } ?? "") + "S\((clamped * 255 + 50) / 100)"
     }
 
     /// `M220 S<percent>`: the print speed as a percentage of the file's.

@@ -24,6 +24,7 @@ public final class CommandRouter {
         ("multiColorBox", ["getInfo"]),
         ("aiSettings", ["query"]),
         ("extfilbox", ["query"]),
+        ("gcode", ["send"]),
     ]
 
     private var handlers: [String: Handler] = [:]

@@ -12,6 +12,9 @@ public struct ReplyCode: Equatable {
     public static let ok = ReplyCode(200)
     /// The payload is not a JSON object, or a field is missing or of the wrong type.
     public static let badRequest = ReplyCode(400)
+    /// The printer's configuration does not allow the command (a console command outside
+    /// the allow-list, or the console off).
+    public static let forbidden = ReplyCode(403)
     /// The `type` or `action` is not one the protocol knows.
     public static let unknownCommand = ReplyCode(404)
     /// The payload is over the configured size limit.

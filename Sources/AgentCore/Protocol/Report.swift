@@ -41,6 +41,16 @@ public struct Report: Equatable {
                message: failure.message)
     }
 
+    /// The report `body` gives for `command` (nil: none now), or the `failed` answer of the
+    /// failure it throws.
+    public static func answering(_ command: Command, _ body: (Command) throws(CommandFailure) -> Report?) -> Report? {
+        do {
+            return try body(command)
+        } catch {
+            return .failure(type: command.type, action: command.action, msgid: command.msgid, error)
+        }
+    }
+
     /// The envelope as JSON text. `msgid` is this report's, or `freshMsgid` for a pushed
     /// report; `timestamp` is wall-clock milliseconds.
     public func payload(timestamp: Int64, freshMsgid: String) -> String {
