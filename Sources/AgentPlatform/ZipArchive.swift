@@ -48,6 +48,6 @@ public struct ZipArchive {
 
     /// The failure of a read of the archive.
     static func readFailure(_ error: SystemError) -> CommandFailure {
-        CommandFailure(ReplyCode(500), "cannot read it: " + error.message)
+        CommandFailure(StorageError.ioErrorCode, "cannot read it: " + error.message)
     }
 }

@@ -54,7 +54,7 @@ public final class ZipEntryExtractor {
             stream.initialize(to: z_stream())
             self.stream = stream
             guard agent_inflate_init_raw(stream) == Z_OK else {
-                throw CommandFailure(ReplyCode(500), "zlib cannot start inflating " + name)
+                throw CommandFailure(StorageError.ioErrorCode, "zlib cannot start inflating " + name)
             }
         }
     }
@@ -146,13 +146,13 @@ public final class ZipEntryExtractor {
         let wanted = Int(min(Int64(chunkBytes), inputEnd - inputOffset))
         guard wanted > 0 else { return 0 }
         guard let position = off_t(exactly: inputOffset) else {
-            throw CommandFailure(ReplyCode(500), "cannot read " + name + ": " + SystemError.describe(EOVERFLOW))
+            throw CommandFailure(StorageError.ioErrorCode, "cannot read " + name + ": " + SystemError.describe(EOVERFLOW))
         }
         let got: Int
         do {
             got = try retryingEINTR("pread " + name) { pread(archive, input, wanted, position) }
         } catch {
-            throw CommandFailure(ReplyCode(500), "cannot read " + name + ": " + error.message)
+            throw CommandFailure(StorageError.ioErrorCode, "cannot read " + name + ": " + error.message)
         }
         if got == 0 { throw damaged("the archive ends inside " + name + " (truncated)") }
         inputOffset += Int64(got)
@@ -169,7 +169,7 @@ public final class ZipEntryExtractor {
         var done = 0
         while done < count {
             guard let position = off_t(exactly: written + Int64(done)) else {
-                throw CommandFailure(ReplyCode(500), "cannot write " + name + ": " + SystemError.describe(EOVERFLOW))
+                throw CommandFailure(StorageError.ioErrorCode, "cannot write " + name + ": " + SystemError.describe(EOVERFLOW))
             }
             let result = pwrite(output, bytes + done, count - done, position)
             if result < 0 {
@@ -178,7 +178,7 @@ public final class ZipEntryExtractor {
                 if code == ENOSPC || code == EDQUOT {
                     throw CommandFailure(.insufficientStorage, "the disk is full: " + name + " could not be extracted")
                 }
-                throw CommandFailure(ReplyCode(500), "cannot write " + name + ": " + SystemError.describe(code))
+                throw CommandFailure(StorageError.ioErrorCode, "cannot write " + name + ": " + SystemError.describe(code))
             }
             done += result
         }

@@ -135,7 +135,7 @@ final class PlateExtraction {
         guard !finished, let temporary else { return }
         let path = local.path + "/" + temporary.name
         if fsync(temporary.descriptor) != 0 {
-            finish(.failure(CommandFailure(ReplyCode(500), "cannot write the G-code of " + shown + ": "
+            finish(.failure(CommandFailure(StorageError.ioErrorCode, "cannot write the G-code of " + shown + ": "
                                            + SystemError.describe(agent_errno()))))
             return
         }
@@ -143,7 +143,7 @@ final class PlateExtraction {
         do {
             metadata = try GcodeWindow.read(descriptor: temporary.descriptor, name: shown).metadata
         } catch {
-            finish(.failure(CommandFailure(ReplyCode(500), error.message)))
+            finish(.failure(CommandFailure(StorageError.ioErrorCode, error.message)))
             return
         }
         // The receiver owns the descriptor now; the file stays until `discard()`.

@@ -24,7 +24,8 @@ public struct ReplyCode: Equatable {
     /// The motion controller failed, restarted or stopped answering; or the download server
     /// failed (an HTTP error, a dropped connection, a stall).
     public static let controllerFailed = ReplyCode(502)
-    /// A downloaded file is not what was announced (size, MD5, signature).
+    /// A downloaded file is not what was announced (size, MD5, signature), or a `.gcode.3mf`
+    /// is damaged (truncated, sizes that cannot be true, a wrong CRC-32).
     public static let verificationFailed = ReplyCode(422)
     /// The disk is full.
     public static let insufficientStorage = ReplyCode(507)
