@@ -122,7 +122,7 @@ final class ControlService {
             try setLinuxLed(name, state)
         } else {
             if let needed = action.controller, needed != controller {
-                throw CommandFailure(.conflict, "\(state.type.configKey) is set for a \(needed.rawValue) controller, but the controller is \(controller.rawValue)")
+                throw CommandFailure(.conflict, state.type.configKey + " is set for a " + needed.rawValue + " controller, but the controller is " + controller.rawValue)
             }
             if let failure = try connected().send(LightControl.gcode(action, state)) { throw failure }
         }
@@ -196,9 +196,9 @@ final class ControlService {
             guard maximum > 0 else {
                 throw SystemError(call: "read", message: directory + "/max_brightness holds no positive number")
             }
-            try FileWriter.overwrite(directory + "/brightness", Array("\(LightControl.ledValue(state, maxBrightness: maximum))\n".utf8))
+            try FileWriter.overwrite(directory + "/brightness", Array((String(LightControl.ledValue(state, maxBrightness: maximum)) + "\n").utf8))
         } catch {
-            throw CommandFailure(.controllerFailed, "the LED \(name) cannot be set: " + error.message)
+            throw CommandFailure(.controllerFailed, "the LED " + name + " cannot be set: " + error.message)
         }
     }
 }

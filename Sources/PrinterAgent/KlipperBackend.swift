@@ -234,7 +234,7 @@ final class KlipperBackend: PrinterBackend {
         tell(follower.silence(now - lastHeardMs))
         if let first = runs.first, first.sent, now >= first.deadline {
             endRun { _ in .failure(CommandFailure(.controllerFailed,
-                                                  "Klipper did not finish the command within \(MarlinSetup.runTimeoutMs / 1000) s")) }
+                                                  "Klipper did not finish the command within " + String(MarlinSetup.runTimeoutMs / 1000) + " s")) }
         }
     }
 }

@@ -45,7 +45,7 @@ final class MarlinBackend: PrinterBackend {
     func start() {
         link.onOpen = { [unowned(unsafe) self] in perform(session.opened(now: reactor.now)) }
         link.onFrame = { [unowned(unsafe) self] frame in
-            if frame.truncated { logger.log(.warning, "the board sent a line over \(Self.maxLine) bytes; cut") }
+            if frame.truncated { logger.log(.warning, "the board sent a line over " + String(Self.maxLine) + " bytes; cut") }
             perform(session.received(frame.bytes, now: reactor.now))
         }
         link.onClosed = { [unowned(unsafe) self] reason in perform(session.closed(reason)) }

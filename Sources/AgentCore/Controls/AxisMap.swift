@@ -29,12 +29,12 @@ public struct AxisMap: Equatable {
             let numberText = ConfigFile.trimmed(parts[0])
             guard parts.count == 2, let number = Int(numberText), (0...99).contains(number),
                   !entries.contains(where: { $0.number == number }) else {
-                throw ConfigError("", "axis_map must be number:axes pairs separated by commas, each number 0 to 99 once (1:X,2:Y,3:Z,5:XYZ), not \"\(text)\"")
+                throw ConfigError("", "axis_map must be number:axes pairs separated by commas, each number 0 to 99 once (1:X,2:Y,3:Z,5:XYZ), not \"" + text + "\"")
             }
             let letters = ConfigFile.trimmed(parts[1]).utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }
             let axes = String(decoding: Array("XYZ".utf8).filter { letters.contains($0) }, as: UTF8.self)
             guard !axes.isEmpty, axes.utf8.count == letters.count else {
-                throw ConfigError("", "axis_map: the axes of \(number) must be some of X, Y and Z, not \"" + String(parts[1]) + "\"")
+                throw ConfigError("", "axis_map: the axes of " + String(number) + " must be some of X, Y and Z, not \"" + String(parts[1]) + "\"")
             }
             entries.append((number, axes))
         }

@@ -33,18 +33,18 @@ public struct AxisMove: Equatable {
             throw CommandFailure(.badRequest, "\"axis\" is missing")
         }
         guard let axes = map.axes(of: number) else {
-            let known = map.entries.map { "\($0.number) (\($0.axes))" }.joined(separator: ", ")
-            throw CommandFailure(.badRequest, "unknown axis \(number); this printer's axes are " + known + " (axis_map)")
+            let known = map.entries.map { String($0.number) + " (" + $0.axes + ")" }.joined(separator: ", ")
+            throw CommandFailure(.badRequest, "unknown axis " + String(number) + "; this printer's axes are " + known + " (axis_map)")
         }
         guard let moveType = try CommandFields.optionalInt("move_type", in: data, range: 0...2) else {
             throw CommandFailure(.badRequest, "\"move_type\" is missing (0 minus, 1 plus, 2 home)")
         }
         if moveType == 2 { return AxisMove(axes: axes, kind: .home) }
         guard axes.utf8.count == 1 else {
-            throw CommandFailure(.badRequest, "axis \(number) names \(axes): several axes can only be homed (move_type 2), not jogged")
+            throw CommandFailure(.badRequest, "axis " + String(number) + " names " + axes + ": several axes can only be homed (move_type 2), not jogged")
         }
         guard let distance = try CommandFields.optionalNumber("distance", in: data, range: 0...Double(maxJogMm)) else {
-            throw CommandFailure(.badRequest, "\"distance\" is missing (millimetres, up to \(maxJogMm))")
+            throw CommandFailure(.badRequest, "\"distance\" is missing (millimetres, up to " + String(maxJogMm) + ")")
         }
         guard distance > 0 else { throw CommandFailure(.badRequest, "\"distance\" must be above 0 mm") }
         return AxisMove(axes: axes, kind: .jog(moveType == 0 ? -distance : distance))
@@ -60,7 +60,7 @@ public struct AxisMove: Equatable {
             return ["G28" + named, "M400"]
         case .jog(let distance):
             let feed = axes == "Z" ? Self.verticalFeed : Self.planarFeed
-            return ["G91", "G1 " + axes + (SettingsGcode.decimal(distance) ?? "0") + " F\(feed)", "G90", "M400"]
+            return ["G91", "G1 " + axes + (SettingsGcode.decimal(distance) ?? "0") + " F" + String(feed), "G90", "M400"]
         }
     }
 }

@@ -24,7 +24,7 @@ public enum ConsoleRequest {
             guard !trimmed.isEmpty else { continue }
             guard trimmed.count <= maxLineBytes, trimmed.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "*") }),
                   trimmed.first != UInt8(ascii: "N") else {
-                throw CommandFailure(.badRequest, "each G-code line must be printable ASCII of at most \(maxLineBytes) bytes, without a line number or checksum")
+                throw CommandFailure(.badRequest, "each G-code line must be printable ASCII of at most " + String(maxLineBytes) + " bytes, without a line number or checksum")
             }
             let wordBytes = trimmed.prefix { $0 != UInt8(ascii: " ") }
             let word = String(decoding: wordBytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
@@ -35,7 +35,7 @@ public enum ConsoleRequest {
             lines.append(word + String(decoding: trimmed.dropFirst(wordBytes.count), as: UTF8.self))
         }
         guard !lines.isEmpty else { throw CommandFailure(.badRequest, "\"gcode\" holds no command") }
-        guard lines.count <= maxLines else { throw CommandFailure(.badRequest, "at most \(maxLines) G-code lines per request") }
+        guard lines.count <= maxLines else { throw CommandFailure(.badRequest, "at most " + String(maxLines) + " G-code lines per request") }
         return lines
     }
 }

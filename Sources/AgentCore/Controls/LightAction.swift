@@ -55,16 +55,16 @@ public enum LightAction: Equatable {
         if text == "marlin-m150" { return .marlinLedStrip }
         if let rest = after("gcode:", in: text) {
             let halves = rest.split(separator: "|", omittingEmptySubsequences: false)
-            guard halves.count == 2 else { throw ConfigError("", "\(key): gcode: needs the on and the off G-code separated by |, not \"\(text)\"") }
+            guard halves.count == 2 else { throw ConfigError("", key + ": gcode: needs the on and the off G-code separated by |, not \"" + text + "\"") }
             let on = try ConfigKeys.gcodeLines(String(halves[0]))
             let off = try ConfigKeys.gcodeLines(String(halves[1]))
-            guard !on.isEmpty, !off.isEmpty else { throw ConfigError("", "\(key): gcode: needs G-code for both on and off, not \"\(text)\"") }
+            guard !on.isEmpty, !off.isEmpty else { throw ConfigError("", key + ": gcode: needs G-code for both on and off, not \"" + text + "\"") }
             return .gcode(on: on, off: off)
         }
         if let name = after("klipper-pin:", in: text) { return .klipperPin(try self.name(name, key: key)) }
         if let name = after("klipper-led:", in: text) { return .klipperLed(try self.name(name, key: key)) }
         if let name = after("led:", in: text) { return .linuxLed(try self.name(name, key: key)) }
-        throw ConfigError("", "\(key) must be marlin-m355, marlin-m150, gcode:<on>|<off>, klipper-pin:<name>, klipper-led:<name> or led:<name>, not \"\(text)\"")
+        throw ConfigError("", key + " must be marlin-m355, marlin-m150, gcode:<on>|<off>, klipper-pin:<name>, klipper-led:<name> or led:<name>, not \"" + text + "\"")
     }
 
     /// `text` after `prefix`, or nil when it does not start with it.
@@ -80,7 +80,7 @@ public enum LightAction: Equatable {
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
         }
         guard !text.isEmpty, text != ".", text != "..", text.utf8.allSatisfy(allowed) else {
-            throw ConfigError("", "\(key): the name must be letters, digits, _, -, . or :, not \"\(text)\"")
+            throw ConfigError("", key + ": the name must be letters, digits, _, -, . or :, not \"" + text + "\"")
         }
         return text
     }

@@ -12,7 +12,7 @@ public enum LightControl {
             throw CommandFailure(.badRequest, "\"type\" is missing (1 head, 2 chamber, 3 camera)")
         }
         guard let action = config.light(type) else {
-            throw CommandFailure(.conflict, "this printer has no \(name(type)) light configured (set \(type.configKey) in the configuration)")
+            throw CommandFailure(.conflict, "this printer has no " + name(type) + " light configured (set " + type.configKey + " in the configuration)")
         }
         guard let status = try CommandFields.optionalInt("status", in: data, range: 0...1) else {
             throw CommandFailure(.badRequest, "\"status\" is missing (0 off, 1 on)")
@@ -27,19 +27,20 @@ public enum LightControl {
         let percent = state.on ? state.brightness : 0
         let pwm = (percent * 255 + 50) / 100
         let fraction = SettingsGcode.decimal(Double(percent) / 100, places: 2) ?? "0"
+        let level = String(pwm)
         switch action {
         case .marlinCaseLight:
-            return [state.on ? "M355 S1 P\(pwm)" : "M355 S0"]
+            return [state.on ? "M355 S1 P" + level : "M355 S0"]
         case .marlinLedStrip:
-            return ["M150 R\(pwm) U\(pwm) B\(pwm) W\(pwm)"]
+            return ["M150 R" + level + " U" + level + " B" + level + " W" + level]
         case .gcode(let on, let off):
             return (state.on ? on : off).map { line in
-                replacing("{percent}", with: "\(percent)", in: replacing("{pwm}", with: "\(pwm)", in: line))
+                replacing("{percent}", with: String(percent), in: replacing("{pwm}", with: level, in: line))
             }
         case .klipperPin(let name):
-            return ["SET_PIN PIN=\(name) VALUE=\(fraction)"]
+            return ["SET_PIN PIN=" + name + " VALUE=" + fraction]
         case .klipperLed(let name):
-            return ["SET_LED LED=\(name) RED=\(fraction) GREEN=\(fraction) BLUE=\(fraction) WHITE=\(fraction)"]
+            return ["SET_LED LED=" + name + " RED=" + fraction + " GREEN=" + fraction + " BLUE=" + fraction + " WHITE=" + fraction]
         case .linuxLed:
             return []
         }
