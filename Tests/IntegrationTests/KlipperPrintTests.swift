@@ -25,15 +25,9 @@ import TestSupport
         try rig.waitForController()
         try rig.start()
         try rig.waitForPrint("printing")
-        #expect(try rig.harness.ask("print", "pause").json?["state"] as? String == "pausing")
-        try rig.waitForPrint("paused")
-        #expect(try rig.harness.ask("print", "resume").json?["state"] as? String == "resuming")
-        try rig.waitForPrint("resumed")
-        #expect(try rig.harness.ask("print", "cancel").json?["state"] as? String == "stopping")
-        try rig.waitForPrint("stoped")
+        try rig.pauseResumeThenStop(with: "cancel")
         #expect(rig.simulator.transcript.contains("pause_resume/pause"))
         #expect(rig.simulator.transcript.contains("pause_resume/cancel"))
-        #expect(try rig.harness.ask("info", "query").json.flatMap { ($0["data"] as? [String: Any])?["state"] as? String } == "free")
     }
 
     @Test func updateIsSentAsKlipperGcode() throws {
