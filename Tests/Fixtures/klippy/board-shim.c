@@ -148,7 +148,7 @@ int open(const char *path, int flags, ...)
         return fake_fd((struct fake){ .kind = ADC, .channel = channel });
     va_list args;
     va_start(args, flags);
-    mode_t mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(args, mode_t) : 0;
+    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(args, mode_t) : 0;
     va_end(args);
     return real_open(path, flags, mode);
 }
