@@ -223,8 +223,9 @@ final class KlipperPrinter {
     /// Executes one G-code line and returns the time it takes.
     private func execute(_ line: String, from source: Source) throws -> Work {
         guard let command = GcodeCommand(line) else { return .none }
-        let restarts = ["FIRMWARE_RESTART", "RESTART", "M112"]
-        guard isReady || restarts.contains(command.name) else { throw GcodeError(webhooksMessage) }
+        // The commands Klippy runs while it is shut down; any other is refused with its state message.
+        let runWhenShutDown = ["FIRMWARE_RESTART", "RESTART", "M112"]
+        guard isReady || runWhenShutDown.contains(command.name) else { throw GcodeError(webhooksMessage) }
         switch command.name {
         case "SDCARD_PRINT_FILE": try startPrint(command)
         case "SET_PRINT_STATS_INFO": try setPrintStatsInfo(command)

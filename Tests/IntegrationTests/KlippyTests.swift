@@ -46,7 +46,7 @@ import TestSupport
             do {
                 return try waitForPrint(state, timeout: timeout)
             } catch {
-                throw TestFailure("\(error)\nKlippy's log ends:\n\(klippy.log.suffix(4000))\n"
+                throw TestFailure("\(error)\nKlippy's log ends:\n\(klippy.logEnd)\n"
                                   + "the agent's log ends:\n\(harness.agent.log.suffix(2000))")
             }
         }

@@ -101,18 +101,23 @@ public struct KlipperStatus: Equatable {
     /// Klipper leaves `print_stats` at `paused` when it shuts down during a print, so this
     /// is the only place the fault shows.
     public var fault: String? {
+        let opening: String, clears: String
         switch webhooksState {
-        case "shutdown"?:
-            let message = Self.sentences(webhooksMessage ?? "")
-            let clears = message.contains("RESTART") ? "" : " (FIRMWARE_RESTART clears it)"
-            return "Klipper shut down: " + (message.isEmpty ? "no reason given" : message) + clears
-        case "error"?:
-            let message = Self.sentences(webhooksMessage ?? "")
-            let clears = message.contains("RESTART") ? "" : " (fix it, then RESTART)"
-            return "Klipper stopped on an error: " + (message.isEmpty ? "no reason given" : message) + clears
-        default:
-            return nil
+        case "shutdown"?: (opening, clears) = ("Klipper shut down: ", "FIRMWARE_RESTART clears it")
+        case "error"?: (opening, clears) = ("Klipper stopped on an error: ", "fix it, then RESTART")
+        default: return nil
         }
+        let message = Self.sentences(webhooksMessage ?? "")
+        if message.isEmpty { return opening + "no reason given (" + clears + ")" }
+        return opening + message + (Self.namesRestart(message) ? "" : " (" + clears + ")")
+    }
+
+    /// Whether `message` already says which restart clears the fault (`RESTART`, or
+    /// `FIRMWARE_RESTART`), as Klipper's own messages do.
+    private static func namesRestart(_ message: String) -> Bool {
+        let word = Array("RESTART".utf8), bytes = Array(message.utf8)
+        guard bytes.count >= word.count else { return false }
+        return (0...(bytes.count - word.count)).contains { bytes[$0..<($0 + word.count)].elementsEqual(word) }
     }
 
     /// Why Klipper cannot take a print now, from `webhooks`: its `fault`, or that it is still
