@@ -137,10 +137,8 @@ public struct KlipperStatus: Equatable {
             .map { String(ConfigFile.trimmed(Substring($0))) }.filter { !$0.isEmpty }
         guard let first = lines.first else { return "" }
         var text = first
-        if lines.count > 1 {
-            if let last = text.utf8.last, !Array(".:!?".utf8).contains(last) { text += "." }
-            text += " " + lines.dropFirst().joined(separator: " ")
-        }
+        if lines.count > 1, let last = text.utf8.last, !Array(".:!?".utf8).contains(last) { text += "." }
+        for line in lines.dropFirst() { text += " " + line }
         return text
     }
 
