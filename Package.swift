@@ -59,7 +59,7 @@ if embedded {
         // replay the inputs named on their command line.
         .systemLibrary(name: "CFuzzer"),
         .target(name: "FuzzTargets", dependencies: ["PrinterAgent", "AgentCore", "AgentJSON", "AgentPlatform", "CMosquitto", "CFuzzer"]),
-        .target(name: "TestSupport", dependencies: ["CMosquitto", "AgentPlatform"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CMosquitto", "AgentPlatform", "AgentJSON"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentJSONTests", dependencies: ["AgentJSON"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentJSON"]),
         .testTarget(

@@ -63,8 +63,10 @@ final class KlipperBackend: PrinterBackend {
         self.logger = logger
     }
 
+    /// Not connected, or Klipper not ready: shut down or in error (its message says what
+    /// clears it, `FIRMWARE_RESTART` or `RESTART`), or still starting.
     var unavailableReason: String? {
-        subscribed ? nil : "the motion controller is not connected (" + link.problem + ")"
+        subscribed ? client.status.notReadyReason : "the motion controller is not connected (" + link.problem + ")"
     }
 
     func start() {

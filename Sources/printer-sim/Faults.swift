@@ -95,7 +95,7 @@ struct KlipperFault {
         case close
         /// Never replies or pushes again (connections stay open).
         case silence
-        /// The MCU shuts down: the print stops with an error.
+        /// The MCU shuts down ("Timer too close"): webhooks `shutdown`, the print left `paused`.
         case error
     }
 

@@ -116,27 +116,47 @@ final class KlipperPrinter {
         return errorMessage(of: cancelPrint)
     }
 
-    /// Shuts down like Klipper on an MCU error or an emergency stop: webhooks `shutdown`,
-    /// the print stops with state `error`, heaters off, every pending script fails.
-    func shutdown(_ message: String) {
+    /// The end Klippy's `error_mcu` adds to every shutdown message: what clears it.
+    static let shutdownAdvice = """
+
+        Once the underlying issue is corrected, use the
+        "FIRMWARE_RESTART" command to reset the firmware, reload the
+        config, and restart the host software.
+        Printer is shutdown
+
+        """
+
+    /// Shuts down like Klippy on an MCU error or an emergency stop: webhooks `shutdown` with
+    /// `cause` and Klippy's advice as its message; the print's reading stops and, as Klippy's
+    /// virtual_sdcard leaves it, `print_stats` says `paused` (the fault shows only in
+    /// `webhooks`); heaters off; every pending script fails. G-code is refused until
+    /// FIRMWARE_RESTART.
+    func shutdown(_ cause: String) {
         guard isReady else { return }
+        let message = cause + Self.shutdownAdvice
         webhooksState = "shutdown"
         webhooksMessage = message
         runner.cancel()
+        // The script that shut it down (M112) goes on: its next line is refused, or it succeeds.
+        var current: ScriptRun?
+        if case .script(let script)? = running { current = script }
         running = nil
-        if printState == .printing || printState == .paused {
-            endPrint(.error)
-            printMessage = message
-        }
         machine.thermals.turnOff()
-        let failed = scripts
-        scripts = []
+        let failed = scripts.filter { $0 !== current }
+        scripts = scripts.filter { $0 === current }
         failed.forEach { $0.completion(message) }
         answerPauseWaiters(message)
+        if printState == .printing { enterPaused() }
     }
 
-    /// FIRMWARE_RESTART / RESTART: ready again, print state back to standby.
+    /// Called when Klippy restarts its host software (FIRMWARE_RESTART, RESTART): Klippy
+    /// closes every API connection then.
+    var onRestart: () -> Void = {}
+
+    /// FIRMWARE_RESTART / RESTART: ready again, print state back to standby, the API's
+    /// connections closed.
     func restart() {
+        onRestart()
         webhooksState = "ready"
         webhooksMessage = "Printer is ready"
         printState = .standby
@@ -210,8 +230,9 @@ final class KlipperPrinter {
     /// Executes one G-code line and returns the time it takes.
     private func execute(_ line: String, from source: Source) throws -> Work {
         guard let command = GcodeCommand(line) else { return .none }
-        let restarts = ["FIRMWARE_RESTART", "RESTART"]
-        guard isReady || restarts.contains(command.name) else { throw GcodeError(webhooksMessage) }
+        // The commands Klippy runs while it is shut down; any other is refused with its state message.
+        let runWhenShutDown = ["FIRMWARE_RESTART", "RESTART", "M112"]
+        guard isReady || runWhenShutDown.contains(command.name) else { throw GcodeError(webhooksMessage) }
         switch command.name {
         case "SDCARD_PRINT_FILE": try startPrint(command)
         case "SET_PRINT_STATS_INFO": try setPrintStatsInfo(command)

@@ -8,6 +8,14 @@ final class KlipperSimulator: Simulator {
     private static let frameEnd: UInt8 = 0x03
     /// The longest frame taken; a client sending a longer one is disconnected.
     private static let maximumFrameLength = 1 << 20
+    /// The cause of the `error` fault's shutdown, with the hint Klippy adds to it.
+    static let mcuShutdown = """
+        MCU 'mcu' shutdown: Timer too close
+        This often indicates the host computer is overloaded. Check
+        for other processes consuming excessive CPU time, high swap
+        usage, disk errors, overheating, unstable voltage, or
+        similar system problems on the host computer.
+        """
     /// How long `--reorder` holds every `gcode/script` reply.
     private static let reorderDelay = 0.3
 
@@ -32,6 +40,10 @@ final class KlipperSimulator: Simulator {
         server = try UnixSocketServer(path: options.socket, loop: loop) { [unowned self] in accept($0) }
         printer.onMove = { [unowned self] in applyFaults(atMove: $0) }
         printer.onOutput = { [unowned self] in sendOutput($0) }
+        printer.onRestart = { [unowned self] in
+            // After the reply to the request that asked for it, as Klippy's host restarts.
+            loop.after(0) { [unowned self] in dropClients() }
+        }
         loop.every(options.updateInterval) { [unowned self] in pushUpdates() }
     }
 
@@ -242,14 +254,19 @@ final class KlipperSimulator: Simulator {
         for fault in options.faults where fault.move == move {
             switch fault.kind {
             case .close:
-                clients.values.forEach { $0.channel.close() }
-                clients.removeAll()
+                dropClients()
             case .silence:
                 silent = true
             case .error:
-                printer.shutdown("MCU 'mcu' shutdown: Timer too close")
+                printer.shutdown(Self.mcuShutdown)
             }
         }
+    }
+
+    /// Closes every client's connection.
+    private func dropClients() {
+        clients.values.forEach { $0.channel.close() }
+        clients.removeAll()
     }
 
     /// Sends a result reply (none for a request without an id).

@@ -69,8 +69,35 @@ private struct Follow {
         try follow.state("standby")
         follow.follower.started()
         try follow.apply(#"{"webhooks": {"state": "shutdown", "state_message": "MCU 'mcu' shutdown: Timer too close"}}"#)
-        #expect(follow.lifecycle == [.failed("the controller shut down: MCU 'mcu' shutdown: Timer too close")])
+        #expect(follow.lifecycle == [.failed("Klipper shut down: MCU 'mcu' shutdown: Timer too close (FIRMWARE_RESTART clears it)")])
         #expect(!follow.follower.isFollowing)
+    }
+
+    /// Klippy shut down mid-print leaves `print_stats` at `paused` (virtual_sdcard's work
+    /// loop stops and notes a pause): the print fails with Klippy's message, no pause is told,
+    /// and the paused print is not adopted again, now or after the agent restarts.
+    @Test(arguments: ["shutdown", "error"])
+    func klippyDownMidPrintFailsAtOnceAndIsNotAdopted(state: String) throws {
+        var follow = Follow()
+        try follow.apply(#"{"webhooks": {"state": "ready"}, "print_stats": {"state": "standby"}}"#)
+        follow.follower.started()
+        try follow.apply(#"{"print_stats": {"state": "printing", "filename": "cube.gcode", "filament_used": 2}}"#)
+        try follow.apply(#"{"webhooks": {"state": "\#(state)", "state_message": "Lost communication with MCU 'mcu'\nOnce the underlying issue is corrected, use the\n\"FIRMWARE_RESTART\" command"}, "print_stats": {"state": "paused"}}"#)
+        let word = state == "shutdown" ? "Klipper shut down: " : "Klipper stopped on an error: "
+        let failure = ControllerEvent.failed(word + "Lost communication with MCU 'mcu'. Once the underlying issue is corrected, use the \"FIRMWARE_RESTART\" command")
+        #expect(follow.lifecycle == [.extruding, failure])
+        try follow.apply(#"{"print_stats": {"print_duration": 12}}"#)
+        #expect(follow.lifecycle == [.extruding, failure], "nothing more, and the paused print is not adopted")
+
+        var restarted = Follow()
+        try restarted.apply(#"{"webhooks": {"state": "shutdown", "state_message": "x"}, "print_stats": {"state": "paused", "filename": "cube.gcode"}}"#)
+        #expect(restarted.lifecycle.isEmpty)
+        #expect(!restarted.follower.isFollowing)
+        // FIRMWARE_RESTART: a new Klippy, ready, its print_stats at standby; a new print runs.
+        try restarted.apply(#"{"webhooks": {"state": "ready", "state_message": "Printer is ready"}, "print_stats": {"state": "standby", "filename": ""}}"#)
+        restarted.follower.started()
+        for state in ["printing", "complete"] { try restarted.state(state) }
+        #expect(restarted.lifecycle == [.finished])
     }
 
     @Test func pauseResumeAndCancel() throws {

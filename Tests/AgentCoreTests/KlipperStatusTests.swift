@@ -148,4 +148,45 @@ private func status(_ texts: String...) throws -> KlipperStatus {
         let subject = try status(#"{"extruder": {"target": 200, "target": 215}}"#)
         #expect(subject.readings.nozzleTarget == 215)
     }
+
+    /// Klippy's message after `M112`, as its `error_mcu` extra writes it.
+    static let m112Message = "Shutdown due to M112 command\nOnce the underlying issue is corrected, use the\n"
+        + "\"FIRMWARE_RESTART\" command to reset the firmware, reload the\nconfig, and restart the host software.\n"
+        + "Printer is shutdown\n"
+
+    /// A shut down Klipper's fault is its message on one line, which names what clears it.
+    @Test func aShutdownIsAFaultWithKlippersMessage() throws {
+        var subject = KlipperStatus()
+        subject.apply(JSONObject([("webhooks", .object(JSONObject([("state", .string("shutdown")),
+                                                                    ("state_message", .string(Self.m112Message))])))]))
+        let expected = "Klipper shut down: Shutdown due to M112 command. Once the underlying issue is corrected, use the "
+            + "\"FIRMWARE_RESTART\" command to reset the firmware, reload the config, and restart the host software. "
+            + "Printer is shutdown"
+        #expect(subject.fault == expected)
+        #expect(subject.notReadyReason == expected)
+    }
+
+    @Test(arguments: [
+        (#"{"state": "shutdown", "state_message": "MCU 'mcu' shutdown: Timer too close"}"#,
+         "Klipper shut down: MCU 'mcu' shutdown: Timer too close (FIRMWARE_RESTART clears it)"),
+        (#"{"state": "shutdown", "state_message": ""}"#, "Klipper shut down: no reason given (FIRMWARE_RESTART clears it)"),
+        (#"{"state": "error", "state_message": "Option 'x' is not valid\nOnce the underlying issue is corrected, use the \"RESTART\"\ncommand"}"#,
+         "Klipper stopped on an error: Option 'x' is not valid. Once the underlying issue is corrected, use the \"RESTART\" command"),
+        (#"{"state": "error"}"#, "Klipper stopped on an error: no reason given (fix it, then RESTART)"),
+    ])
+    func faultsSayWhatClearsThem(webhooks: String, fault: String) throws {
+        let subject = try status(#"{"webhooks": "# + webhooks + "}")
+        #expect(subject.fault == fault)
+        #expect(subject.notReadyReason == fault)
+    }
+
+    @Test func aStartingKlipperIsNotReadyButHasNoFault() throws {
+        let starting = try status(#"{"webhooks": {"state": "startup", "state_message": "\nPrinter is not ready\nThe klippy host software is attempting to connect.  Please\nretry in a few moments.\n"}}"#)
+        #expect(starting.fault == nil)
+        #expect(starting.notReadyReason == "Klipper is starting up: Printer is not ready. The klippy host software is attempting to connect.  Please retry in a few moments.")
+        for ready in [KlipperStatus(), try status(#"{"webhooks": {"state": "ready", "state_message": "Printer is ready"}}"#)] {
+            #expect(ready.fault == nil)
+            #expect(ready.notReadyReason == nil)
+        }
+    }
 }

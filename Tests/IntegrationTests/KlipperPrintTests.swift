@@ -25,15 +25,9 @@ import TestSupport
         try rig.waitForController()
         try rig.start()
         try rig.waitForPrint("printing")
-        #expect(try rig.harness.ask("print", "pause").json?["state"] as? String == "pausing")
-        try rig.waitForPrint("paused")
-        #expect(try rig.harness.ask("print", "resume").json?["state"] as? String == "resuming")
-        try rig.waitForPrint("resumed")
-        #expect(try rig.harness.ask("print", "cancel").json?["state"] as? String == "stopping")
-        try rig.waitForPrint("stoped")
+        try rig.pauseResumeThenStop(with: "cancel")
         #expect(rig.simulator.transcript.contains("pause_resume/pause"))
         #expect(rig.simulator.transcript.contains("pause_resume/cancel"))
-        #expect(try rig.harness.ask("info", "query").json.flatMap { ($0["data"] as? [String: Any])?["state"] as? String } == "free")
     }
 
     @Test func updateIsSentAsKlipperGcode() throws {
@@ -60,12 +54,56 @@ import TestSupport
         #expect(rig.harness.agent.log.components(separatedBy: "connected to the Klipper API").count >= 3, "it connected twice")
     }
 
-    @Test func controllerErrorFailsThePrintWithItsMessage() throws {
+    /// An MCU shutdown mid-print (Klipper leaves `print_stats` at `paused`): the print fails
+    /// at once with Klipper's message, never reported paused; the printer is free; a start
+    /// while Klipper is shut down answers 503 with the message and what clears it; a stop
+    /// has nothing left to stop.
+    @Test func controllerShutdownFailsThePrintWithItsMessage() throws {
         let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "instant", "--fault", "error@200"])
         try rig.waitForController()
         try rig.start()
         let failed = try rig.waitForPrint("failed", timeout: 60)
-        #expect((failed["msg"] as? String)?.contains("Timer too close") == true)
+        let message = try #require(failed["msg"] as? String)
+        #expect(message.hasPrefix("Klipper shut down: MCU 'mcu' shutdown: Timer too close. This often indicates"))
+        #expect(message.contains(#"use the "FIRMWARE_RESTART" command"#))
+        #expect(failed["code"] as? Int == 502)
+        #expect(!rig.printStates.contains("paused"))
+        try rig.client.waitFor("status free") { $0.topic == Wire.report("status") && ($0.json?["state"] as? String) == "free" }
+        #expect(try rig.harness.ask("print", "stop").json?["code"] as? Int == 409, "no task is left to stop")
+        let refused = try rig.start(taskid: "task-2")
+        #expect(refused.json?["code"] as? Int == 503)
+        #expect((refused.json?["msg"] as? String) == message)
+    }
+
+    /// `M112` mid-print: `failed` with its cause; after FIRMWARE_RESTART (which drops the API
+    /// connections, as Klippy's host restarts) the agent reconnects and the next print runs.
+    @Test func emergencyStopFailsThePrintAndARestartedKlipperPrintsAgain() throws {
+        let rig = try PrintRig.klipper(["--speed", "300", "--heat-rate", "instant"])
+        try rig.waitForController()
+        try rig.start()
+        try rig.waitForPrint("printing")
+        let console = try KlipperConnection(rig.simulator.path)
+        try console.script("M112")
+        let failed = try rig.waitForPrint("failed")
+        #expect((failed["msg"] as? String)?.hasPrefix("Klipper shut down: Shutdown due to M112 command. Once the underlying") == true)
+        let refused = try rig.start(taskid: "task-2")
+        #expect(refused.json?["code"] as? Int == 503)
+        #expect((refused.json?["msg"] as? String)?.contains("FIRMWARE_RESTART") == true)
+        let connections = rig.harness.agent.log.components(separatedBy: "connected to the Klipper API").count
+        try console.script("FIRMWARE_RESTART")
+        try waitUntil("the agent reconnected after the restart", timeout: 15) {
+            rig.harness.agent.log.components(separatedBy: "connected to the Klipper API").count > connections
+        }
+        rig.client.clear()
+        // Until the new subscription's first reply the start answers 503 (and changes nothing).
+        var answer: [String: Any]?
+        try waitUntil("a start taken by the restarted Klipper", timeout: 15) {
+            answer = try? rig.start(taskid: "task-3").json
+            return answer?["code"] as? Int != 503
+        }
+        #expect(answer?["state"] as? String == "preheating")
+        try rig.waitForPrint("finished", timeout: 60)
+        #expect(rig.printStates == ["preheating", "printing", "finished"])
     }
 
     @Test func silentControllerFailsThePrint() throws {

@@ -1,15 +1,15 @@
 import Foundation
+import Testing
 import TestSupport
 
 /// A storage root holding the fixture, a simulated controller, a broker, a client and an
 /// agent configured to print through the simulator.
-final class PrintRig {
+final class PrintRig: AgentPrintRig {
     let storage: TemporaryDirectory
     let simulator: PrinterSimulator
     let harness: Harness
     /// The agent's arguments: its configuration and storage.
     let agentArguments: [String]
-    var client: MQTTTestClient { harness.client }
 
     /// A rig whose agent drives a Marlin simulator started with `simulatorArguments`, on
     /// `broker` watched by `client` when given (else fresh ones, as `Harness` makes them),
@@ -53,6 +53,28 @@ final class PrintRig {
     /// The agent's local storage (the Klipper simulator's virtual SD card too).
     var root: String { storage.path + "/gcodes" }
 
+    /// How many of the fixture's commands the board received in the file's order (other
+    /// commands, the agent's own, may come between them), and how many the file has.
+    func fileCommandsReceivedInOrder(_ name: String = "cube.gcode") throws -> (received: Int, total: Int) {
+        let file = Fixture.commands(of: try Fixture.data(name))
+        var position = 0
+        for command in simulator.commandsReceived where position < file.count && command == file[position] { position += 1 }
+        return (position, file.count)
+    }
+
+    /// The `data` of `report`.
+    static func data(_ report: [String: Any]) -> [String: Any] { report["data"] as? [String: Any] ?? [:] }
+}
+
+/// An agent that prints, with its broker and test client: the print commands and reports
+/// the print tests share, whatever controller the agent drives.
+protocol AgentPrintRig {
+    var harness: Harness { get }
+}
+
+extension AgentPrintRig {
+    var client: MQTTTestClient { harness.client }
+
     /// Waits until the controller is connected: `print/start` would otherwise answer 503.
     func waitForController(timeout: TimeInterval = 15) throws {
         try waitUntil("the agent connected to the controller", timeout: timeout) {
@@ -92,15 +114,15 @@ final class PrintRig {
         }.json ?? [:]
     }
 
-    /// How many of the fixture's commands the board received in the file's order (other
-    /// commands, the agent's own, may come between them), and how many the file has.
-    func fileCommandsReceivedInOrder(_ name: String = "cube.gcode") throws -> (received: Int, total: Int) {
-        let file = Fixture.commands(of: try Fixture.data(name))
-        var position = 0
-        for command in simulator.commandsReceived where position < file.count && command == file[position] { position += 1 }
-        return (position, file.count)
+    /// Pauses, resumes, then stops the running print with `stop` (`stop` or `cancel`),
+    /// checking each answer and waiting for each report; ends with the printer free.
+    func pauseResumeThenStop(with stop: String) throws {
+        #expect(try harness.ask("print", "pause").json?["state"] as? String == "pausing")
+        try waitForPrint("paused")
+        #expect(try harness.ask("print", "resume").json?["state"] as? String == "resuming")
+        try waitForPrint("resumed")
+        #expect(try harness.ask("print", stop).json?["state"] as? String == "stopping")
+        try waitForPrint("stoped")
+        #expect(try harness.ask("info", "query").json.flatMap { ($0["data"] as? [String: Any])?["state"] as? String } == "free")
     }
-
-    /// The `data` of `report`.
-    static func data(_ report: [String: Any]) -> [String: Any] { report["data"] as? [String: Any] ?? [:] }
 }

@@ -265,28 +265,58 @@ import TestSupport
         #expect(!client.isClosed)
     }
 
-    @Test func errorShutsTheMcuDownAndStopsThePrint() throws {
+    /// Klippy's advice at the end of every shutdown message.
+    private static let shutdownAdvice = """
+
+        Once the underlying issue is corrected, use the
+        "FIRMWARE_RESTART" command to reset the firmware, reload the
+        config, and restart the host software.
+        Printer is shutdown
+
+        """
+
+    /// As Klippy: the fault is in `webhooks` only; `print_stats` is left `paused` with its
+    /// file (virtual_sdcard's reading stops and notes a pause); G-code is refused with the
+    /// message until FIRMWARE_RESTART, which closes the connection and brings a ready
+    /// Klippy with `print_stats` at `standby`.
+    @Test func errorShutsTheMcuDownAndLeavesThePrintPaused() throws {
         let printer = try start(["--speed", "100", "--fault", "error@2"], files: ["a.gcode": Self.moves(10)])
         let client = printer.client
         try client.script("SDCARD_PRINT_FILE FILENAME=a.gcode")
-        let message = "MCU 'mcu' shutdown: Timer too close"
-        let stats = try client.waitForStatus("print_stats") { $0["state"] == .string("error") }
-        #expect(stats["message"] == .string(message))
-        #expect(try client.status("webhooks") == .object(JSONObject([("state", .string("shutdown")), ("state_message", .string(message))])))
+        let webhooks = try client.waitForStatus("webhooks") { $0["state"] == .string("shutdown") }
+        let message = try #require(webhooks["state_message"]?.stringValue)
+        #expect(message.hasPrefix("MCU 'mcu' shutdown: Timer too close\nThis often indicates the host computer is overloaded."))
+        #expect(message.hasSuffix(Self.shutdownAdvice))
+        let stats = try client.status("print_stats")
+        #expect(stats["state"] == .string("paused"))
+        #expect(stats["filename"] == .string("a.gcode"))
+        #expect(stats["message"] == .string(""))
+        #expect(try client.status("virtual_sdcard")["is_active"] == .bool(false))
         #expect(try client.result("info")["state"] == .string("shutdown"))
         #expect(try client.status("toolhead")["position"]?.arrayFirst == .number(1), "only the first move ran")
         #expect(try client.errorMessage("gcode/script", #"{"script":"G90"}"#) == message)
+        #expect(try client.errorMessage("pause_resume/cancel") == message)
         try client.script("FIRMWARE_RESTART")
-        #expect(try client.result("info")["state"] == .string("ready"))
-        #expect(try client.status("print_stats")["state"] == .string("standby"))
+        #expect(client.waitForClose(), "Klippy's host restarts and drops its clients")
+        let again = try KlipperConnection(printer.simulator.path)
+        #expect(try again.result("info")["state"] == .string("ready"))
+        #expect(try again.status("print_stats")["state"] == .string("standby"))
+        try again.script("SDCARD_PRINT_FILE FILENAME=a.gcode")
+        _ = try again.waitForStatus("print_stats") { $0["state"] == .string("complete") }
     }
 
-    @Test func emergencyStopShutsDown() throws {
+    @Test(arguments: [("emergency_stop", "Shutdown due to webhooks request"), ("M112", "Shutdown due to M112 command")])
+    func emergencyStopShutsDown(how: String, cause: String) throws {
         let printer = try start()
-        #expect(try printer.client.result("emergency_stop") == .object(JSONObject()))
+        if how == "M112" {
+            try printer.client.script("M112")
+        } else {
+            #expect(try printer.client.result(how) == .object(JSONObject()))
+        }
         let webhooks = try printer.client.status("webhooks")
         #expect(webhooks["state"] == .string("shutdown"))
-        #expect(webhooks["state_message"] == .string("Shutdown due to webhooks request"))
+        #expect(webhooks["state_message"] == .string(cause + Self.shutdownAdvice))
+        #expect(try printer.client.status("print_stats")["state"] == .string("standby"))
     }
 
     @Test func reorderHoldsScriptRepliesBack() throws {

@@ -75,8 +75,10 @@ public struct KlipperPrintFollower {
             events.append(.readings(readings))
         }
         let state = status.printState
-        if job == nil, state == .printing || state == .paused, let file = status.filename, !file.isEmpty {
-            // A print that ran before the agent (or its restart): follow it.
+        if job == nil, status.fault == nil, state == .printing || state == .paused, let file = status.filename,
+           !file.isEmpty {
+            // A print that ran before the agent (or its restart): follow it. Not one that a
+            // shut down Klipper left `paused`: that print is over.
             job = Job(seenRunning: true, extruded: (status.filamentUsedMm ?? 0) > 0, lastState: state)
             events.append(.running(file: file, paused: state == .paused))
         }
@@ -84,14 +86,15 @@ public struct KlipperPrintFollower {
         guard var current = job else { return events }
         // Seen running, or gone from the stale state to an end (not to `standby`, which
         // Klipper passes through as it loads the file): a print that ended or failed between
-        // two updates. A Klipper shut down ends the job whatever the state.
+        // two updates. A Klipper shut down (it leaves `print_stats` at `paused`) or in error
+        // ends the job whatever the state, with Klipper's own message.
         let ended = state == .complete || state == .cancelled || state == .error
         if state == .printing || state == .paused || (ended && state != current.staleState) {
             current.seenRunning = true
         }
-        if status.webhooksState == "shutdown" {
+        if let fault = status.fault {
             job = nil
-            return events + [.failed("the controller shut down: " + (status.webhooksMessage ?? status.printMessage ?? "shutdown"))]
+            return events + [.failed(fault)]
         }
         guard current.seenRunning else {
             job = current

@@ -103,6 +103,53 @@ public struct KlipperStatus: Equatable {
     /// `webhooks.state_message`: Klipper's sentence about its state.
     public var webhooksMessage: String? { string("webhooks", "state_message") }
 
+    /// Why Klipper has stopped working, from `webhooks`: its state is `shutdown` (an
+    /// emergency stop, an MCU error) or `error` (a configuration or connection error), with
+    /// Klipper's own message, which says what clears it. Nil while it is ready or starting.
+    /// Klipper leaves `print_stats` at `paused` when it shuts down during a print, so this
+    /// is the only place the fault shows.
+    public var fault: String? {
+        let opening: String, clears: String
+        switch webhooksState {
+        case "shutdown"?: (opening, clears) = ("Klipper shut down: ", "FIRMWARE_RESTART clears it")
+        case "error"?: (opening, clears) = ("Klipper stopped on an error: ", "fix it, then RESTART")
+        default: return nil
+        }
+        let message = Self.sentences(webhooksMessage ?? "")
+        if message.isEmpty { return opening + "no reason given (" + clears + ")" }
+        return opening + message + (Self.namesRestart(message) ? "" : " (" + clears + ")")
+    }
+
+    /// Whether `message` already says which restart clears the fault (`RESTART`, or
+    /// `FIRMWARE_RESTART`), as Klipper's own messages do.
+    private static func namesRestart(_ message: String) -> Bool {
+        let word = Array("RESTART".utf8), bytes = Array(message.utf8)
+        guard bytes.count >= word.count else { return false }
+        return (0...(bytes.count - word.count)).contains { bytes[$0..<($0 + word.count)].elementsEqual(word) }
+    }
+
+    /// Why Klipper cannot take a print now, from `webhooks`: its `fault`, or that it is still
+    /// starting (`startup`, `state_message` tells what it waits for). Nil while it is ready,
+    /// or before it said.
+    public var notReadyReason: String? {
+        if let fault { return fault }
+        guard webhooksState == "startup" else { return nil }
+        let message = Self.sentences(webhooksMessage ?? "")
+        return "Klipper is starting up" + (message.isEmpty ? "" : ": " + message)
+    }
+
+    /// Klipper's multi-line state message as one line: its first line (the cause) ends with
+    /// a full stop, the wrapped lines after it are joined with spaces.
+    static func sentences(_ message: String) -> String {
+        let lines = message.utf8.split(separator: UInt8(ascii: "\n"))
+            .map { String(ConfigFile.trimmed(Substring($0))) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return "" }
+        var text = first
+        if lines.count > 1, let last = text.utf8.last, !Array(".:!?".utf8).contains(last) { text += "." }
+        for line in lines.dropFirst() { text += " " + line }
+        return text
+    }
+
     /// The value of `name` in `object`, as last sent.
     private func field(_ object: String, _ name: String) -> JSONValue? {
         objects[object]?[name]

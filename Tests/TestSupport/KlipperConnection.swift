@@ -1,20 +1,19 @@
 import AgentJSON
 import Foundation
-import TestSupport
 
-/// A raw client of the simulated Klipper API socket: JSON frames ended by 0x03, requests
+/// A raw client of a Klipper API socket (the simulator's or Klippy's): JSON frames ended by 0x03, requests
 /// with ids, replies matched by id, pushes and id-less frames kept in order of arrival.
-final class KlipperConnection {
+public final class KlipperConnection {
     private let fd: Int32
     private var pending: [UInt8] = []
     private var nextID = 1
     /// Frames received that were not claimed as replies yet, in order.
-    private(set) var unclaimed: [JSONValue] = []
+    public private(set) var unclaimed: [JSONValue] = []
     /// Whether the server closed the connection.
-    private(set) var isClosed = false
+    public private(set) var isClosed = false
 
     /// Connects to the socket at `path`.
-    init(_ path: String) throws {
+    public init(_ path: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         var address = sockaddr_un()
@@ -32,13 +31,13 @@ final class KlipperConnection {
     deinit { close(fd) }
 
     /// Sends bytes as they are (a frame must end with 0x03).
-    func sendRaw(_ bytes: [UInt8]) {
+    public func sendRaw(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Sends a request with a fresh id and `params` given as JSON text; returns the id.
     @discardableResult
-    func request(_ method: String, _ params: String? = nil) -> Int {
+    public func request(_ method: String, _ params: String? = nil) -> Int {
         let id = nextID
         nextID += 1
         let paramsMember = params.map { ",\"params\":\($0)" } ?? ""
@@ -47,24 +46,24 @@ final class KlipperConnection {
     }
 
     /// Waits for the reply to request `id`.
-    func reply(to id: Int, timeout: TimeInterval = 5) throws -> JSONValue {
+    public func reply(to id: Int, timeout: TimeInterval = 5) throws -> JSONValue {
         try take(timeout: timeout, "the reply to request \(id)") { $0["id"] == .int(id) }
     }
 
     /// Sends a request and waits for its reply.
-    func call(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> JSONValue {
+    public func call(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> JSONValue {
         try reply(to: request(method, params), timeout: timeout)
     }
 
     /// Sends a request and returns the result of its reply; fails on an error reply.
-    func result(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> JSONValue {
+    public func result(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> JSONValue {
         let answer = try call(method, params, timeout: timeout)
         guard let result = answer["result"] else { throw TestFailure("\(method) failed: \(JSONCodec.print(answer))") }
         return result
     }
 
     /// Sends a request and returns the message of its error reply; fails on a result.
-    func errorMessage(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> String {
+    public func errorMessage(_ method: String, _ params: String? = nil, timeout: TimeInterval = 5) throws -> String {
         let answer = try call(method, params, timeout: timeout)
         guard let message = answer["error"]?["message"]?.stringValue else {
             throw TestFailure("\(method) did not fail: \(JSONCodec.print(answer))")
@@ -73,12 +72,12 @@ final class KlipperConnection {
     }
 
     /// Runs a G-code script and fails unless it succeeds.
-    func script(_ script: String, timeout: TimeInterval = 5) throws {
+    public func script(_ script: String, timeout: TimeInterval = 5) throws {
         _ = try result("gcode/script", "{\"script\":\(JSONCodec.print(.string(script)))}", timeout: timeout)
     }
 
     /// The full status of `object` now.
-    func status(_ object: String) throws -> JSONValue {
+    public func status(_ object: String) throws -> JSONValue {
         let result = try self.result("objects/query", "{\"objects\":{\"\(object)\":null}}")
         guard let status = result["status"]?[object] else { throw TestFailure("no \(object) in \(JSONCodec.print(result))") }
         return status
@@ -86,7 +85,7 @@ final class KlipperConnection {
 
     /// Polls `object` until `condition` holds for its status, and returns that status.
     @discardableResult
-    func waitForStatus(_ object: String, timeout: TimeInterval = 10, _ condition: (JSONValue) -> Bool) throws -> JSONValue {
+    public func waitForStatus(_ object: String, timeout: TimeInterval = 10, _ condition: (JSONValue) -> Bool) throws -> JSONValue {
         var last = JSONValue.null
         do {
             try waitUntil("a matching status of \(object)", timeout: timeout) {
@@ -100,7 +99,7 @@ final class KlipperConnection {
     }
 
     /// Waits for the next frame that satisfies `predicate` (and removes it from `unclaimed`).
-    func take(timeout: TimeInterval = 5, _ what: String = "a frame", where predicate: (JSONValue) -> Bool) throws -> JSONValue {
+    public func take(timeout: TimeInterval = 5, _ what: String = "a frame", where predicate: (JSONValue) -> Bool) throws -> JSONValue {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let index = unclaimed.firstIndex(where: predicate) { return unclaimed.remove(at: index) }
@@ -117,7 +116,7 @@ final class KlipperConnection {
     /// whatever it was due to do in that time (a push, a move) is done, and its pushes
     /// received, by the reply that shows the time has passed: a test can then check that
     /// something did not happen, with no sleep of its own deciding it.
-    func waitForSimulatorClock(toAdvanceBy seconds: Double, timeout: TimeInterval = 10) throws {
+    public func waitForSimulatorClock(toAdvanceBy seconds: Double, timeout: TimeInterval = 10) throws {
         func eventtime() throws -> Double {
             guard let time = try result("objects/query", #"{"objects":{"webhooks":["state"]}}"#)["eventtime"]?.doubleValue
             else { throw TestFailure("an objects/query reply without eventtime") }
@@ -131,14 +130,14 @@ final class KlipperConnection {
 
     /// The frames received so far (what has arrived is read, nothing is waited for) and not
     /// claimed as replies, removed from `unclaimed`.
-    func unclaimedFramesNow() -> [JSONValue] {
+    public func unclaimedFramesNow() -> [JSONValue] {
         while !isClosed && fill(waitingUpTo: 0) {}
         defer { unclaimed = [] }
         return unclaimed
     }
 
     /// Waits up to `timeout` for the server to close the connection.
-    func waitForClose(timeout: TimeInterval = 5) -> Bool {
+    public func waitForClose(timeout: TimeInterval = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while !isClosed && deadline.timeIntervalSinceNow > 0 {
             fill(waitingUpTo: deadline.timeIntervalSinceNow)
