@@ -26,13 +26,14 @@ var targets: [Target] = [
     cLibrary("CUdev", pkgConfig: "libudev", apt: "libudev-dev"),
     cLibrary("CJSON", pkgConfig: "libcjson", apt: "libcjson-dev"),
     cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+    cLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
     .target(
         name: "AgentJSON", dependencies: ["CJSON"], swiftSettings: deviceSwiftSettings,
         linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AgentCore", dependencies: ["AgentJSON"], swiftSettings: deviceSwiftSettings),
     .target(
         name: "AgentPlatform",
-        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev", "CCurl", "CCrypto"],
+        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev", "CCurl", "CCrypto", "CMicroHTTPD"],
         swiftSettings: deviceSwiftSettings),
     .target(
         name: "PrinterAgent",

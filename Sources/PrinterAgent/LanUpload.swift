@@ -1,0 +1,182 @@
+import AgentCore
+import AgentPlatform
+import CLibc
+
+/// Why an upload was refused: the HTTP status and a sentence a person can act on.
+struct LanUploadError: Error {
+    let status: Int
+    let message: String
+}
+
+/// One `POST /gcode_upload` (multipart fields `filename` and `gcode`, header `X-File-Length`),
+/// streamed into a hidden temporary file in the storage root, never held in memory. At the
+/// body's end the length is checked, the file synced and renamed into place under its
+/// checked name (the same sandbox as every path of the protocol). Any failure removes the
+/// temporary file and touches nothing else.
+final class LanUpload: HttpFormReceiver {
+    /// The longest `filename` field accepted, in bytes.
+    static let maxNameBytes = 1024
+
+    /// Called once when the upload is over: with the stored name, or nil when it failed.
+    var onEnd: (String?) -> Void = { _ in }
+
+    private let announced: Int64
+    private let storage: StorageRoot
+    private let inUse: (String) -> Bool
+    private let logger: Logger
+    private var temporary: (name: String, descriptor: Int32)?
+    private var nameField: [UInt8] = []
+    private var partName: String?
+    private var received: Int64 = 0
+    private var sawFile = false
+    private var failure: LanUploadError?
+
+    /// Starts an upload of the length `announcedText` announces into `storage`; refuses a
+    /// missing or bad length and a file larger than the free space.
+    init(announced announcedText: String?, storage: StorageRoot, inUse: @escaping (String) -> Bool,
+         logger: Logger) throws(LanUploadError) {
+        guard let text = announcedText else {
+            throw LanUploadError(status: 411, message: "the X-File-Length header (the file's size in bytes) is missing")
+        }
+        guard text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int64(text) else {
+            throw LanUploadError(status: 400, message: "X-File-Length must be the file's size in bytes, not \"\(StoragePath.printable(text, maxBytes: 32))\"")
+        }
+        announced = length
+        self.storage = storage
+        self.inUse = inUse
+        self.logger = logger
+        do throws(StorageError) {
+            let free = try storage.availableBytes()
+            if length > free {
+                throw StorageError(ReplyCode.insufficientStorage, "the file (\(length) bytes) is larger than the free space of \(storage.label) (\(free) bytes)")
+            }
+            temporary = try storage.createTemporary(id: LanCrypto.randomWord(12))
+        } catch {
+            throw LanUploadError(status: Self.status(of: error), message: error.message)
+        }
+    }
+
+    func receive(field: String, filename: String?, offset: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
+        if failure != nil { return false }
+        switch field {
+        case "filename":
+            guard nameField.count + bytes.count <= Self.maxNameBytes else {
+                return refuse(400, "the filename field is longer than \(Self.maxNameBytes) bytes")
+            }
+            nameField += bytes
+        case "gcode":
+            sawFile = true
+            if let filename, partName == nil { partName = filename }
+            return write(bytes)
+        default:
+            break  // other fields are not used
+        }
+        return true
+    }
+
+    func finish(malformed: Bool) -> HttpResponse {
+        if failure == nil, malformed { _ = refuse(400, "the body is not a well-formed multipart form") }
+        if failure == nil { install() }
+        if let failure {
+            logger.log(.warning, "LAN upload refused (\(failure.status)): \(failure.message)")
+            discard()
+            onEnd(nil)
+            return LanService.refusal(failure.status, failure.message)
+        }
+        onEnd(storedName)
+        return .json(200, "{\"code\":200,\"message\":\"success\"}")
+    }
+
+    func abandon() {
+        logger.log(.warning, "LAN upload abandoned after \(received) of \(announced) bytes: the client went away or went quiet")
+        discard()
+        onEnd(nil)
+    }
+
+    /// The name the file was stored under, once installed.
+    private var storedName: String?
+
+    /// Appends `bytes` to the temporary file.
+    private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let temporary else { return false }
+        if received + Int64(bytes.count) > announced {
+            return refuse(413, "the file is longer than X-File-Length announced (\(announced) bytes)")
+        }
+        var done = 0
+        while done < bytes.count {
+            let written = CLibc.write(temporary.descriptor, bytes.baseAddress.map { $0 + done }, bytes.count - done)
+            if written < 0 {
+                if agent_errno() == EINTR { continue }
+                return refuseWrite(agent_errno())
+            }
+            done += written
+        }
+        received += Int64(bytes.count)
+        return true
+    }
+
+    /// Checks the name and the length, syncs the file and renames it into place.
+    private func install() {
+        guard let temporary else { return }
+        guard sawFile else { _ = refuse(400, "the form has no gcode part (the file)"); return }
+        let text = nameField.isEmpty ? partName ?? "" : String(decoding: nameField, as: UTF8.self)
+        let name: String
+        do throws(CommandFailure) {
+            name = try StoragePath.validatedName(text)
+        } catch {
+            _ = refuse(400, error.message)
+            return
+        }
+        if name.utf8.first == UInt8(ascii: ".") {
+            _ = refuse(400, "\(StoragePath.quoted(name)) is a hidden name: the file would never be listed")
+            return
+        }
+        if received != announced {
+            _ = refuse(400, "the file is shorter than X-File-Length announced: \(received) of \(announced) bytes")
+            return
+        }
+        if inUse(storage.path + "/" + name) {
+            _ = refuse(409, "\(StoragePath.quoted(name)) is being printed: upload it under another name")
+            return
+        }
+        if fsync(temporary.descriptor) != 0 {
+            _ = refuseWrite(agent_errno())
+            return
+        }
+        do throws(StorageError) {
+            try storage.install(temporary: temporary.name, as: name, in: StoragePath.root)
+        } catch {
+            _ = refuse(Self.status(of: error), error.message)
+            return
+        }
+        close(temporary.descriptor)
+        self.temporary = nil
+        storedName = name
+        logger.log(.info, "LAN upload stored \(StoragePath.quoted(name)) (\(received) bytes)")
+    }
+
+    /// Records the first failure; returns false (the rest of the body is dropped).
+    private func refuse(_ status: Int, _ message: String) -> Bool {
+        if failure == nil { failure = LanUploadError(status: status, message: message) }
+        return false
+    }
+
+    /// A write or sync that failed with errno `code`.
+    private func refuseWrite(_ code: Int32) -> Bool {
+        if code == ENOSPC || code == EDQUOT { return refuse(507, "\(storage.label) is full") }
+        return refuse(500, "writing the file failed: \(SystemError.describe(code))")
+    }
+
+    /// Closes and removes the temporary file, if it is still there.
+    private func discard() {
+        guard let temporary else { return }
+        close(temporary.descriptor)
+        storage.removeTemporary(temporary.name)
+        self.temporary = nil
+    }
+
+    /// The HTTP status of a storage failure.
+    private static func status(of error: StorageError) -> Int {
+        (400...599).contains(error.code.rawValue) ? error.code.rawValue : 500
+    }
+}
