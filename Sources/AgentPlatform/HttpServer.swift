@@ -7,7 +7,14 @@ import CMicroHTTPD
 /// timeout (idle connections, data still to process) is due. Requests are dispatched by a
 /// small table of routes (method and path); a route answers at once or receives the body as
 /// form fields, streamed piece by piece (`HttpFormReceiver`). libmicrohttpd parses the HTTP,
-/// the query string and the multipart body: nothing here reads a byte of the wire.
+/// the query string and the multipart body: nothing here reads a byte of the wire. The
+/// library is opened with dlopen when the first server starts (Sources/CMicroHTTPD/shim.h).
+///
+/// Why libmicrohttpd: it is made for embedding, is maintained (GNU), is packaged by Debian,
+/// Buildroot, Yocto (meta-oe) and OpenWrt, and runs from an external poll loop (its epoll fd
+/// and timeout), with multipart decoding included. civetweb and libonion start threads of
+/// their own; mongoose (GPL or commercial) and lwan are in none of those distributions as a
+/// library; libevhtp and h2o's library need libevent or libuv beside the agent's reactor.
 public final class HttpServer: PollSource {
     /// What the server is started with.
     public struct Options {
@@ -61,6 +68,10 @@ public final class HttpServer: PollSource {
             Unmanaged<HttpExchange>.fromOpaque(stored).takeRetainedValue().end()
         }, nil)
         guard let started else {
+            if agent_mhd() == nil {
+                let reason = agent_mhd_load_error().map { String(cString: $0) } ?? "not found"
+                throw SystemError(call: "dlopen", message: "libmicrohttpd.so.12 cannot be loaded (\(reason)): install libmicrohttpd")
+            }
             throw SystemError.fromErrno("listen on \(options.address):\(options.port)")
         }
         daemon = started
@@ -90,7 +101,7 @@ public final class HttpServer: PollSource {
         timer = nil
         reactor?.remove(self)
         reactor = nil
-        if let daemon { MHD_stop_daemon(daemon) }
+        if let daemon { agent_mhd_stop(daemon) }
         daemon = nil
     }
 
@@ -103,7 +114,7 @@ public final class HttpServer: PollSource {
     /// timeout is due.
     private func run() {
         guard let daemon else { return }
-        _ = MHD_run(daemon)
+        agent_mhd_run(daemon)
         if let timer { reactor?.cancel(timer) }
         timer = nil
         let timeout = agent_mhd_timeout(daemon)
@@ -187,10 +198,10 @@ public struct HttpRequest {
     public let path: String
 
     /// The query argument `name`, decoded, or nil.
-    public func query(_ name: String) -> String? { value(.GET_ARGUMENT_KIND, name) }
+    public func query(_ name: String) -> String? { value(header: false, name) }
 
     /// The header `name` (case-insensitive), or nil.
-    public func header(_ name: String) -> String? { value(.HEADER_KIND, name) }
+    public func header(_ name: String) -> String? { value(header: true, name) }
 
     /// This host's address on the interface the request came in on.
     public var localAddress: String? { address(local: true) }
@@ -198,8 +209,8 @@ public struct HttpRequest {
     /// The client's address.
     public var peerAddress: String? { address(local: false) }
 
-    private func value(_ kind: MHD_ValueKind, _ name: String) -> String? {
-        name.withCString { MHD_lookup_connection_value(connection, kind, $0) }.map { String(cString: $0) }
+    private func value(header: Bool, _ name: String) -> String? {
+        name.withCString { agent_mhd_value(connection, header ? 1 : 0, $0) }.map { String(cString: $0) }
     }
 
     private func address(local: Bool) -> String? {
@@ -236,13 +247,7 @@ public struct HttpResponse: Equatable {
 
     /// Hands the response to libmicrohttpd, which sends it when the socket is writable.
     fileprivate func queue(on connection: OpaquePointer) -> MHD_Result {
-        let response = body.withUnsafeBytes {
-            MHD_create_response_from_buffer($0.count, UnsafeMutableRawPointer(mutating: $0.baseAddress), .RESPMEM_MUST_COPY)
-        }
-        guard let response else { return .NO }
-        defer { MHD_destroy_response(response) }
-        _ = MHD_add_response_header(response, "Content-Type", contentType)
-        return MHD_queue_response(connection, UInt32(status), response)
+        body.withUnsafeBytes { agent_mhd_respond(connection, UInt32(status), contentType, $0.baseAddress, $0.count) }
     }
 }
 
@@ -270,7 +275,7 @@ private final class HttpExchange {
     /// Makes the post processor; false when the body's content type is not a form.
     func open(_ connection: OpaquePointer) -> Bool {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        processor = MHD_create_post_processor(connection, 16 * 1024, { context, _, key, filename, _, _, data, offset, size in
+        processor = agent_mhd_post_processor(connection, 16 * 1024, { context, _, key, filename, _, _, data, offset, size in
             guard let context, let key else { return .NO }
             let exchange = Unmanaged<HttpExchange>.fromOpaque(context).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
@@ -287,7 +292,7 @@ private final class HttpExchange {
             return bounded || discarded <= Self.unboundedDiscardLimit
         }
         guard let processor, let base = bytes.baseAddress else { return true }
-        if MHD_post_process(processor, base.assumingMemoryBound(to: CChar.self), bytes.count) != .YES {
+        if agent_mhd_post_process(processor, base.assumingMemoryBound(to: CChar.self), bytes.count) != .YES {
             malformed = true
         }
         return true
@@ -296,14 +301,14 @@ private final class HttpExchange {
     /// The body has ended: the receiver's answer.
     func finish() -> HttpResponse {
         finished = true
-        if let processor, MHD_destroy_post_processor(processor) != .YES { malformed = true }
+        if let processor, agent_mhd_destroy_post_processor(processor) != .YES { malformed = true }
         processor = nil
         return receiver.finish(malformed: malformed)
     }
 
     /// The request is over; the receiver hears of it unless it answered.
     func end() {
-        if let processor { _ = MHD_destroy_post_processor(processor) }
+        if let processor { _ = agent_mhd_destroy_post_processor(processor) }
         processor = nil
         if !finished { receiver.abandon() }
     }
