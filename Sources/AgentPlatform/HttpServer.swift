@@ -150,8 +150,7 @@ public final class HttpServer: PollSource {
         case .receiveForm(let receiver):
             let exchange = HttpExchange(receiver: receiver, bounded: request.header("Content-Length") != nil)
             guard exchange.open(connection) else {
-                receiver.abandon()
-                return HttpResponse.text(415, "the body must be multipart/form-data\n").queue(on: connection)
+                return receiver.refuse(status: 415, message: "the body must be multipart/form-data").queue(on: connection)
             }
             slot.pointee = Unmanaged.passRetained(exchange).toOpaque()
             return .YES
@@ -187,6 +186,9 @@ public protocol HttpFormReceiver: AnyObject {
     /// The request ended before its body did: the client went away or went quiet for the idle
     /// timeout, or the server stopped.
     func abandon()
+    /// The server refuses the body before reading it (`status`, `message`): the receiver lets
+    /// go of what it prepared and answers in its own format.
+    func refuse(status: Int, message: String) -> HttpResponse
 }
 
 /// An HTTP request as a route sees it: valid only during the call that hands it over.

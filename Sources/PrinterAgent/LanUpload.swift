@@ -25,8 +25,8 @@ final class LanUpload: HttpFormReceiver {
     private let inUse: (String) -> Bool
     private let logger: Logger
     private var temporary: (name: String, descriptor: Int32)?
-    private var nameField: [UInt8] = []
-    private var partName: String?
+    /// The `filename` field's bytes, once it came.
+    private var nameField: [UInt8]?
     private var received: Int64 = 0
     private var sawFile = false
     private var failure: LanUploadError?
@@ -60,13 +60,13 @@ final class LanUpload: HttpFormReceiver {
         if failure != nil { return false }
         switch field {
         case "filename":
-            guard nameField.count + bytes.count <= Self.maxNameBytes else {
+            let name = nameField ?? []
+            guard name.count + bytes.count <= Self.maxNameBytes else {
                 return refuse(400, "the filename field is longer than \(Self.maxNameBytes) bytes")
             }
-            nameField += bytes
+            nameField = name + bytes
         case "gcode":
             sawFile = true
-            if let filename, partName == nil { partName = filename }
             return write(bytes)
         default:
             break  // other fields are not used
@@ -85,6 +85,11 @@ final class LanUpload: HttpFormReceiver {
         }
         onEnd(storedName)
         return .json(200, "{\"code\":200,\"message\":\"success\"}")
+    }
+
+    func refuse(status: Int, message: String) -> HttpResponse {
+        _ = refuse(status, message)
+        return finish(malformed: false)
     }
 
     func abandon() {
@@ -119,10 +124,10 @@ final class LanUpload: HttpFormReceiver {
     private func install() {
         guard let temporary else { return }
         guard sawFile else { _ = refuse(400, "the form has no gcode part (the file)"); return }
-        let text = nameField.isEmpty ? partName ?? "" : String(decoding: nameField, as: UTF8.self)
+        guard let nameBytes = nameField else { _ = refuse(400, "the form has no filename field (the name to store the file under)"); return }
         let name: String
         do throws(CommandFailure) {
-            name = try StoragePath.validatedName(text)
+            name = try StoragePath.validatedName(String(decoding: nameBytes, as: UTF8.self))
         } catch {
             _ = refuse(400, error.message)
             return

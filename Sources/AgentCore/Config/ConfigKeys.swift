@@ -97,10 +97,10 @@ public enum ConfigKeys {
 
     /// A dotted IPv4 address: four numbers from 0 to 255.
     static func ipv4(_ text: String) throws(ConfigError) -> String {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         let valid = parts.count == 4 && parts.allSatisfy { part in
-            part.utf8.count >= 1 && part.utf8.count <= 3 && part.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-                && (Int(part) ?? 256) <= 255
+            part.count >= 1 && part.count <= 3 && part.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                && part.reduce(0) { $0 * 10 + Int($1 - 0x30) } <= 255
         }
         guard valid else { throw ConfigError("", "expected an IPv4 address such as 0.0.0.0 or 192.168.1.20, not \"\(text)\"") }
         return text

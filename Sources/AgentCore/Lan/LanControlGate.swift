@@ -83,8 +83,10 @@ public struct LanControlGate {
         if distance > Self.timestampWindowMs {
             return .refuse(status: 403, message: "ts is \(distance / 1000) s away from the printer's clock (at most \(Self.timestampWindowMs / 1000) s): check both clocks")
         }
-        let expected = md5Hex(md5Hex(String(token.prefix(16))) + tsText + nonce)
-        guard Self.equalInConstantTime(expected, sign.lowercased()) else {
+        let expected = md5Hex(md5Hex(String(decoding: token.utf8.prefix(16), as: UTF8.self)) + tsText + nonce)
+        // Hex digits in either case (ASCII only: the device build has no Unicode tables).
+        let given = sign.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
+        guard Self.equalInConstantTime(Array(expected.utf8), given) else {
             return .refuse(status: 403, message: "the signature does not match: sign md5(md5(token[0:16]) + ts + nonce) with the token /info gives now")
         }
         nonces.removeAll { $0.expiresMs <= wallMs }
@@ -125,9 +127,8 @@ public struct LanControlGate {
         }
     }
 
-    /// Compares two strings in a time that depends on their lengths only.
-    private static func equalInConstantTime(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
+    /// Compares two byte strings in a time that depends on their lengths only.
+    private static func equalInConstantTime(_ left: [UInt8], _ right: [UInt8]) -> Bool {
         guard left.count == right.count else { return false }
         var difference: UInt8 = 0
         for index in left.indices { difference |= left[index] ^ right[index] }
