@@ -65,4 +65,8 @@ public func deviceCeil(_ x: Double) -> Double { RuntimeMath.ceil(x) }
 /// C's `trunc` for the device binary (see `RuntimeMath`).
 @_cdecl("trunc")
 public func deviceTrunc(_ x: Double) -> Double { RuntimeMath.trunc(x) }
+
+/// C's `round` for the device binary (see `RuntimeMath`).
+@_cdecl("round")
+public func deviceRound(_ x: Double) -> Double { RuntimeMath.round(x) }
 #endif

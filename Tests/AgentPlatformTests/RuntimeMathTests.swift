@@ -2,7 +2,7 @@ import AgentPlatform
 import Foundation
 import Testing
 
-/// The device binary's own `ceil` and `trunc` agree with libm's on every kind of input.
+/// The device binary's own `ceil`, `trunc` and `round` agree with libm's on every kind of input.
 @Suite struct RuntimeMathTests {
     static let inputs: [Double] = [
         0, -0.0, 0.4, -0.4, 0.5, -0.5, 1, -1, 1.0000001, -1.0000001, 2.5, -2.5, 123_456.789, -123_456.789,
@@ -22,8 +22,14 @@ import Testing
         #expect(ours == theirs && ours.sign == theirs.sign || (ours == 0 && theirs == 0), "ceil(\(x)) = \(ours), libm \(theirs)")
     }
 
+    @Test(arguments: inputs)
+    func roundMatchesLibm(x: Double) {
+        #expect(RuntimeMath.round(x).bitPattern == Foundation.round(x).bitPattern, "round(\(x))")
+    }
+
     @Test func nanStaysNaN() {
         #expect(RuntimeMath.trunc(.nan).isNaN)
         #expect(RuntimeMath.ceil(.nan).isNaN)
+        #expect(RuntimeMath.round(.nan).isNaN)
     }
 }
