@@ -29,8 +29,12 @@ public final class HttpServer: PollSource {
         /// Seconds a connection may stay without traffic (a slow or vanished client).
         public var idleTimeoutSeconds: Int = 30
         /// Bytes per connection for the request line, the headers and the read buffer: a
-        /// request whose head does not fit gets 431 from libmicrohttpd.
-        public var connectionMemory: Int = 32 * 1024
+        /// request whose head does not fit gets 431 from libmicrohttpd. Only what a
+        /// connection uses is touched: an idle one costs a few kilobytes.
+        public var connectionMemory: Int = 128 * 1024
+        /// Bytes the read buffer grows by: a body is read in pieces of up to this size
+        /// (libmicrohttpd's default, 1 KiB, makes an upload many small reads).
+        public var readIncrement: Int = 64 * 1024
 
         /// Options for `address` and `port` with the default limits.
         public init(address: String, port: Int) {
@@ -55,7 +59,8 @@ public final class HttpServer: PollSource {
         let limits = agent_mhd_limits(connections: UInt32(options.connectionLimit),
                                       connections_per_address: UInt32(options.connectionsPerAddress),
                                       idle_timeout_seconds: UInt32(options.idleTimeoutSeconds),
-                                      connection_memory: options.connectionMemory)
+                                      connection_memory: options.connectionMemory,
+                                      read_increment: options.readIncrement)
         let context = Unmanaged.passUnretained(self).toOpaque()
         let started = agent_mhd_start(address.s_addr, UInt16(options.port), limits, { context, connection, url, method, _, data, size, slot in
             guard let context, let connection, let url, let method, let size, let slot else { return .NO }
@@ -211,6 +216,14 @@ public struct HttpRequest {
     /// The client's address.
     public var peerAddress: String? { address(local: false) }
 
+    /// The hardware address (`AA-BB-CC-DD-EE-FF`) of the interface the request came in on.
+    public var localHardwareAddress: String? {
+        var buffer = [CChar](repeating: 0, count: 32)
+        let found = buffer.withUnsafeMutableBufferPointer { agent_mhd_local_mac(connection, $0.baseAddress, $0.count) }
+        guard found == 0 else { return nil }
+        return buffer.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } }
+    }
+
     private func value(header: Bool, _ name: String) -> String? {
         name.withCString { agent_mhd_value(connection, header ? 1 : 0, $0) }.map { String(cString: $0) }
     }
@@ -277,7 +290,7 @@ private final class HttpExchange {
     /// Makes the post processor; false when the body's content type is not a form.
     func open(_ connection: OpaquePointer) -> Bool {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        processor = agent_mhd_post_processor(connection, 16 * 1024, { context, _, key, filename, _, _, data, offset, size in
+        processor = agent_mhd_post_processor(connection, 64 * 1024, { context, _, key, filename, _, _, data, offset, size in
             guard let context, let key else { return .NO }
             let exchange = Unmanaged<HttpExchange>.fromOpaque(context).takeUnretainedValue()
             let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)

@@ -16,8 +16,11 @@
 #define PRINTER_AGENT_CMICROHTTPD_SHIM_H
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -89,6 +92,8 @@ struct agent_mhd_limits {
     unsigned int idle_timeout_seconds;
     /// Bytes of memory per connection (the request line, headers and read buffer).
     size_t connection_memory;
+    /// Bytes the read buffer grows by when it is full (larger: fewer, larger reads of a body).
+    size_t read_increment;
 };
 
 /// Starts a daemon on the IPv4 `address` (network order) and `port`, with epoll and no
@@ -111,6 +116,7 @@ static inline struct MHD_Daemon *agent_mhd_start(uint32_t address, uint16_t port
                                      MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.connections_per_address,
                                      MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_seconds,
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.connection_memory,
+                                     MHD_OPTION_CONNECTION_MEMORY_INCREMENT, limits.read_increment,
                                      MHD_OPTION_END);
 }
 
@@ -157,6 +163,35 @@ static inline int agent_mhd_address(struct MHD_Connection *connection, int local
         return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address)->sin6_addr, buffer, size) ? 0 : -1;
     }
     return -1;
+}
+
+/// Writes the hardware address of the interface that holds the connection's local IPv4
+/// address, as `AA-BB-CC-DD-EE-FF`, into `buffer` (at least 18 bytes); 0 on success.
+static inline int agent_mhd_local_mac(struct MHD_Connection *connection, char *buffer, size_t size) {
+    const union MHD_ConnectionInfo *info =
+        agent_mhd() ? agent_mhd()->get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    struct sockaddr_in local;
+    socklen_t length = sizeof local;
+    if (info == NULL || size < 18 || getsockname(info->connect_fd, (struct sockaddr *)&local, &length) != 0
+        || local.sin_family != AF_INET) return -1;
+    struct ifaddrs *list;
+    if (getifaddrs(&list) != 0) return -1;
+    const char *name = NULL;
+    for (struct ifaddrs *entry = list; entry != NULL && name == NULL; entry = entry->ifa_next) {
+        if (entry->ifa_addr != NULL && entry->ifa_addr->sa_family == AF_INET
+            && ((struct sockaddr_in *)entry->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) name = entry->ifa_name;
+    }
+    int rc = -1;
+    for (struct ifaddrs *entry = list; entry != NULL && name != NULL && rc != 0; entry = entry->ifa_next) {
+        if (entry->ifa_addr == NULL || entry->ifa_addr->sa_family != AF_PACKET || strcmp(entry->ifa_name, name) != 0) continue;
+        const struct sockaddr_ll *link = (const struct sockaddr_ll *)entry->ifa_addr;
+        if (link->sll_halen != 6) break;
+        snprintf(buffer, size, "%02X-%02X-%02X-%02X-%02X-%02X", link->sll_addr[0], link->sll_addr[1], link->sll_addr[2],
+                 link->sll_addr[3], link->sll_addr[4], link->sll_addr[5]);
+        rc = 0;
+    }
+    freeifaddrs(list);
+    return rc;
 }
 
 /// MHD_lookup_connection_value: a header (`header` non-zero) or a query argument, or NULL.

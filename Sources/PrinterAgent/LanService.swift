@@ -68,6 +68,9 @@ final class LanService {
         logger.log(.info, "LAN mode: handshake and uploads on http://\(config.lanListen):\(server.port)")
     }
 
+    /// Stops the server while this service is still whole: an upload it abandons calls back.
+    deinit { server.stop() }
+
     /// The upload URL for clients that reach the printer at `host`.
     func uploadUrl(host: String) -> String {
         LanDocuments.uploadUrl(host: host, port: server.port, token: token)
@@ -79,7 +82,9 @@ final class LanService {
     /// `GET /info`: the discovery document, for the address the request came in on.
     private func discovery(_ request: HttpRequest) -> HttpResponse {
         let host = request.localAddress ?? "127.0.0.1"
-        return .json(200, JSONCodec.print(.object(LanDocuments.discovery(printer, token: token, host: host, port: server.port))))
+        let document = LanDocuments.discovery(printer, token: token, host: host, port: server.port,
+                                              mac: request.localHardwareAddress)
+        return .json(200, JSONCodec.print(.object(document)))
     }
 
     /// `POST /ctrl?ts&nonce&sign&did`: the broker login, encrypted, or a JSON error.
@@ -95,7 +100,8 @@ final class LanService {
         }
         let host = request.localAddress ?? "127.0.0.1"
         let credentials = LanDocuments.credentials(broker: "mqtts://\(host):\(brokerPort)", username: login.username,
-                                                   password: login.password, deviceId: deviceId)
+                                                   password: login.password, deviceId: deviceId,
+                                                   modelId: printer.modelId, host: host)
         let ivSource = LanCrypto.randomWord(16)
         guard let sealed = LanCrypto.aes128CbcEncrypt(Array(JSONCodec.print(.object(credentials)).utf8),
                                                       key: Array(token.utf8.dropFirst(16)), iv: Array(ivSource.utf8)) else {

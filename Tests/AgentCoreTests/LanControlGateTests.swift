@@ -91,13 +91,25 @@ struct LanControlGateTests {
 struct LanDocumentsTests {
     @Test func theDiscoveryDocumentCarriesWhatTheClientsRequire() throws {
         let printer = LanDocuments.Printer(modelId: "20025", modelName: "Anycubic Kobra S1", deviceName: "Shop", serial: "SN1")
-        let document = JSONValue.object(LanDocuments.discovery(printer, token: "T", host: "192.168.1.20", port: 18910))
+        let document = JSONValue.object(LanDocuments.discovery(printer, token: "T", host: "192.168.1.20", port: 18910,
+                                                               mac: "A4-E8-8D-80-54-C8"))
         #expect(document["ctrlType"] == .string("lan"))
         #expect(document["token"] == .string("T"))
         #expect(document["ctrlInfoUrl"] == .string("http://192.168.1.20:18910/ctrl"))
         #expect(document["modelId"] == .string("20025"))
         #expect(document["deviceType"] == .string("fdm"))
         #expect(document["fileUploadurl"] == .string("http://192.168.1.20:18910/gcode_upload?s=T"))
+        #expect(document["usn"] == .string("uuid:fdm:A4-E8-8D-80-54-C8"))
+        let unknown = JSONValue.object(LanDocuments.discovery(printer, token: "T", host: "10.0.0.2", port: 1, mac: nil))
+        #expect(unknown["usn"] == nil, "no usn rather than a made-up one")
+    }
+
+    @Test func theCredentialsCarryWhatSlicerNextReads() {
+        let credentials = JSONValue.object(LanDocuments.credentials(broker: "mqtts://10.0.0.2:9883", username: "u", password: "p",
+                                                                    deviceId: "D", modelId: "20025", host: "10.0.0.2"))
+        #expect(credentials == .object(JSONObject([("broker", .string("mqtts://10.0.0.2:9883")), ("username", .string("u")),
+                                                   ("password", .string("p")), ("deviceId", .string("D")),
+                                                   ("modeId", .string("20025")), ("ip", .string("10.0.0.2"))])))
     }
 
     @Test func aRefusalHasTheCodeAndNoData() {

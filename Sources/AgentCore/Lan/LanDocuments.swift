@@ -35,9 +35,10 @@ public enum LanDocuments {
     }
 
     /// `GET /info`: the token, the control URL and the printer, for a request that came in on
-    /// this host's address `host`.
-    public static func discovery(_ printer: Printer, token: String, host: String, port: Int) -> JSONObject {
-        JSONObject([
+    /// this host's address `host`, through the interface of hardware address `mac` (the
+    /// firmware's `usn`, `uuid:fdm:<MAC>`, left out when unknown).
+    public static func discovery(_ printer: Printer, token: String, host: String, port: Int, mac: String?) -> JSONObject {
+        var document = JSONObject([
             ("ctrlType", .string("lan")),
             ("token", .string(token)),
             ("ctrlInfoUrl", .string(url(host: host, port: port, path: "/ctrl"))),
@@ -49,15 +50,22 @@ public enum LanDocuments {
             ("deviceName", .string(printer.deviceName)),
             ("fileUploadurl", .string(uploadUrl(host: host, port: port, token: token))),
         ])
+        if let mac { document["usn"] = .string("uuid:fdm:" + mac) }
+        return document
     }
 
-    /// The broker credentials a granted handshake hands out (before encryption).
-    public static func credentials(broker: String, username: String, password: String, deviceId: String) -> JSONObject {
+    /// The broker credentials a granted handshake hands out (before encryption), with the
+    /// firmware's `modeId` (sic: the model id) and `ip` (the address the request came in on),
+    /// which Slicer Next's LAN code reads.
+    public static func credentials(broker: String, username: String, password: String, deviceId: String,
+                                   modelId: String, host: String) -> JSONObject {
         JSONObject([
             ("broker", .string(broker)),
             ("username", .string(username)),
             ("password", .string(password)),
             ("deviceId", .string(deviceId)),
+            ("modeId", .string(modelId)),
+            ("ip", .string(host)),
         ])
     }
 
