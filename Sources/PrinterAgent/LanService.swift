@@ -118,8 +118,8 @@ final class LanService {
         }
         if upload != nil { return .respond(Self.refusal(409, "another upload is under way: try again when it has finished")) }
         do throws(LanUploadError) {
-            let started = try LanUpload(announced: request.header("X-File-Length"), storage: storage, inUse: inUse,
-                                        logger: logger)
+            let started = try LanUpload(announced: request.header("X-File-Length"), body: request.header("Content-Length"),
+                                        storage: storage, inUse: inUse, logger: logger)
             started.onEnd = { [unowned(unsafe) self] stored in
                 upload = nil
                 if let stored { onUpload(stored) }

@@ -8,10 +8,11 @@ struct LanUploadError: Error {
     let message: String
 }
 
-/// One `POST /gcode_upload` (multipart fields `filename` and `gcode`, header `X-File-Length`),
+/// One `POST /gcode_upload` (multipart fields `filename` and `gcode`, header `X-File-Length`
+/// when the client sends it: Slicer Next does, an OrcaSlicer fork's LAN code does not),
 /// streamed into a hidden temporary file in the storage root, never held in memory. At the
-/// body's end the length is checked, the file synced and renamed into place under its
-/// checked name (the same sandbox as every path of the protocol). Any failure removes the
+/// body's end the length is checked (when announced), the file synced and renamed into place
+/// under its checked name (the same sandbox as every path of the protocol). Any failure removes the
 /// temporary file and touches nothing else.
 final class LanUpload: HttpFormReceiver {
     /// The longest `filename` field accepted, in bytes.
@@ -20,7 +21,8 @@ final class LanUpload: HttpFormReceiver {
     /// Called once when the upload is over: with the stored name, or nil when it failed.
     var onEnd: (String?) -> Void = { _ in }
 
-    private let announced: Int64
+    /// The file's size as X-File-Length announced it, when it did.
+    private let announced: Int64?
     private let storage: StorageRoot
     private let inUse: (String) -> Bool
     private let logger: Logger
@@ -31,29 +33,34 @@ final class LanUpload: HttpFormReceiver {
     private var sawFile = false
     private var failure: LanUploadError?
 
-    /// Starts an upload of the length `announcedText` announces into `storage`; refuses a
-    /// missing or bad length and a file larger than the free space.
-    init(announced announcedText: String?, storage: StorageRoot, inUse: @escaping (String) -> Bool,
-         logger: Logger) throws(LanUploadError) {
-        guard let text = announcedText else {
-            throw LanUploadError(status: 411, message: "the X-File-Length header (the file's size in bytes) is missing")
-        }
-        guard text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int64(text) else {
-            throw LanUploadError(status: 400, message: "X-File-Length must be the file's size in bytes, not \"\(StoragePath.printable(text, maxBytes: 32))\"")
-        }
-        announced = length
+    /// Starts an upload into `storage` of the file whose size `announcedText` (X-File-Length)
+    /// says, in a body of `bodyText` (Content-Length) bytes, either of them absent; refuses a
+    /// malformed number and a file or body larger than the free space.
+    init(announced announcedText: String?, body bodyText: String?, storage: StorageRoot,
+         inUse: @escaping (String) -> Bool, logger: Logger) throws(LanUploadError) {
+        announced = try Self.size(announcedText, header: "X-File-Length")
+        let body = try Self.size(bodyText, header: "Content-Length")
         self.storage = storage
         self.inUse = inUse
         self.logger = logger
         do throws(StorageError) {
             let free = try storage.availableBytes()
-            if length > free {
+            if let length = announced ?? body, length > free {
                 throw StorageError(ReplyCode.insufficientStorage, "the file (\(length) bytes) is larger than the free space of \(storage.label) (\(free) bytes)")
             }
             temporary = try storage.createTemporary(id: LanCrypto.randomWord(12))
         } catch {
             throw LanUploadError(status: Self.status(of: error), message: error.message)
         }
+    }
+
+    /// A size header's value (nil when absent); a value that is not a number is refused.
+    private static func size(_ text: String?, header: String) throws(LanUploadError) -> Int64? {
+        guard let text else { return nil }
+        guard text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let length = Int64(text) else {
+            throw LanUploadError(status: 400, message: "\(header) must be a size in bytes, not \"\(StoragePath.printable(text, maxBytes: 32))\"")
+        }
+        return length
     }
 
     func receive(field: String, filename: String?, offset: Int64, bytes: UnsafeRawBufferPointer) -> Bool {
@@ -93,7 +100,7 @@ final class LanUpload: HttpFormReceiver {
     }
 
     func abandon() {
-        logger.log(.warning, "LAN upload abandoned after \(received) of \(announced) bytes: the client went away or went quiet")
+        logger.log(.warning, "LAN upload abandoned after \(received) bytes: the client went away or went quiet")
         discard()
         onEnd(nil)
     }
@@ -104,7 +111,7 @@ final class LanUpload: HttpFormReceiver {
     /// Appends `bytes` to the temporary file.
     private func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let temporary else { return false }
-        if received + Int64(bytes.count) > announced {
+        if let announced, received + Int64(bytes.count) > announced {
             return refuse(413, "the file is longer than X-File-Length announced (\(announced) bytes)")
         }
         var done = 0
@@ -136,7 +143,7 @@ final class LanUpload: HttpFormReceiver {
             _ = refuse(400, "\(StoragePath.quoted(name)) is a hidden name: the file would never be listed")
             return
         }
-        if received != announced {
+        if let announced, received != announced {
             _ = refuse(400, "the file is shorter than X-File-Length announced: \(received) of \(announced) bytes")
             return
         }

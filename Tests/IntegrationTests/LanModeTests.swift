@@ -61,9 +61,10 @@ import TestSupport
             ("a 0-byte body", try rig.request("POST", "/gcode_upload?s=\(token)",
                                               headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary",
                                                         "X-File-Length": "0"], body: Data()), 400),
-            ("no X-File-Length", try rig.request("POST", "/gcode_upload?s=\(token)",
-                                                 headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary"],
-                                                 body: LanRig.form(filename: "a.gcode", file: cube)), 411),
+            ("a malformed X-File-Length", try rig.request("POST", "/gcode_upload?s=\(token)",
+                                                          headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary",
+                                                                    "X-File-Length": "12kB"],
+                                                          body: LanRig.form(filename: "a.gcode", file: cube)), 400),
             ("a body that is not a form", try rig.request("POST", "/gcode_upload?s=\(token)",
                                                           headers: ["Content-Type": "text/plain", "X-File-Length": "4"],
                                                           body: Data("G28\n".utf8)), 415),
@@ -78,12 +79,17 @@ import TestSupport
 
         let stored = try rig.upload("cube upload.gcode", cube, token: token)
         #expect(stored.status == 200 && stored.json["code"] as? Int == 200, "\(stored.text)")
+        let unannounced = try rig.request("POST", "/gcode_upload?s=\(token)",
+                                          headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary"],
+                                          body: LanRig.form(filename: "unannounced.gcode", file: cube))
+        #expect(unannounced.status == 200, "an upload without X-File-Length, as an OrcaSlicer fork sends it: \(unannounced.text)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.root + "/unannounced.gcode")) == cube)
         #expect(try Data(contentsOf: URL(fileURLWithPath: rig.root + "/cube upload.gcode")) == cube)
         let listing = try rig.harness.client.waitFor("a pushed file/listLocal report") {
             $0.topic == Wire.report("file") && ($0.json?["action"] as? String) == "listLocal"
         }
         let names = ((listing.json?["data"] as? [String: Any])?["records"] as? [[String: Any]])?.compactMap { $0["filename"] as? String }
-        #expect(names?.sorted() == ["cube upload.gcode", "keep.gcode"], "clients see the upload")
+        #expect(names?.contains("cube upload.gcode") == true, "clients see the upload: \(names ?? [])")
         let info = try rig.harness.ask("info", "query").json?["data"] as? [String: Any]
         #expect((info?["urls"] as? [String: Any])?["fileUploadurl"] as? String == "http://127.0.0.1:\(rig.port)/gcode_upload?s=\(token)")
     }
