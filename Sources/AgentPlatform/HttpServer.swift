@@ -217,12 +217,7 @@ public struct HttpRequest {
     public var peerAddress: String? { address(local: false) }
 
     /// The hardware address (`AA-BB-CC-DD-EE-FF`) of the interface the request came in on.
-    public var localHardwareAddress: String? {
-        var buffer = [CChar](repeating: 0, count: 32)
-        let found = buffer.withUnsafeMutableBufferPointer { agent_mhd_local_mac(connection, $0.baseAddress, $0.count) }
-        guard found == 0 else { return nil }
-        return buffer.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } }
-    }
+    public var localHardwareAddress: String? { localAddress.flatMap(HostInfo.hardwareAddress(of:)) }
 
     private func value(header: Bool, _ name: String) -> String? {
         name.withCString { agent_mhd_value(connection, header ? 1 : 0, $0) }.map { String(cString: $0) }

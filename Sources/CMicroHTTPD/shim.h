@@ -16,11 +16,8 @@
 #define PRINTER_AGENT_CMICROHTTPD_SHIM_H
 #include <arpa/inet.h>
 #include <dlfcn.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
-#include <netpacket/packet.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -163,35 +160,6 @@ static inline int agent_mhd_address(struct MHD_Connection *connection, int local
         return inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address)->sin6_addr, buffer, size) ? 0 : -1;
     }
     return -1;
-}
-
-/// Writes the hardware address of the interface that holds the connection's local IPv4
-/// address, as `AA-BB-CC-DD-EE-FF`, into `buffer` (at least 18 bytes); 0 on success.
-static inline int agent_mhd_local_mac(struct MHD_Connection *connection, char *buffer, size_t size) {
-    const union MHD_ConnectionInfo *info =
-        agent_mhd() ? agent_mhd()->get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
-    struct sockaddr_in local;
-    socklen_t length = sizeof local;
-    if (info == NULL || size < 18 || getsockname(info->connect_fd, (struct sockaddr *)&local, &length) != 0
-        || local.sin_family != AF_INET) return -1;
-    struct ifaddrs *list;
-    if (getifaddrs(&list) != 0) return -1;
-    const char *name = NULL;
-    for (struct ifaddrs *entry = list; entry != NULL && name == NULL; entry = entry->ifa_next) {
-        if (entry->ifa_addr != NULL && entry->ifa_addr->sa_family == AF_INET
-            && ((struct sockaddr_in *)entry->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) name = entry->ifa_name;
-    }
-    int rc = -1;
-    for (struct ifaddrs *entry = list; entry != NULL && name != NULL && rc != 0; entry = entry->ifa_next) {
-        if (entry->ifa_addr == NULL || entry->ifa_addr->sa_family != AF_PACKET || strcmp(entry->ifa_name, name) != 0) continue;
-        const struct sockaddr_ll *link = (const struct sockaddr_ll *)entry->ifa_addr;
-        if (link->sll_halen != 6) break;
-        snprintf(buffer, size, "%02X-%02X-%02X-%02X-%02X-%02X", link->sll_addr[0], link->sll_addr[1], link->sll_addr[2],
-                 link->sll_addr[3], link->sll_addr[4], link->sll_addr[5]);
-        rc = 0;
-    }
-    freeifaddrs(list);
-    return rc;
 }
 
 /// MHD_lookup_connection_value: a header (`header` non-zero) or a query argument, or NULL.

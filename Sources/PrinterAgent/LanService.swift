@@ -13,6 +13,8 @@ final class LanService {
     static let tokenFileName = "lan-token"
 
     private let server: HttpServer
+    /// The SSDP responder, unless `lan_ssdp_port` is 0 or its port could not be had.
+    private var ssdp: SsdpResponder?
     private let token: String
     private let printer: LanDocuments.Printer
     private let login: (username: String, password: String)
@@ -21,7 +23,7 @@ final class LanService {
     private let storage: StorageRoot
     private let inUse: (String) -> Bool
     private let logger: Logger
-    private let clock: () -> Int64
+    private let reactor: Reactor
     private var gate = LanControlGate()
     /// The upload under way; one at a time.
     private var upload: LanUpload?
@@ -58,7 +60,7 @@ final class LanService {
         storage = StorageRoot(path: config.storageLocal, label: "the printer's storage")
         self.inUse = inUse
         self.logger = logger
-        clock = { reactor.now }
+        self.reactor = reactor
         server = try HttpServer(options: HttpServer.Options(address: config.lanListen, port: config.lanPort))
         server.route("GET", "/info") { [unowned(unsafe) self] in .respond(discovery($0)) }
         server.route("POST", "/ctrl") { [unowned(unsafe) self] in .respond(control($0)) }
@@ -66,18 +68,38 @@ final class LanService {
         for stale in storage.removeStaleTemporaries() { logger.log(.info, "removed \(stale), left by an interrupted transfer") }
         server.start(on: reactor)
         logger.log(.info, "LAN mode: handshake and uploads on http://\(config.lanListen):\(server.port)")
+        if config.lanSsdpPort != 0 { startDiscovery(port: config.lanSsdpPort, interface: config.lanListen) }
     }
 
-    /// Stops the server while this service is still whole: an upload it abandons calls back.
-    deinit { server.stop() }
+    /// Answers SSDP searches on UDP `port`; a port that cannot be had is logged, and LAN mode
+    /// goes on without discovery.
+    private func startDiscovery(port: Int, interface: String) {
+        let printer = printer, lanPort = server.port, reactor = reactor
+        do {
+            let responder = try SsdpResponder(port: port, interface: interface, clock: { reactor.now }) { host in
+                SsdpDiscovery.reply(printer, host: host, port: lanPort, mac: HostInfo.hardwareAddress(of: host))
+            }
+            if !responder.joinedGroup {
+                logger.log(.warning, "SSDP: cannot join 239.255.255.250: only searches sent to this host are answered")
+            }
+            reactor.add(responder)
+            ssdp = responder
+        } catch {
+            logger.log(.warning, "SSDP discovery is off: \(error.message)")
+        }
+    }
+
+    /// Stops the server while this service is still whole (an upload it abandons calls back),
+    /// and the SSDP responder.
+    deinit {
+        server.stop()
+        if let ssdp { reactor.remove(ssdp) }
+    }
 
     /// The upload URL for clients that reach the printer at `host`.
     func uploadUrl(host: String) -> String {
         LanDocuments.uploadUrl(host: host, port: server.port, token: token)
     }
-
-    /// Closes every connection and stops listening.
-    func stop() { server.stop() }
 
     /// `GET /info`: the discovery document, for the address the request came in on.
     private func discovery(_ request: HttpRequest) -> HttpResponse {
@@ -93,7 +115,7 @@ final class LanService {
                                                sign: request.query("sign"), did: request.query("did"))
         let peer = request.peerAddress ?? "unknown"
         let verdict = gate.check(arguments, token: token, address: peer, wallMs: Clock.wallClockMs(),
-                                 monotonicMs: clock(), md5Hex: LanCrypto.md5Hex)
+                                 monotonicMs: reactor.now, md5Hex: LanCrypto.md5Hex)
         if case .refuse(let status, let message) = verdict {
             logger.log(.warning, "LAN handshake from \(peer) refused (\(status)): \(message)")
             return Self.refusal(status, message)

@@ -59,6 +59,7 @@ private let fullFile = [
     "lan_mode = yes",
     "lan_listen = 192.168.1.20",
     "lan_port = 8080",
+    "lan_ssdp_port = 0",
     "lan_broker_port = 8884",
     "lan_username = lan",
     "lan_password_file = /data/lan-password",
@@ -113,6 +114,7 @@ struct ConfigFileTests {
         expected.lanMode = true
         expected.lanListen = "192.168.1.20"
         expected.lanPort = 8080
+        expected.lanSsdpPort = 0
         expected.lanBrokerPort = 8884
         expected.lanUsername = "lan"
         expected.lanPasswordFile = "/data/lan-password"

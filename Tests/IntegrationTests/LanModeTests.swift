@@ -115,6 +115,22 @@ import TestSupport
         #expect(stored.status == 200, "the next upload goes through: \(stored.text)")
     }
 
+    @Test func anSsdpSearchIsAnsweredWithTheInfoDocumentsAddress() throws {
+        let rig = try LanRig()
+        let probe = try UdpProbe()
+        try probe.send("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 2\r\n"
+                       + "ST: ac:3dprinter:fdm\r\n\r\n", to: rig.ssdpPort)
+        let reply = try #require(probe.receive(), "an answer within 5 s")
+        let lines = reply.components(separatedBy: "\r\n")
+        #expect(lines.first == "HTTP/1.1 200 OK")
+        #expect(lines.contains("ST: ac:3dprinter:fdm") && lines.contains("SERVER: ac:fdm:ssdp"))
+        #expect(lines.contains { $0.hasPrefix("USN: uuid:fdm:") }, "the USN names the interface's MAC: \(reply)")
+        let location = try #require(lines.first { $0.hasPrefix("LOCATION: ") }?.dropFirst("LOCATION: ".count))
+        #expect(location.hasPrefix("http://127.0.0.1:\(rig.port)/info?ip=127.0.0.1&modelId=\(AgentProcess.modelId)&"))
+        let path = String(location.dropFirst("http://127.0.0.1:\(rig.port)".count))
+        #expect(try rig.request("GET", path).json["ctrlType"] as? String == "lan", "the LOCATION is the discovery document")
+    }
+
     @Test func idleConnectionsDoNotStopTheAgentAnsweringMQTT() throws {
         let rig = try LanRig()
         var idle: [RawConnection] = []

@@ -12,14 +12,17 @@ final class LanRig {
     let harness: Harness
     /// The LAN server's port.
     let port: Int
+    /// The UDP port SSDP searches are answered on.
+    let ssdpPort: Int
 
     /// Starts the profile's broker and an agent in LAN mode on a free port.
     init() throws {
         profile = try LanBrokerProfile()
         storage = try TemporaryDirectory()
         port = try FreePort.find()
+        ssdpPort = try FreePort.find()
         let lines = try profile.agentConfig() + ["state_dir = \(storage.path)/state", "lan_listen = 127.0.0.1",
-                                                 "lan_port = \(port)"]
+                                                 "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"]
         let config = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         try FileManager.default.createDirectory(atPath: storage.path + "/files", withIntermediateDirectories: true)
         harness = try Harness(broker: profile.broker, client: try profile.agentClient(),
@@ -103,6 +106,41 @@ final class LanRig {
                            headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary",
                                      "X-File-Length": String(announced ?? file.count)],
                            body: Self.form(filename: filename, file: file))
+    }
+}
+
+/// A UDP socket on 127.0.0.1, for SSDP searches.
+final class UdpProbe {
+    private let fd: Int32
+
+    /// A socket bound to a port of the kernel's choice, with a receive timeout of `timeout` seconds.
+    init(timeout: Int = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        var wait = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Sends `text` to 127.0.0.1:`port`.
+    func send(_ text: String, to port: Int) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        let bytes = Array(text.utf8)
+        let sent = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard sent == bytes.count else { throw TestFailure("sendto: errno \(errno)") }
+    }
+
+    /// The next datagram, or nil when none came within the timeout.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count < 0 ? nil : String(decoding: buffer.prefix(count), as: UTF8.self)
     }
 }
 

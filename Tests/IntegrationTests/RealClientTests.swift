@@ -50,7 +50,7 @@ import TestSupport
         let identity = try TemporaryDirectory()
         let lanPort = try FreePort.find()
         let config = try profile.agentConfig() + ["version_file = \(try identity.write("version", "2.3.5.3\n"))",
-                                                  "lan_listen = 127.0.0.1", "lan_port = \(lanPort)"]
+                                                  "lan_listen = 127.0.0.1", "lan_port = \(lanPort)", "lan_ssdp_port = 0"]
         let simulator = ["--speed", "20", "--heat-rate", "instant"]
         let client = try profile.agentClient()
         let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: profile.broker, client: client)

@@ -91,6 +91,8 @@ public struct AgentConfig: Equatable {
     public var lanListen = "0.0.0.0"
     /// The LAN server's port (the stock firmware's is 18910).
     public var lanPort = 18910
+    /// The UDP port SSDP searches are answered on in LAN mode (1900); 0: not at all.
+    public var lanSsdpPort = 1900
     /// The port of the LAN broker's TLS listener the handshake hands out.
     public var lanBrokerPort = 9883
     /// The LAN broker login the handshake hands out; nil: the one of `device_account.json`.

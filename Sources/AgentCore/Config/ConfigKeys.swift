@@ -63,6 +63,7 @@ public enum ConfigKeys {
         ("lan_mode", { config, value throws(ConfigError) in config.lanMode = try boolean(value) }),
         ("lan_listen", { config, value throws(ConfigError) in config.lanListen = try ipv4(value) }),
         ("lan_port", { config, value throws(ConfigError) in config.lanPort = try integer(value, in: 1...65535) }),
+        ("lan_ssdp_port", { config, value throws(ConfigError) in config.lanSsdpPort = try integer(value, in: 0...65535) }),
         ("lan_broker_port", { config, value throws(ConfigError) in config.lanBrokerPort = try integer(value, in: 1...65535) }),
         ("lan_username", { config, value throws(ConfigError) in config.lanUsername = value }),
         ("lan_password_file", { config, value throws(ConfigError) in config.lanPasswordFile = try directory(value) }),
