@@ -15,8 +15,12 @@ final class LanRig {
     /// The UDP port SSDP searches are answered on.
     let ssdpPort: Int
 
-    /// Starts the profile's broker and an agent in LAN mode on a free port.
-    init() throws {
+    /// The storage root the uploads go to.
+    let root: String
+
+    /// Starts the profile's broker and an agent in LAN mode on a free port, storing into
+    /// `root` (a fresh directory unless given).
+    init(root: String? = nil) throws {
         profile = try LanBrokerProfile()
         storage = try TemporaryDirectory()
         port = try FreePort.find()
@@ -24,13 +28,11 @@ final class LanRig {
         let lines = try profile.agentConfig() + ["state_dir = \(storage.path)/state", "lan_listen = 127.0.0.1",
                                                  "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"]
         let config = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
-        try FileManager.default.createDirectory(atPath: storage.path + "/files", withIntermediateDirectories: true)
+        self.root = root ?? storage.path + "/files"
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
         harness = try Harness(broker: profile.broker, client: try profile.agentClient(),
-                              agentArguments: ["-c", config, "--storage", storage.path + "/files"])
+                              agentArguments: ["-c", config, "--storage", self.root])
     }
-
-    /// The storage root the uploads go to.
-    var root: String { storage.path + "/files" }
 
     /// Every name in the storage root, hidden ones included, sorted.
     var rootNames: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() }
@@ -167,9 +169,31 @@ final class RawConnection {
 
     deinit { close(fd) }
 
-    /// Writes `data` whole.
-    func send(_ data: Data) throws {
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count else { throw TestFailure("write: \(written) of \(data.count) bytes") }
+    /// Writes `data` whole (false when the server closed the connection meanwhile).
+    @discardableResult
+    func send(_ data: Data) -> Bool {
+        var offset = 0
+        while offset < data.count {
+            let written = data.withUnsafeBytes { buffer in
+                buffer.baseAddress.map { Glibc.send(fd, $0 + offset, buffer.count - offset, Int32(MSG_NOSIGNAL)) } ?? -1
+            }
+            if written <= 0 { return false }
+            offset += written
+        }
+        return true
+    }
+
+    /// Everything the server sends until it closes the connection or `timeout` seconds pass.
+    func receiveAll(timeout: Int = 15) -> String {
+        var wait = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer.prefix(count)
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }
