@@ -34,19 +34,14 @@ final class LanService {
     /// read) and starts listening; fails with a sentence naming what is missing.
     init(config: AgentConfig, identity: Identity, printerName: String, inUse: @escaping (String) -> Bool,
          reactor: Reactor, logger: Logger) throws(SystemError) {
-        guard let username = config.lanUsername ?? identity.lanUsername?.value else {
-            throw SystemError(call: "lan_mode", message: "lan_mode needs the LAN broker login: set lan_username and lan_password_file, or identity = gen-b with a device_account.json")
-        }
-        let password: String
+        if let missing = Self.missingLogin(config, identity) { throw SystemError(call: "lan_mode", message: missing) }
+        let username = config.lanUsername ?? identity.lanUsername?.value ?? ""
+        var password = identity.lanPassword?.value ?? ""
         if let file = config.lanPasswordFile {
             let bytes = try FileReader.read(file, limit: 4096)
             let line = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first.map { Array($0) } ?? []
             password = String(decoding: line, as: UTF8.self)
-            if password.isEmpty { throw SystemError(call: "lan_mode", message: "\(file): the first line (the LAN broker password) is empty") }
-        } else if let fromIdentity = identity.lanPassword?.value {
-            password = fromIdentity
-        } else {
-            throw SystemError(call: "lan_mode", message: "lan_mode needs the LAN broker password: set lan_password_file")
+            if password.isEmpty { throw SystemError(call: "lan_mode", message: "lan_password_file \(file): the first line (the LAN broker password) is empty") }
         }
         login = (username, password)
         token = try Self.token(in: config.stateDirectory)
@@ -94,6 +89,17 @@ final class LanService {
     deinit {
         server.stop()
         if let ssdp { reactor.remove(ssdp) }
+    }
+
+    /// Why LAN mode cannot hand out a broker login with `config` and `identity`, or nil when it can.
+    static func missingLogin(_ config: AgentConfig, _ identity: Identity) -> String? {
+        if config.lanUsername == nil && identity.lanUsername == nil {
+            return "lan_mode needs the LAN broker login: set lan_username and lan_password_file, or identity = gen-b with a device_account.json"
+        }
+        if config.lanPasswordFile == nil && identity.lanPassword == nil {
+            return "lan_mode needs the LAN broker password: set lan_password_file"
+        }
+        return nil
     }
 
     /// The upload URL for clients that reach the printer at `host`.

@@ -73,6 +73,9 @@ final class LanUpload: HttpFormReceiver {
             }
             nameField = name + bytes
         case "gcode":
+            if offset == 0 && received > 0 && !bytes.isEmpty {
+                return refuse(400, "the form has more than one gcode part: send one file per upload")
+            }
             sawFile = true
             return write(bytes)
         default:

@@ -68,6 +68,9 @@ import TestSupport
             ("a body that is not a form", try rig.request("POST", "/gcode_upload?s=\(token)",
                                                           headers: ["Content-Type": "text/plain", "X-File-Length": "4"],
                                                           body: Data("G28\n".utf8)), 415),
+            ("two files in one form", try rig.request("POST", "/gcode_upload?s=\(token)",
+                                                      headers: ["Content-Type": "multipart/form-data; boundary=agent-test-boundary"],
+                                                      body: LanRig.twoFileForm(cube)), 400),
             ("more than the disk holds", try rig.upload("a.gcode", cube, announced: 1 << 45, token: token), 507),
         ]
         for bad in wrong {

@@ -100,6 +100,15 @@ final class LanRig {
         return body
     }
 
+    /// A form with a `filename` field and two `gcode` parts of `file`.
+    static func twoFileForm(_ file: Data, boundary: String = "agent-test-boundary") -> Data {
+        let one = form(filename: "a.gcode", file: file, boundary: boundary)
+        let closing = Data("--\(boundary)--\r\n".utf8)
+        let part = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"gcode\"; filename=\"b.gcode\"\r\n\r\n".utf8)
+            + file + Data("\r\n".utf8)
+        return one.prefix(one.count - closing.count) + part + closing
+    }
+
     /// Uploads `file` under `filename` announcing `announced` bytes (the file's size unless
     /// given), with the token unless another is given.
     func upload(_ filename: String?, _ file: Data, announced: Int? = nil, token: String? = nil) throws -> Answer {
