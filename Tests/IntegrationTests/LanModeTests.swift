@@ -159,6 +159,29 @@ import TestSupport
         #expect(try rig.request("GET", path).json["ctrlType"] as? String == "lan", "the LOCATION is the discovery document")
     }
 
+    @Test func theDevelopmentCommandStartsTheProfileAndTheAgentInLanMode() throws {
+        let files = try TemporaryDirectory()
+        let script = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("packaging/lan-broker/try").path
+        let out = files.path + "/out"
+        let child = try ChildProcess(script, [files.path + "/storage"], environment: ["PRINTER_AGENT": try Executables.agent()],
+                                     stdout: out, stderr: files.path + "/err")
+        var printed = ""
+        try waitUntil("packaging/lan-broker/try to say LAN mode is up", timeout: 60) {
+            printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            return printed.contains("Ctrl-C") || !child.isRunning
+        }
+        let words = printed.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        let info = try #require(words.first { $0.hasPrefix("http://127.0.0.1:") && $0.hasSuffix("/info") }, "\(printed)")
+        let document = try JSONSerialization.jsonObject(with: Data(contentsOf: try #require(URL(string: info)))) as? [String: Any]
+        #expect(document?["ctrlType"] as? String == "lan", "the handshake answers at \(info)")
+        let work = try #require(words.first { $0.hasSuffix("/agent.log,") }.map { URL(fileURLWithPath: String($0.dropLast())).deletingLastPathComponent().path })
+        child.send(SIGTERM)
+        _ = try child.waitForExit(timeout: 30)
+        #expect(!FileManager.default.fileExists(atPath: work), "the temporary profile is removed")
+        #expect(FileManager.default.fileExists(atPath: files.path + "/storage"), "the storage directory given is kept")
+    }
+
     @Test func idleConnectionsDoNotStopTheAgentAnsweringMQTT() throws {
         let rig = try LanRig()
         var idle: [RawConnection] = []
