@@ -27,13 +27,14 @@ var targets: [Target] = [
     cLibrary("CJSON", pkgConfig: "libcjson", apt: "libcjson-dev"),
     cLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
     cLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+    cLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
     .target(
         name: "AgentJSON", dependencies: ["CJSON"], swiftSettings: deviceSwiftSettings,
         linkerSettings: [.linkedLibrary("m")]),
     .target(name: "AgentCore", dependencies: ["AgentJSON"], swiftSettings: deviceSwiftSettings),
     .target(
         name: "AgentPlatform",
-        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev", "CCurl", "CCrypto", "CZlib"],
+        dependencies: ["AgentCore", "AgentJSON", "CLibc", "CMosquitto", "CUdev", "CCurl", "CCrypto", "CZlib", "CMicroHTTPD"],
         swiftSettings: deviceSwiftSettings),
     .target(
         name: "PrinterAgent",

@@ -11,6 +11,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -106,6 +107,72 @@ static inline int agent_primary_ipv4(char *out, size_t outlen) {
     }
     freeifaddrs(list);
     return found;
+}
+
+/// Writes the hardware address of the interface holding the IPv4 address `address` (network
+/// order), as `AA-BB-CC-DD-EE-FF`, into `out` (at least 18 bytes). Returns 0, or -1 when no
+/// interface holds it or it has no 6-byte hardware address.
+static inline int agent_mac_of_ipv4(uint32_t address, char *out, size_t outlen) {
+    struct ifaddrs *list = NULL;
+    if (outlen < 18 || getifaddrs(&list) != 0) return -1;
+    const char *name = NULL;
+    for (struct ifaddrs *it = list; it != NULL && name == NULL; it = it->ifa_next) {
+        if (it->ifa_addr != NULL && it->ifa_addr->sa_family == AF_INET
+            && ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == address) name = it->ifa_name;
+    }
+    int found = -1;
+    for (struct ifaddrs *it = list; it != NULL && name != NULL && found != 0; it = it->ifa_next) {
+        if (it->ifa_addr == NULL || it->ifa_addr->sa_family != AF_PACKET || strcmp(it->ifa_name, name) != 0) continue;
+        const struct sockaddr_ll *link = (const struct sockaddr_ll *)it->ifa_addr;
+        if (link->sll_halen != 6) break;
+        snprintf(out, outlen, "%02X-%02X-%02X-%02X-%02X-%02X", link->sll_addr[0], link->sll_addr[1], link->sll_addr[2],
+                 link->sll_addr[3], link->sll_addr[4], link->sll_addr[5]);
+        found = 0;
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+/// Opens the SSDP socket: UDP, non-blocking, close-on-exec, SO_REUSEADDR (another SSDP
+/// daemon may share the port), bound to `port` on every address, and joined to the group
+/// 239.255.255.250 on the interface of `interface` (network order; INADDR_ANY: the kernel's
+/// choice). Returns the descriptor or -1; `*joined` is 0 when the join failed (searches sent
+/// to the host's own address are still received).
+static inline int agent_ssdp_socket(uint16_t port, uint32_t interface, int *joined) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0
+        || bind(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    struct ip_mreq group;
+    group.imr_multiaddr.s_addr = inet_addr("239.255.255.250");
+    group.imr_interface.s_addr = interface;
+    *joined = setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &group, sizeof group) == 0;
+    return fd;
+}
+
+/// Writes this host's IPv4 address on the route towards `peer` (the source address a reply
+/// to it leaves from), dotted, into `out`. Returns 0, or -1.
+static inline int agent_local_ipv4_towards(const struct sockaddr_in *peer, char *out, size_t outlen) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in local;
+    socklen_t length = sizeof local;
+    int rc = connect(fd, (const struct sockaddr *)peer, sizeof *peer) == 0
+        && getsockname(fd, (struct sockaddr *)&local, &length) == 0
+        && inet_ntop(AF_INET, &local.sin_addr, out, (socklen_t)outlen) != NULL ? 0 : -1;
+    close(fd);
+    return rc;
 }
 
 // ---- Storage roots (Sources/AgentPlatform/StorageRoot.swift) ----

@@ -24,6 +24,8 @@ final class Agent {
     private let commands: CommandService
     private let notifier = SystemdNotifier()
     private let usb: UsbStorage
+    /// The LAN handshake and upload server, when `lan_mode` is on.
+    private let lan: LanService?
     private var signals: SignalWatcher?
     private var attempt = 0
     private var stopping = false
@@ -37,6 +39,9 @@ final class Agent {
         self.usb = usb
         commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, reactor: reactor,
                                   logger: logger)
+        let printing = commands.printing
+        lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
+                                              inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
         let topics = commands.encoder.topics
         session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
                                 queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
@@ -58,6 +63,7 @@ final class Agent {
                 perform(session.connectionFailed(refusal))
             } else {
                 commands.state.ip = HostInfo.primaryIPv4()
+                commands.state.fileUploadUrl = lanUploadUrl()
                 perform(session.connected(announcements: commands.announcements()))
             }
         }
@@ -82,6 +88,8 @@ final class Agent {
         if let signals { reactor.add(signals) }
         reactor.add(connection)
         reactor.every(1_000) { [self] in connection.tick() }
+        lan?.onUpload = { [unowned(unsafe) self] _ in commands.localFilesChanged() }
+        commands.state.fileUploadUrl = lanUploadUrl()
         usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
         usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }
         _ = usb.start()
@@ -144,6 +152,14 @@ final class Agent {
                 perform(session.connectionFailed("no answer within \(Self.connectTimeoutMs / 1000) s"))
             }
         }
+    }
+
+    /// The upload URL `info` shows in LAN mode: on the address the LAN server listens on, or
+    /// the printer's LAN address when it listens on every interface.
+    private func lanUploadUrl() -> String? {
+        guard let lan else { return nil }
+        let host = config.lanListen == "0.0.0.0" ? commands.state.ip : config.lanListen
+        return host.map { lan.uploadUrl(host: $0) }
     }
 
     /// A stick was inserted, mounted, unmounted or removed: tell the clients.

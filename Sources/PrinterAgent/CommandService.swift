@@ -81,6 +81,12 @@ public final class CommandService {
         if let report = router.route(listing) { outbox.send(report) }
     }
 
+    /// A file arrived on local storage (a LAN upload): clients refresh from a pushed
+    /// `file/listLocal` report of the storage's root.
+    func localFilesChanged() {
+        if let report = router.route(Command(type: "file", action: "listLocal", data: .object(JSONObject()))) { outbox.send(report) }
+    }
+
     /// What each new connection announces: online (retained), the status, the version and,
     /// during a print, the print's state as `print/query` gives it: a report the broker took
     /// before it went down may never have reached the cloud (a `paused` would otherwise not

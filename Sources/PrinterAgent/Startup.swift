@@ -24,6 +24,9 @@ struct Startup {
         try options.applyOverrides(to: &config)
         try checkFiles(config)
         let identity = try Identity.resolve(config, read: { path throws(ConfigError) in try read(path) })
+        if config.lanMode, let missing = LanService.missingLogin(config, identity) {
+            throw ConfigError(config.origin(of: "lan_mode"), missing)
+        }
         return Startup(config: config, identity: identity, configFile: configFile)
     }
 
@@ -36,12 +39,14 @@ struct Startup {
         }
     }
 
-    /// The TLS files (and an explicitly set version file) must exist and be readable.
+    /// The TLS files (and an explicitly set version file, and in LAN mode the LAN password
+    /// file) must exist and be readable.
     static func checkFiles(_ config: AgentConfig) throws(ConfigError) {
         let named: [(key: String, path: String?)] = [
             ("tls_ca_file", config.tlsCAFile), ("tls_cert_file", config.tlsCertFile),
             ("tls_key_file", config.tlsKeyFile),
             ("version_file", config.origins["version_file"] == nil ? nil : config.versionFile),
+            ("lan_password_file", config.lanMode ? config.lanPasswordFile : nil),
         ]
         for entry in named {
             guard let path = entry.path else { continue }

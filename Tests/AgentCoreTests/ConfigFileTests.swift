@@ -65,6 +65,13 @@ private let fullFile = [
     "light_camera = klipper-pin:cam",
     "leds_root = /tmp/leds",
     "gcode_console = M114 M503",
+    "lan_mode = yes",
+    "lan_listen = 192.168.1.20",
+    "lan_port = 8080",
+    "lan_ssdp_port = 0",
+    "lan_broker_port = 8884",
+    "lan_username = lan",
+    "lan_password_file = /data/lan-password",
 ]
 
 struct ConfigFileTests {
@@ -122,6 +129,13 @@ struct ConfigFileTests {
         expected.controls.cameraLight = .klipperPin("cam")
         expected.controls.ledsRoot = "/tmp/leds"
         expected.controls.consoleAllowed = ["M114", "M503"]
+        expected.lanMode = true
+        expected.lanListen = "192.168.1.20"
+        expected.lanPort = 8080
+        expected.lanSsdpPort = 0
+        expected.lanBrokerPort = 8884
+        expected.lanUsername = "lan"
+        expected.lanPasswordFile = "/data/lan-password"
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"
@@ -206,6 +220,8 @@ struct ConfigFileTests {
         BadFile(lines: ["device_id = " + String(repeating: "a", count: 65)], mentions: "64"),
         BadFile(lines: ["max_payload = 100"], mentions: "100"),
         BadFile(lines: ["offline_queue = -1"], mentions: "-1"),
+        BadFile(lines: ["lan_listen = 192.168.1.256"], mentions: "IPv4 address"),
+        BadFile(lines: ["lan_listen = eth0"], mentions: "IPv4 address"),
         BadFile(lines: ["reconnect_spread = 0"], mentions: "0"),
         BadFile(lines: ["gen_a_id_offset = x"], mentions: "x"),
         BadFile(lines: ["broker = http://h"], mentions: "http://h"),

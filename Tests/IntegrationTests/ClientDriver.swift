@@ -38,17 +38,25 @@ enum ClientDriver {
     static let steps = ["connect", "queries", "info", "list-local", "list-usb", "delete", "temperature", "fan",
                         "light", "print-start", "pause", "resume", "stop"]
 
+    /// The steps through the LAN handshake: the handshake first, an upload after info.
+    static let handshakeSteps = ["handshake", "connect", "queries", "info", "upload"] + steps.dropFirst(3)
+
     /// Runs the driver for `library` against the printer of the test ids on the broker's TLS
     /// listener `tlsPort`, with `file` to list and print and `delete` to delete on local
-    /// storage, and returns its steps (whatever it printed before it exited).
-    static func run(_ library: String, tlsPort: Int, file: String, delete: String) throws -> [Step] {
+    /// storage, and returns its steps (whatever it printed before it exited). With
+    /// `handshakePort` the library finds the broker through the LAN handshake on that port
+    /// instead, and uploads `upload` (a path) to list and print it.
+    static func run(_ library: String, tlsPort: Int = 0, handshakePort: Int? = nil, upload: String? = nil,
+                    file: String, delete: String) throws -> [Step] {
         let python = try python.get()
         let files = try TemporaryDirectory()
         let out = files.path + "/out", err = files.path + "/err"
         let script = Fixture.folder.appendingPathComponent("clients/drive.py").path
         let child = try ChildProcess(python, [script, "--library", library, "--port", "\(tlsPort)",
                                               "--model-id", AgentProcess.modelId, "--device-id", AgentProcess.deviceId,
-                                              "--file", file, "--delete", delete, "--timeout", "15"],
+                                              "--file", file, "--delete", delete, "--timeout", "15"]
+                                         + (handshakePort.map { ["--handshake-port", "\($0)"] } ?? [])
+                                         + (upload.map { ["--upload", $0] } ?? []),
                                      stdout: out, stderr: err)
         let status = try child.waitForExit(timeout: 600)
         let printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""

@@ -21,6 +21,10 @@ import TestSupport
             ("\n\ntls_ca_file = /nonexistent/ca.crt\n", 3, "tls_ca_file: /nonexistent/ca.crt does not exist"),
             ("broker = http://host\n", 1, "must start with mqtt:// or mqtts://"),
             ("log_level = info\nlog_level = debug\n", 2, "set twice (first at line 1)"),
+            ("\nlan_mode = yes\n", 2, "lan_mode needs the LAN broker login"),
+            ("lan_mode = yes\nlan_username = lan\n", 1, "lan_mode needs the LAN broker password"),
+            ("lan_mode = yes\nlan_username = lan\nlan_password_file = /nonexistent/pw\n", 3,
+             "lan_password_file: /nonexistent/pw does not exist"),
         ]
         for testCase in cases {
             let path = try files.write("bad.conf", testCase.text)

@@ -135,11 +135,7 @@ import TestSupport
 
     @Test(Root.required(reason: "mounts a 64 KiB tmpfs as the storage to fill"))
     func aFullDiskFailsCleanly() throws {
-        let mount = try TemporaryDirectory()
-        guard Process.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount.path]) == 0 else {
-            throw TestFailure("cannot mount a small tmpfs for the full-disk test")
-        }
-        defer { _ = Process.run("/bin/umount", ["-l", mount.path]) }
+        let mount = try SmallFilesystem()
         let storage = try TemporaryDirectory()
         let simulator = try PrinterSimulator.marlin(directory: storage, arguments: ["--heat-rate", "instant"])
         let config = try storage.write("agent.conf", "controller = marlin\nserial_port = \(simulator.path)\n")

@@ -25,16 +25,16 @@ final class PrintRig: AgentPrintRig {
     }
 
     /// A rig whose agent drives a Klipper simulator whose virtual SD card is the storage root,
-    /// on `broker` when given (else a fresh one).
+    /// on `broker` watched by `client` when given (else fresh ones).
     static func klipper(_ simulatorArguments: [String] = [], config: [String] = [],
-                        broker: MosquittoBroker? = nil) throws -> PrintRig {
+                        broker: MosquittoBroker? = nil, client: MQTTTestClient? = nil) throws -> PrintRig {
         let storage = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: storage.path + "/gcodes", withIntermediateDirectories: true)
         let simulator = try PrinterSimulator.klipper(directory: storage, sdcard: storage.path + "/gcodes",
                                                      arguments: simulatorArguments)
         return try PrintRig(storage: storage, simulator: simulator,
                             config: ["controller = klipper", "klipper_socket = \(simulator.path)"] + config,
-                            broker: broker)
+                            broker: broker, client: client)
     }
 
     private init(storage: TemporaryDirectory, simulator: PrinterSimulator, config: [String],

@@ -50,4 +50,35 @@ import TestSupport
             #expect(!FileManager.default.fileExists(atPath: rig.root + "/delete-me.gcode"), "the deleted file is gone")
         }
     }
+
+    /// The same flow as a LAN user has it: the agent in LAN mode behind the shipped broker
+    /// profile (packaging/lan-broker), the library finding the broker and its login through
+    /// the handshake (`GET /info`, the signed `POST /ctrl`), then uploading a file to the
+    /// `fileUploadurl` of `info`, listing it and printing it.
+    @Test(arguments: ["anycubic-lan", "anycubic-cloud-api"], ["marlin", "klipper"])
+    func everyStepPassesThroughTheHandshake(library: String, controller: String) throws {
+        let profile = try LanBrokerProfile()
+        let identity = try TemporaryDirectory()
+        let lanPort = try FreePort.find()
+        let config = try profile.agentConfig() + ["version_file = \(try identity.write("version", "2.3.5.3\n"))",
+                                                  "lan_listen = 127.0.0.1", "lan_port = \(lanPort)", "lan_ssdp_port = 0"]
+        let simulator = ["--speed", "20", "--heat-rate", "instant"]
+        let client = try profile.agentClient()
+        let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: profile.broker, client: client)
+                                         : try PrintRig.klipper(simulator, config: config, broker: profile.broker, client: client)
+        _ = try rig.storage.write("gcodes/delete-me.gcode", try Fixture.data("cube.gcode"))
+        let upload = try identity.write("uploaded-cube.gcode", try Fixture.data("cube.gcode"))
+        try rig.waitForController()
+
+        let steps = try ClientDriver.run(library, handshakePort: lanPort, upload: upload, file: "cube.gcode",
+                                         delete: "delete-me.gcode")
+        #expect(steps.map(\.name) == ClientDriver.handshakeSteps, "the driver ran every step")
+        for step in steps where !step.ok {
+            Issue.record("\(library) on \(controller) through the handshake, step \(step.name): \(step.error ?? "failed")")
+        }
+        #expect(steps.first?.details["broker"] as? String == "127.0.0.1:\(profile.tlsPort)",
+                "the handshake handed out the profile's TLS listener")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.root + "/uploaded-cube.gcode")) == (try Fixture.data("cube.gcode")),
+                "the uploaded file is on the printer's storage, whole")
+    }
 }

@@ -31,6 +31,15 @@ public final class MosquittoBroker {
         if start { try self.start() }
     }
 
+    /// Starts a broker from a configuration file made elsewhere (the LAN broker profile),
+    /// whose plain loopback listener is `port`.
+    public init(configFile: String, port: Int) throws {
+        directory = try TemporaryDirectory()
+        self.port = port
+        configPath = configFile
+        try start()
+    }
+
     deinit { stop() }
 
     /// The `mqtt://` URL of the broker.

@@ -17,9 +17,9 @@ S = "${WORKDIR}/printer-agent-${PV}"
 
 # The shared libraries the binary uses; the packages' runtime dependencies follow from the
 # binary's NEEDED entries, except libcurl, which the agent opens with dlopen at its first
-# download (so it is named here). It needs glibc 2.36 or newer (Yocto 4.1 "langdale" or later).
-DEPENDS = "mosquitto openssl curl cjson udev zlib"
-RDEPENDS:${PN} += "libcurl"
+# download, and libmicrohttpd, opened when LAN mode starts (so they are named here). It needs glibc 2.36 or newer (Yocto 4.1 "langdale" or later).
+DEPENDS = "mosquitto openssl curl libmicrohttpd cjson udev zlib"
+RDEPENDS:${PN} += "libcurl libmicrohttpd"
 COMPATIBLE_HOST = "(arm|aarch64|x86_64).*-linux.*"
 
 inherit systemd update-rc.d useradd

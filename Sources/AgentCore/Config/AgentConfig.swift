@@ -84,6 +84,21 @@ public struct AgentConfig: Equatable {
     /// The file holding the peripheral (motion controller) firmware version, when there is one.
     public var peripheralVersionFile: String? = nil
     public var printerName: String? = nil
+    /// LAN mode: the handshake and upload server that LAN clients (Anycubic Slicer Next, the
+    /// Home Assistant integrations) use, on `lanListen`:`lanPort`. Off by default.
+    public var lanMode = false
+    /// The IPv4 address the LAN server listens on (`0.0.0.0`: every interface).
+    public var lanListen = "0.0.0.0"
+    /// The LAN server's port (the stock firmware's is 18910).
+    public var lanPort = 18910
+    /// The UDP port SSDP searches are answered on in LAN mode (1900); 0: not at all.
+    public var lanSsdpPort = 1900
+    /// The port of the LAN broker's TLS listener the handshake hands out.
+    public var lanBrokerPort = 9883
+    /// The LAN broker login the handshake hands out; nil: the one of `device_account.json`.
+    public var lanUsername: String? = nil
+    /// The file holding the LAN broker password (first line); nil: `device_account.json`'s.
+    public var lanPasswordFile: String? = nil
     public var versionFile = "/useremain/dev/version"
     public var logLevel = LogLevel.info
     public var maxPayloadBytes = 262_144

@@ -60,6 +60,13 @@ public enum ConfigKeys {
         ("ota_public_key", { config, value throws(ConfigError) in config.otaPublicKey = try directory(value) }),
         ("ota_allow_force", { config, value throws(ConfigError) in config.otaAllowForce = try boolean(value) }),
         ("peripheral_version_file", { config, value throws(ConfigError) in config.peripheralVersionFile = try directory(value) }),
+        ("lan_mode", { config, value throws(ConfigError) in config.lanMode = try boolean(value) }),
+        ("lan_listen", { config, value throws(ConfigError) in config.lanListen = try ipv4(value) }),
+        ("lan_port", { config, value throws(ConfigError) in config.lanPort = try integer(value, in: 1...65535) }),
+        ("lan_ssdp_port", { config, value throws(ConfigError) in config.lanSsdpPort = try integer(value, in: 0...65535) }),
+        ("lan_broker_port", { config, value throws(ConfigError) in config.lanBrokerPort = try integer(value, in: 1...65535) }),
+        ("lan_username", { config, value throws(ConfigError) in config.lanUsername = value }),
+        ("lan_password_file", { config, value throws(ConfigError) in config.lanPasswordFile = try directory(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level
@@ -87,6 +94,17 @@ public enum ConfigKeys {
             throw ConfigError("", "expected a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
         }
         return value
+    }
+
+    /// A dotted IPv4 address: four numbers from 0 to 255.
+    static func ipv4(_ text: String) throws(ConfigError) -> String {
+        let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        let valid = parts.count == 4 && parts.allSatisfy { part in
+            part.count >= 1 && part.count <= 3 && part.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                && part.reduce(0) { $0 * 10 + Int($1 - 0x30) } <= 255
+        }
+        guard valid else { throw ConfigError("", "expected an IPv4 address such as 0.0.0.0 or 192.168.1.20, not \"\(text)\"") }
+        return text
     }
 
     static func boolean(_ text: String) throws(ConfigError) -> Bool {

@@ -16,12 +16,12 @@ public enum PrinterReports {
 
     /// `info/query`: everything a client's printer card shows, in the firmware's shape
     /// (action `report`, whole numbers, 0 where nothing is measured): the printer's `state`,
-    /// and the readings, the job, the last job and the speed mode of `print`. `gcode3mf`
+    /// `urls` in LAN mode only (there is nothing to point at otherwise), and the readings, the job, the last job and the speed mode of `print`. `gcode3mf`
     /// says whether `.gcode.3mf` files are printed.
     public static func info(_ state: PrinterState, print: PrintSupervisor, gcode3mf: Bool, msgid: String?) -> Report {
         let readings = print.readings
         let project: (PrintJob?) -> JSONValue = { job in job.map { .object($0.projectData(speedMode: print.speedMode)) } ?? .null }
-        let data = JSONObject([
+        var data = JSONObject([
             ("printerName", .string(state.printerName)),
             ("model", .string(state.modelName)),
             ("model_id", .string(state.modelId)),
@@ -38,6 +38,9 @@ public enum PrinterReports {
             ("last_project", project(print.lastJob)),
             ("features", .object(PrinterFeatures.flags(gcode3mf: gcode3mf))),
         ])
+        if let upload = state.fileUploadUrl {
+            data["urls"] = .object(JSONObject([("fileUploadurl", .string(upload))]))
+        }
         return Report(type: "info", action: "report", msgid: msgid, state: "done", data: .object(data))
     }
 

@@ -18,6 +18,8 @@ public struct PrinterState: Equatable {
     public var agentVersion: String
     /// The printer's IPv4 address on the LAN, when it has one.
     public var ip: String?
+    /// In LAN mode, the URL files are uploaded to (`info.urls.fileUploadurl`); nil otherwise.
+    public var fileUploadUrl: String? = nil
 
     /// Creates the state of a printer nothing has been measured on yet.
     public init(printerName: String, modelId: String, deviceUnionId: String?, firmwareVersion: String?,

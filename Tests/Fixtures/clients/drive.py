@@ -6,8 +6,13 @@ Run by Tests/IntegrationTests/RealClientTests*.swift with the venv of scripts/cl
         --file cube.gcode --delete delete-me.gcode
 
 It connects the library straight to the broker's TLS listener (both libraries insist on TLS
-and never check the certificate; the LAN handshake is left out), then runs the steps below in
-order and prints one JSON object per step on standard output:
+and never check the certificate). With ``--handshake-port`` it goes the way a LAN user does
+instead: the library's own handshake (``GET :<port>/info``, then the signed ``POST`` to
+``ctrlInfoUrl``; the libraries look on 18910, so the port constant is changed) gives the
+broker and its login, and an ``upload`` step posts ``--upload`` to the ``fileUploadurl`` the
+library read from ``info``, as Anycubic Slicer Next does; the listing and the print then use
+the uploaded file. It runs the steps below in order and prints one JSON object per step on
+standard output:
 
     {"step": "pause", "ok": false, "error": "...", "details": {...}}
 
@@ -39,6 +44,8 @@ from typing import Any, Awaitable, Callable
 
 STEPS = ("connect", "queries", "info", "list-local", "list-usb", "delete", "temperature", "fan",
          "light", "print-start", "pause", "resume", "stop")
+#: The steps through the LAN handshake: the handshake first, an upload after info.
+HANDSHAKE_STEPS = ("handshake", "connect", "queries", "info", "upload") + STEPS[3:]
 
 
 class LogRecorder(logging.Handler):
@@ -145,13 +152,48 @@ class Driver:
 
     async def run(self) -> None:
         """Runs every step of STEPS in order (each is the method of that name), then disconnects."""
-        for name in STEPS:
+        for name in HANDSHAKE_STEPS if self.args.handshake_port else STEPS:
             await self.step(name, getattr(self, name.replace("-", "_")))
         await self.close()
 
     async def close(self) -> None:
         """Disconnects the library."""
         raise NotImplementedError
+
+    def upload_url(self) -> str | None:
+        """The upload URL the library read from the printer's info report."""
+        raise NotImplementedError
+
+    async def upload(self) -> dict[str, Any]:
+        """Posts the file --upload names to the library's ``fileUploadurl`` as Slicer Next
+        does (multipart ``filename`` and ``gcode``, header ``X-File-Length``); the later steps
+        list and print it."""
+        import aiohttp
+
+        url = self.upload_url()
+        if not url:
+            raise RuntimeError("the library has no fileUploadurl from the info report")
+        with open(self.args.upload, "rb") as file:
+            body = file.read()
+        name = self.args.upload.rsplit("/", 1)[-1]
+        form = aiohttp.FormData()
+        form.add_field("filename", name)
+        form.add_field("gcode", body, filename=name, content_type="application/octet-stream")
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, data=form, headers={"X-File-Length": str(len(body))}) as response:
+                answer = await response.text()
+                if response.status != 200 or json.loads(answer).get("code") != 200:
+                    raise RuntimeError(f"the upload was refused: HTTP {response.status} {answer}")
+        self.args.file = name
+        return {"uploaded": name, "bytes": len(body)}
+
+    def patch_handshake_port(self) -> None:
+        """Makes both libraries' handshakes look on --handshake-port instead of 18910."""
+        import importlib
+
+        # anycubic_lan's package exports a function named like its module: take the module.
+        importlib.import_module("anycubic_lan.handshake").DISCOVERY_PORT = self.args.handshake_port
+        importlib.import_module("anycubic_cloud_api.lan.handshake").LAN_INFO_PORT = self.args.handshake_port
 
 
 def _counted(items: list[str]) -> list[str]:
@@ -205,13 +247,31 @@ class LanDriver(Driver):
                     driver.problems.append(f"applying {message.get('type')}/{message.get('action')} raised "
                                            f"{type(exception).__name__}: {exception}")
 
-        discovery = DiscoveryInfo(token="unused", ctrl_info_url="unused", model_id=args.model_id)
-        credentials = BrokerCredentials(host=args.host, port=args.port, username="client", password="client",
-                                        device_id=args.device_id)
-        self.client = ObservedClient(PrinterConnectionInfo(host=args.host, discovery=discovery,
-                                                           credentials=credentials))
+        self.client_class = ObservedClient
+        if not args.handshake_port:
+            discovery = DiscoveryInfo(token="unused", ctrl_info_url="unused", model_id=args.model_id)
+            credentials = BrokerCredentials(host=args.host, port=args.port, username="client", password="client",
+                                            device_id=args.device_id)
+            self.client = ObservedClient(PrinterConnectionInfo(host=args.host, discovery=discovery,
+                                                               credentials=credentials))
+
+    async def handshake(self) -> dict[str, Any]:
+        import aiohttp
+        from anycubic_lan import handshake
+
+        self.patch_handshake_port()
+        async with aiohttp.ClientSession() as session:
+            info = await handshake(session, self.args.host)
+        self.client = self.client_class(info)
+        return {"broker": f"{info.credentials.host}:{info.credentials.port}", "device_id": info.device_id,
+                "model_id": info.model_id}
+
+    def upload_url(self) -> str | None:
+        return self.client.state.file_upload_url
 
     def standing_errors(self) -> dict[str, str]:
+        if not hasattr(self, "client"):  # before the handshake
+            return {}
         return {f"{kind} {error.code}": f"PrinterState.errors[{kind!r}] code {error.code} {error.message!r}"
                 for kind, error in self.client.state.errors.items()}
 
@@ -346,10 +406,25 @@ class CloudApiDriver(Driver):
         self.session: Any = None
         self.api_class = LanOnlyAPI
         self.printer_class = AnycubicPrinter
-        broker = AnycubicLANBroker(host=args.host, port=args.port, username="client", password="client",
-                                   device_id=args.device_id, model_id=str(args.model_id))
-        self.client = AnycubicLANClient(broker, self.on_message, self.log)
+        self.client_class = AnycubicLANClient
+        if not args.handshake_port:
+            broker = AnycubicLANBroker(host=args.host, port=args.port, username="client", password="client",
+                                       device_id=args.device_id, model_id=str(args.model_id))
+            self.client = AnycubicLANClient(broker, self.on_message, self.log)
         self.printer: Any = None
+
+    async def handshake(self) -> dict[str, Any]:
+        import aiohttp
+        from anycubic_cloud_api.lan import AnycubicLANHandshake
+
+        self.patch_handshake_port()
+        async with aiohttp.ClientSession() as session:
+            broker = await AnycubicLANHandshake(session, self.args.host, self.log).async_authenticate()
+        self.client = self.client_class(broker, self.on_message, self.log)
+        return {"broker": f"{broker.host}:{broker.port}", "device_id": broker.device_id, "model_id": broker.model_id}
+
+    def upload_url(self) -> str | None:
+        return self.printer.file_upload_url if self.printer is not None else None
 
     def on_message(self, topic: str, message_type: str, payload: dict[str, Any]) -> None:
         """The integration's ``_lan_on_message``, with every exception kept instead of logged at debug."""
@@ -490,7 +565,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--library", choices=("anycubic-lan", "anycubic-cloud-api"), required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True, help="the broker's TLS listener")
+    parser.add_argument("--port", type=int, default=0, help="the broker's TLS listener (without --handshake-port)")
+    parser.add_argument("--handshake-port", type=int, default=0, help="go through the LAN handshake on this port")
+    parser.add_argument("--upload", help="with --handshake-port: a G-code file to upload, then list and print")
     parser.add_argument("--model-id", type=int, required=True)
     parser.add_argument("--device-id", required=True)
     parser.add_argument("--file", required=True, help="a G-code file on local storage, to list and print")

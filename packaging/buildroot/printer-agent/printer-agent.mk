@@ -14,9 +14,9 @@ PRINTER_AGENT_TREE = $(BR2_EXTERNAL_PRINTER_AGENT_PATH)/../..
 PRINTER_AGENT_VERSION := $(shell MAKEFLAGS= $(MAKE) -s --no-print-directory -C $(PRINTER_AGENT_TREE) version)
 PRINTER_AGENT_SITE = $(PRINTER_AGENT_TREE)/out
 PRINTER_AGENT_SITE_METHOD = file
-# The shared libraries the binary uses (libcurl is opened with dlopen at the first download;
-# Config.in selects it so that it is in the image).
-PRINTER_AGENT_DEPENDENCIES = mosquitto openssl libcurl cjson udev zlib
+# The shared libraries the binary uses (libcurl is opened with dlopen at the first download and
+# libmicrohttpd when LAN mode starts; Config.in selects them so that they are in the image).
+PRINTER_AGENT_DEPENDENCIES = mosquitto openssl libcurl libmicrohttpd cjson udev zlib
 
 PRINTER_AGENT_ARCH = $(if $(BR2_arm),armv7,$(call qstrip,$(BR2_ARCH)))
 PRINTER_AGENT_INSTALL = $(TARGET_MAKE_ENV) $(MAKE) -C $(@D) DESTDIR=$(TARGET_DIR) \

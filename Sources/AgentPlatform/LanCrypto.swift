@@ -1,0 +1,55 @@
+import CCrypto
+
+/// The cryptography of the LAN handshake, through libcrypto: MD5 in hex for the request's
+/// signature, AES-128-CBC with PKCS#7 padding for the credentials, base64 on one line, and
+/// the random words (token, IV source) from the kernel's generator.
+public enum LanCrypto {
+    /// The MD5 of `text`'s UTF-8 bytes, in lower-case hex.
+    public static func md5Hex(_ text: String) -> String {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 0
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { input in
+            digest.withUnsafeMutableBufferPointer { EVP_Digest(input.baseAddress, input.count, $0.baseAddress, &length, EVP_md5(), nil) }
+        }
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in digest.prefix(Int(length)) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `plaintext` encrypted with AES-128-CBC and PKCS#7 padding under the 16-byte `key` and
+    /// `iv`; nil when libcrypto fails or a length is wrong.
+    public static func aes128CbcEncrypt(_ plaintext: [UInt8], key: [UInt8], iv: [UInt8]) -> [UInt8]? {
+        guard key.count == 16, iv.count == 16, let context = EVP_CIPHER_CTX_new() else { return nil }
+        defer { EVP_CIPHER_CTX_free(context) }
+        var output = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var written: Int32 = 0, finalWritten: Int32 = 0
+        let ok = output.withUnsafeMutableBufferPointer { out -> Bool in
+            guard EVP_EncryptInit_ex(context, EVP_aes_128_cbc(), nil, key, iv) == 1,
+                  EVP_EncryptUpdate(context, out.baseAddress, &written, plaintext, Int32(plaintext.count)) == 1,
+                  let base = out.baseAddress else { return false }
+            return EVP_EncryptFinal_ex(context, base + Int(written), &finalWritten) == 1
+        }
+        guard ok else { return nil }
+        return Array(output.prefix(Int(written + finalWritten)))
+    }
+
+    /// `bytes` in base64 (RFC 4648, padded), on one line.
+    public static func base64(_ bytes: [UInt8]) -> String {
+        var output = [UInt8](repeating: 0, count: (bytes.count + 2) / 3 * 4 + 1)
+        let length = output.withUnsafeMutableBufferPointer { EVP_EncodeBlock($0.baseAddress, bytes, Int32(bytes.count)) }
+        return String(decoding: output.prefix(Int(length)), as: UTF8.self)
+    }
+
+    /// `count` random letters and digits.
+    public static func randomWord(_ count: Int) -> String {
+        let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        let letters = (0..<count).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+        return String(decoding: letters, as: UTF8.self)
+    }
+}
