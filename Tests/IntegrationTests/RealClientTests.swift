@@ -17,14 +17,19 @@ import TestSupport
         let authority = try CertificateAuthority()
         for _ in 1...5 {
             let tlsPort = try FreePort.find()
-            let broker = try MosquittoBroker(extra: ["listener \(tlsPort) 127.0.0.1",
-                                                     "certfile \(authority.serverCert)", "keyfile \(authority.serverKey)"])
-            if (try? waitUntil("the TLS listener on \(tlsPort)", timeout: 5) { FreePort.accepts(tlsPort) }) != nil,
-               FreePort.accepts(broker.port) {
+            // The broker waits until every listener is open, and fails when one was taken.
+            if let broker = try? MosquittoBroker(extra: ["listener \(tlsPort) 127.0.0.1",
+                                                         "certfile \(authority.serverCert)", "keyfile \(authority.serverKey)"]) {
                 return (broker, tlsPort, authority)
             }
         }
         throw TestFailure("no broker with both listeners up after 5 pairs of ports")
+    }
+
+    /// A head and a chamber light for `controller` (each library switches one of them).
+    private static func lights(_ controller: String) -> [String] {
+        controller == "marlin" ? ["light_head = marlin-m355", "light_chamber = marlin-m150"]
+                               : ["light_head = klipper-pin:caselight", "light_chamber = klipper-led:chamber_led"]
     }
 
     @Test(arguments: ["anycubic-lan", "anycubic-cloud-api"], ["marlin", "klipper"])
@@ -32,9 +37,7 @@ import TestSupport
         let (broker, tlsPort, _) = try Self.broker()
         let identity = try TemporaryDirectory()
         // A firmware version and a head and a chamber light, as on a printer.
-        let lights = controller == "marlin" ? ["light_head = marlin-m355", "light_chamber = marlin-m150"]
-                                            : ["light_head = klipper-pin:caselight", "light_chamber = klipper-led:chamber_led"]
-        let config = ["version_file = \(try identity.write("version", "2.3.5.3\n"))"] + lights
+        let config = ["version_file = \(try identity.write("version", "2.3.5.3\n"))"] + Self.lights(controller)
         let simulator = ["--speed", "20", "--heat-rate", "instant"]  // a 60 s print
         let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: broker)
                                          : try PrintRig.klipper(simulator, config: config, broker: broker)
@@ -62,6 +65,7 @@ import TestSupport
         let lanPort = try FreePort.find()
         let config = try profile.agentConfig() + ["version_file = \(try identity.write("version", "2.3.5.3\n"))",
                                                   "lan_listen = 127.0.0.1", "lan_port = \(lanPort)", "lan_ssdp_port = 0"]
+            + Self.lights(controller)
         let simulator = ["--speed", "20", "--heat-rate", "instant"]
         let client = try profile.agentClient()
         let rig = controller == "marlin" ? try PrintRig.marlin(simulator, config: config, broker: profile.broker, client: client)

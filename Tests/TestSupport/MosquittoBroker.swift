@@ -45,15 +45,18 @@ public final class MosquittoBroker {
     /// The `mqtt://` URL of the broker.
     public var url: String { "mqtt://127.0.0.1:\(port)" }
 
-    /// Starts the broker and waits until it accepts connections.
+    /// Starts the broker and waits until it has opened every listener ("mosquitto version …
+    /// running" in its log) and accepts connections. A listener port that another test took
+    /// between finding it free and the broker binding it makes the broker exit: an error.
     public func start() throws {
-        let broker = try ChildProcess(try Executables.find("mosquitto"), ["-c", configPath],
-                                      stderr: directory.path + "/mosquitto.log")
+        let logPath = directory.path + "/mosquitto.log"
+        let broker = try ChildProcess(try Executables.find("mosquitto"), ["-c", configPath], stderr: logPath)
         process = broker
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if FreePort.accepts(port) { return }
-            if !broker.isRunning { throw TestFailure("mosquitto exited at start; config \(configPath)") }
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if !broker.isRunning { throw TestFailure("mosquitto exited at start; config \(configPath): \(log)") }
+            if log.contains(" running"), FreePort.accepts(port) { return }
             usleep(20_000)
         }
         throw TestFailure("mosquitto did not listen on \(port) within 10 s")
