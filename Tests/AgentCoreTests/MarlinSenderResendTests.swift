@@ -86,6 +86,21 @@ import Testing
         #expect(last.contains { if case .failed(let text) = $0 { return text.contains("line 1") } else { return false } })
     }
 
+    @Test func silenceAfterARepeatedRequestProbesAtOnce() {
+        // A board that flushes may have flushed the copy with the fragment it refused.
+        var sender = Self.senderWithThreeInFlight()
+        _ = sender.received(SenderLines.bytes("Resend: 1"), now: 0)
+        _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        _ = sender.received(SenderLines.bytes("Resend: 1"), now: 10)
+        _ = sender.received(SenderLines.bytes("ok"), now: 10)
+        #expect(sender.tick(now: 500).isEmpty)
+        #expect(SenderLines.writes(sender.tick(now: 510)) == [SenderLines.write(4, "M105")])
+        #expect(sender.tick(now: 1_000).isEmpty, "one probe")
+        // The board lacks line 1 still: the rewind starts over.
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 1_010)).first
+            == SenderLines.write(1, "G1 X1"))
+    }
+
     @Test func aProbeAfterSilenceResumesFromTheLineTheBoardLacks() {
         var sender = Self.senderWithThreeInFlight()
         _ = sender.received(SenderLines.bytes("ok"), now: 0)

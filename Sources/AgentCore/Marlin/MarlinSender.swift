@@ -112,6 +112,15 @@ public struct MarlinSender {
 
     /// Requests for lost copies answered so far: each starts a rewind.
     private var epoch = 0
+    /// Whether a repeated request was recognised since the current rewind was written and no
+    /// copy of it was taken yet, and whether the probe for it went out. A board that flushes
+    /// may have flushed the copies with the line it refused: after `flushedCopyProbeMs` of
+    /// silence a numbered `M105` asks it where it stands (it refuses it with the line it
+    /// lacks, or takes it when it has every line), without waiting for the full timeout.
+    private var repeatSinceRewind = false
+    private var rewindProbed = false
+    /// Silence after a repeated request before the probe.
+    static let flushedCopyProbeMs: Int64 = 500
     /// The line of the latest resend request of any kind and how many came for it in a row:
     /// a link so noisy that repeats never end fails after `maxResendsPerLine` times
     /// `repeatsPerRequest` of them.
@@ -226,6 +235,11 @@ public struct MarlinSender {
     /// nothing received, the sender fails.
     public mutating func tick(now: Int64) -> [Action] {
         guard !failed, !isIdle else { return [] }
+        if repeatSinceRewind, !rewindProbed, now - quietSince >= Self.flushedCopyProbeMs {
+            rewindProbed = true
+            return [.log(.debug, "the rewind may have been flushed; asking where the printer stands"),
+                    writeNew(Array("M105".utf8), now: now)]
+        }
         let timeout = busySeen ? limits.busyTimeoutMs : limits.communicationTimeoutMs
         guard now - quietSince >= timeout else { return [] }
         if timeouts == 0 { silentSince = quietSince }
@@ -252,6 +266,7 @@ public struct MarlinSender {
             return
         }
         guard let taken = inFlight.firstIndex(where: { !$0.doomed }) ?? inFlight.indices.first else { return }
+        if inFlight[taken].epoch == epoch { repeatSinceRewind = false }
         inFlight.removeSubrange(...taken)
     }
 
@@ -265,7 +280,7 @@ public struct MarlinSender {
     /// ok.
     private mutating func resendRequested(_ number: Int) -> [Action] {
         oksToIgnore += 1
-        let refused = inFlight.firstIndex { $0.number >= number } ?? inFlight.indices.first
+        var refused = inFlight.firstIndex { $0.number >= number } ?? inFlight.indices.first
         repeats = number == repeatedLine ? repeats + 1 : 1
         repeatedLine = number
         if repeats > limits.maxResendsPerLine * Self.repeatsPerRequest {
@@ -273,8 +288,15 @@ public struct MarlinSender {
             return [.failed("the printer asked for line \(number) \(repeats - 1) times in a row: the serial link is "
                 + "unreliable (check the cable and the baud rate)")]
         }
+        if let doomed = refused, inFlight[doomed].doomed, rewindProbed {
+            // The probe went out after the silence that followed the doomed lines' refusals:
+            // what the board refuses now is the probe or a copy.
+            inFlight.removeAll { $0.doomed }
+            refused = inFlight.firstIndex { $0.number >= number } ?? inFlight.indices.first
+        }
         if let refused, inFlight[refused].doomed {
             inFlight.remove(at: refused)
+            repeatSinceRewind = true
             return [.log(.debug, "the printer asked for line \(number) again, refusing a line sent before its request")]
         }
         requests = number == requestedLine ? requests + 1 : 1
@@ -304,6 +326,8 @@ public struct MarlinSender {
             return [.log(.warning, "the printer asked for line \(number), which is no longer kept; ignored")]
         }
         epoch += 1
+        repeatSinceRewind = false
+        rewindProbed = false
         rewind = number
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
