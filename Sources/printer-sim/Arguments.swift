@@ -39,6 +39,31 @@ struct MarlinOptions {
     /// Marlin's RX_BUFFER_SIZE: bytes of lines not yet taken into the command queue.
     var receiveBuffer = 128
     var faults: [MarlinFault] = []
+    /// The serial line's faults and speed.
+    var line = LineFaults()
+    /// Whether the board announces `Cap:HOST_KEEPALIVE` and sends `busy:` during long commands.
+    var keepalive = true
+    /// Where each command executed is appended (`N<number> <command>`), if anywhere.
+    var commandLog: String?
+}
+
+/// How the serial line and the board's serial driver misbehave, all along the print.
+struct LineFaults {
+    /// Whether a refused line flushes the receive buffer (Marlin's own driver) or not (the
+    /// Arduino cores' HardwareSerial): then each line behind it is refused in turn.
+    var flushOnError = true
+    /// Bytes still on their way when a refused line flushes the buffer: they arrive after it.
+    var transitBytes = 0
+    /// Every this many numbered lines, one is refused as corrupted on its first arrival (0: never).
+    var resendEvery = 0
+    /// The chance of each byte, both ways, being changed (0: never).
+    var corruptionRate = 0.0
+    /// The seed of the corruption's random numbers: the same seed corrupts the same bytes.
+    var seed: UInt64 = 1
+    /// Every this many commands executed, the ok is not sent (0: never).
+    var dropOkEvery = 0
+    /// Bits per second with 8N1 framing (10 bits a byte) both ways; nil: as fast as the pty.
+    var baud: Double?
 }
 
 /// `printer-sim klipper` options.
@@ -67,7 +92,9 @@ enum Arguments {
     static let usage = """
         usage: printer-sim marlin  --link PATH [--speed instant|N] [--heat-rate instant|R]
                                    [--autoreport yes|no] [--busy-interval S] [--rx-buffer BYTES] [--transcript FILE]
-                                   [--fault SPEC]...
+                                   [--keepalive yes|no] [--rx-flush-on-error yes|no] [--transit BYTES]
+                                   [--resend-every N] [--corrupt RATE] [--seed N] [--drop-ok-every N]
+                                   [--baud BPS] [--command-log FILE] [--fault SPEC]...
                printer-sim klipper --socket PATH --sdcard DIR [--speed instant|N] [--heat-rate instant|R]
                                    [--update-interval MS] [--reorder] [--transcript FILE] [--fault SPEC]...
         Marlin faults:  drop-ok@N corrupt@N resend-storm@N:K busy@N:S reset@N silence@N halt@N action@N:WORD
@@ -99,6 +126,19 @@ enum Arguments {
             case "--busy-interval": options.busyInterval = try reader.positiveNumber(of: option, unit: "seconds")
             case "--rx-buffer": options.receiveBuffer = Int(try reader.positiveNumber(of: option, unit: "bytes"))
             case "--fault": options.faults.append(try MarlinFault(try reader.value(of: option)))
+            case "--keepalive": options.keepalive = try reader.choice(of: option, ["yes": true, "no": false])
+            case "--rx-flush-on-error":
+                options.line.flushOnError = try reader.choice(of: option, ["yes": true, "no": false])
+            case "--transit": options.line.transitBytes = try reader.count(of: option, unit: "bytes")
+            case "--resend-every": options.line.resendEvery = try reader.count(of: option, unit: "lines")
+            case "--drop-ok-every": options.line.dropOkEvery = try reader.count(of: option, unit: "commands")
+            case "--seed": options.line.seed = UInt64(try reader.count(of: option, unit: "seed"))
+            case "--baud": options.line.baud = try reader.positiveNumber(of: option, unit: "bits per second")
+            case "--command-log": options.commandLog = try reader.value(of: option)
+            case "--corrupt":
+                let rate = try reader.positiveNumber(of: option, unit: "the chance of each byte")
+                guard rate < 1 else { throw UsageError(message: "--corrupt: expected a chance below 1, got \(rate)") }
+                options.line.corruptionRate = rate
             default: try common(option, &options.common, &reader)
             }
         }
@@ -175,6 +215,15 @@ private struct OptionReader {
         let value = try value(of: option)
         guard let number = Double(value), number.isFinite, number > 0 else {
             throw UsageError(message: "\(option): expected a number of \(unit) above 0, got \"\(value)\"")
+        }
+        return number
+    }
+
+    /// The value following `option`, a whole number from 1.
+    mutating func count(of option: String, unit: String) throws -> Int {
+        let value = try value(of: option)
+        guard let number = Int(value), number >= 1 else {
+            throw UsageError(message: "\(option): expected a whole number of \(unit) from 1, got \"\(value)\"")
         }
         return number
     }

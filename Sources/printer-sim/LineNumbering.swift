@@ -4,7 +4,7 @@
 struct LineNumbering {
     /// Why a line was refused; Marlin prints it as `Error:<message>`.
     enum Failure: Error, Equatable {
-        case wrongLineNumber, checksumMismatch, noChecksum
+        case wrongLineNumber, checksumMismatch, noChecksum, noLineNumber
 
         /// Marlin's text, before `Last Line: <n>`.
         var text: String {
@@ -12,6 +12,7 @@ struct LineNumbering {
             case .wrongLineNumber: return "Line Number is not Last Line Number+1"
             case .checksumMismatch: return "checksum mismatch"
             case .noChecksum: return "No Checksum with line number"
+            case .noLineNumber: return "No Line Number with checksum"
             }
         }
     }
@@ -37,6 +38,8 @@ struct LineNumbering {
         let body = String(characters[..<(checksumStart ?? characters.count)])
         guard characters.first == "N" || characters.first == "n",
               characters.count > 1, characters[1].isNumber || characters[1] == "-" else {
+            // A line with a checksum but no number is the rest of a line cut short.
+            if checksumStart != nil { return .failure(.noLineNumber) }
             let command = body.trimmed
             return .success(Accepted(command: command, lineNumber: nil, newLastLine: Self.m110Number(command)))
         }

@@ -16,7 +16,7 @@ enum MarlinReplies {
     ]
 
     /// The reply to M115: the firmware line and the capabilities.
-    static func firmwareInfo(autoreport: Bool) -> [String] {
+    static func firmwareInfo(autoreport: Bool, keepalive: Bool) -> [String] {
         let capabilities = [
             ("SERIAL_XON_XOFF", false), ("BINARY_FILE_TRANSFER", false), ("EEPROM", true),
             ("VOLUMETRIC", true), ("AUTOREPORT_POS", false), ("AUTOREPORT_TEMP", autoreport),
@@ -27,7 +27,7 @@ enum MarlinReplies {
             ("SDCARD", false), ("REPEAT", false), ("SD_WRITE", false), ("AUTOREPORT_SD_STATUS", false),
             ("LONG_FILENAME", false), ("THERMAL_PROTECTION", true), ("MOTION_MODES", false),
             ("ARCS", true), ("BABYSTEPPING", true), ("CHAMBER_TEMPERATURE", false),
-            ("COOLER_TEMPERATURE", false), ("MEATPACK", false),
+            ("COOLER_TEMPERATURE", false), ("MEATPACK", false), ("HOST_KEEPALIVE", keepalive),
         ]
         return ["FIRMWARE_NAME:\(version) (printer-sim) SOURCE_CODE_URL:github.com/MarlinFirmware/Marlin "
                 + "PROTOCOL_VERSION:1.0 MACHINE_TYPE:printer-sim EXTRUDER_COUNT:1 "

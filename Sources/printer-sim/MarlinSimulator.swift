@@ -1,3 +1,5 @@
+import Foundation
+
 /// A Marlin 2.1 board on a serial line. It reads lines from a pseudo-terminal, checks
 /// line numbers and checksums as Marlin does, executes the commands one at a time and
 /// answers `ok` when each is done (after its move time or heater wait). The `--fault`s
@@ -6,7 +8,10 @@
 /// Like Marlin's, its serial receive buffer is small (`--rx-buffer`, 128 bytes): lines
 /// wait there until the command queue (BUFSIZE, 4 commands including the one running) has
 /// room, bytes arriving when it is full are lost (the line then fails its checksum), and a
-/// refused line flushes it, so the lines sent after it must be sent again.
+/// refused line flushes it, so the lines sent after it must be sent again. With
+/// `--rx-flush-on-error no` it is not flushed, as with the Arduino cores' HardwareSerial:
+/// each line behind a refused one is refused in turn. The `LineFaults` make the line itself
+/// misbehave all along (corruption, a baud rate, lost oks, periodic resends).
 final class MarlinSimulator: Simulator {
     /// Longest line kept; the rest of a longer line is dropped (Marlin's buffer is 96 bytes).
     private static let maximumLineLength = 4096
@@ -39,6 +44,17 @@ final class MarlinSimulator: Simulator {
     private var flushed = false
     /// A move being refused as corrupt: its line number and how many copies to refuse still.
     private var refusal: (line: Int, remaining: Int)?
+    /// The line from the host and the line to it.
+    private var inbound: SerialLine!
+    private var outbound: SerialLine!
+    /// Numbered lines received for the first time (M110 aside), the count `--resend-every` uses.
+    private var newLines = 0
+    /// The highest line number counted in `newLines`.
+    private var highestNewLine = 0
+    /// Commands executed, the count `--drop-ok-every` uses.
+    private var executedCount = 0
+    /// The `--command-log` file.
+    private let commandLog: FileHandle?
 
     /// Creates the pseudo-terminal and the link to it.
     init(options: MarlinOptions, loop: EventLoop, transcript: Transcript) throws {
@@ -52,11 +68,20 @@ final class MarlinSimulator: Simulator {
         let thermals = Thermals(rate: options.common.heatRate) { [loop] in loop.now }
         machine = Machine(firmware: .marlin, speed: options.common.speed, thermals: thermals)
         runner = WorkRunner(loop: loop, thermals: thermals)
+        if let path = options.commandLog {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            else { throw UsageError(message: "--command-log \(path): cannot create the file") }
+            commandLog = handle
+        } else {
+            commandLog = nil
+        }
         runner.reports = WorkReports(
             busyInterval: options.busyInterval,
-            busy: { [unowned self] in send(MarlinReplies.busy) },
+            busy: { [unowned self] in if options.keepalive { send(MarlinReplies.busy) } },
             heating: { [unowned self] in send(" " + MarlinReplies.temperatures(machine.thermals) + " W:?") })
-        channel.onBytes = { [unowned self] in receive($0) }
+        inbound = SerialLine(faults: options.line, stream: 0, loop: loop) { [unowned self] in receive($0) }
+        outbound = SerialLine(faults: options.line, stream: 1, loop: loop) { [unowned self] in channel.send($0) }
+        channel.onBytes = { [unowned self] in inbound.send($0) }
     }
 
     /// Removes the link.
@@ -69,10 +94,12 @@ final class MarlinSimulator: Simulator {
     /// (already in the receive buffer) is flushed.
     private func receive(_ bytes: [UInt8]) {
         flushed = false
-        for byte in bytes {
+        for (index, byte) in bytes.enumerated() {
             if flushed {
                 partialLine = []
-                return
+                // What was still on the wire arrives after the flush.
+                let rest = bytes[index...]
+                return receive(Array(rest.suffix(options.line.transitBytes)))
             }
             if receiveBufferUsed >= options.receiveBuffer {
                 transcript.note("receive buffer overflow: a byte was lost")
@@ -141,6 +168,11 @@ final class MarlinSimulator: Simulator {
             numbering.take(accepted)
             return send("ok")
         }
+        if let number = accepted.lineNumber, number > highestNewLine, command.name != "M110" {
+            highestNewLine = number
+            newLines += 1
+            if options.line.resendEvery > 0 && newLines % options.line.resendEvery == 0 { return refuseLine(.checksumMismatch) }
+        }
         var faults: [MarlinFault.Kind] = []
         if command.isLinearMove {
             if let number = accepted.lineNumber, let refused = refusal, refused.line == number, refused.remaining > 0 {
@@ -164,8 +196,19 @@ final class MarlinSimulator: Simulator {
             }
         }
         numbering.take(accepted)
-        if command.name == "M110", let number = accepted.newLastLine { highestCountedLine = number }
+        if command.name == "M110", let number = accepted.newLastLine {
+            highestCountedLine = number
+            highestNewLine = number
+        }
+        log(command, number: accepted.lineNumber)
         execute(command, faults: faults)
+    }
+
+    /// Appends an executed command to the `--command-log`.
+    private func log(_ command: GcodeCommand, number: Int?) {
+        guard let commandLog else { return }
+        let line = (number.map { "N\($0) " } ?? "") + command.text + "\n"
+        commandLog.write(Data(line.utf8))
     }
 
     /// Runs a command and answers when it is done.
@@ -176,7 +219,7 @@ final class MarlinSimulator: Simulator {
         case "M105":
             reply = "ok " + MarlinReplies.temperatures(machine.thermals)
         case "M115":
-            sendAll(MarlinReplies.firmwareInfo(autoreport: options.autoreport))
+            sendAll(MarlinReplies.firmwareInfo(autoreport: options.autoreport, keepalive: options.keepalive))
         case "M155" where options.autoreport:
             setAutoReport(seconds: command.number("S"))
         case "M108", "M110", "G29", "M290", "M355", "M150", "M42":
@@ -194,7 +237,9 @@ final class MarlinSimulator: Simulator {
         }
         for case .busy(let seconds) in faults { work = .seconds(seconds) }
         runner.run(work) { [unowned self] in
-            if !faults.contains(.dropOk) { send(reply) }
+            executedCount += 1
+            let lineDropsOk = options.line.dropOkEvery > 0 && executedCount % options.line.dropOkEvery == 0
+            if !faults.contains(.dropOk) && !lineDropsOk { send(reply) }
             for case .action(let word) in faults { send("//action:\(word)") }
             pump()
         }
@@ -222,8 +267,10 @@ final class MarlinSimulator: Simulator {
     /// Refuses the line being taken, as Marlin's flush_and_request_resend does: the receive
     /// buffer (the whole lines received after it) is flushed, then the error, `Resend:` and `ok`.
     private func refuseLine(_ failure: LineNumbering.Failure) {
-        queue.removeAll()
-        flushed = true
+        if options.line.flushOnError {
+            queue.removeAll()
+            flushed = true
+        }
         sendAll(numbering.refusal(failure))
     }
 
@@ -255,7 +302,7 @@ final class MarlinSimulator: Simulator {
     private func send(_ line: String) {
         guard !silent else { return }
         transcript.sent(line)
-        channel.send(Array((line + "\n").utf8))
+        outbound.send(Array((line + "\n").utf8))
     }
 
     /// Writes lines to the host, unless silenced.

@@ -53,6 +53,18 @@ final class SerialLink {
         }
     }
 
+    /// The next `count` bytes received, whatever they are, waiting up to `timeout` seconds.
+    func readBytes(count: Int, timeout: TimeInterval = 5) throws -> [UInt8] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while pending.count < count {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw TestFailure("\(pending.count) of \(count) bytes within \(timeout) s") }
+            fill(waitingUpTo: remaining)
+        }
+        defer { pending.removeFirst(count) }
+        return Array(pending.prefix(count))
+    }
+
     /// Lines received up to and including the first one that satisfies `last`.
     func readLines(timeout: TimeInterval = 5, until last: (String) -> Bool) throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)

@@ -11,6 +11,15 @@
 /// line is never idle while the board waits for the next line. Marlin checks each line's number
 /// and checksum and never runs a line twice or out of order, so the sender may write a line
 /// again whenever in doubt (a timeout, a stale request): the numbering keeps it safe.
+///
+/// Every copy that reaches the board is answered by one ok: the board took it, or refused it
+/// (`Resend: n` then `ok`). A board that refuses a line may flush its receive buffer (Marlin's
+/// own serial driver) or not (the Arduino cores' `HardwareSerial`, bytes still on the wire):
+/// then each line already sent behind the refused one is refused in turn with the same
+/// request. So one request is answered by one rewind; the copies sent before it are doomed,
+/// their refusals are recognised and not answered again, and their bytes count against the
+/// receive buffer until the board refuses them or reads past them. Silence while lines are in
+/// flight means lost oks: a numbered `M105` asks the board where it stands.
 public struct MarlinSender {
     /// When the sender gives up or speaks up.
     public struct Limits: Equatable {
@@ -52,16 +61,6 @@ public struct MarlinSender {
         case log(LogLevel, String)
     }
 
-    /// Where a resend stands.
-    private enum Resend: Equatable {
-        /// None under way.
-        case none
-        /// The controller asked for the lines from this one on; the next ok starts writing them.
-        case requested(Int)
-        /// Lines before this one are rewritten (the last of them awaits its ok); this one is next.
-        case writing(next: Int)
-    }
-
     private let limits: Limits
     /// The number the next new line gets.
     private var nextNumber = 0
@@ -69,17 +68,19 @@ public struct MarlinSender {
     private var history: [[UInt8]]
     /// The number of the line in each history slot (-1 when empty).
     private var historyNumbers: [Int]
-    /// The lines written and not acknowledged yet, oldest first.
+    /// The copies written whose ok has not come yet, oldest first.
     private var inFlight: [InFlightLine] = []
     /// A command accepted by `send` that waits for room in the receive buffer.
     private var held: [UInt8]?
-    /// Oks still to come that acknowledge no line (the one after a request for a line never sent).
+    /// Oks still to come that acknowledge no line in flight: the one after each resend request.
     private var oksToIgnore = 0
-    private var resend = Resend.none
+    /// During a resend, the kept line to rewrite next (lines up to `nextNumber` are rewritten,
+    /// then new lines go out again); nil when no resend is under way.
+    private var rewind: Int?
     /// Whether numbering was (re)started since the connection opened or the controller rebooted.
     private var numbered = false
     private var failed = false
-    /// The line of the latest resend request and how many times it was asked for in a row.
+    /// The line of the latest request for a lost copy and how many such requests came in a row.
     private var requestedLine = -1
     private var requests = 0
     /// When the current silence began: the last line received or written.
@@ -88,19 +89,49 @@ public struct MarlinSender {
     private var silentSince: Int64 = 0
     private var timeouts = 0
 
-    /// The bytes of the lines in flight (a handful: they fit in the receive buffer).
+    /// The bytes of the copies in flight, doomed ones included (a handful: they fit in the
+    /// receive buffer).
     private var inFlightBytes: Int { inFlight.reduce(0) { $0 + $1.bytes } }
 
-    /// A line written and awaiting its ok.
+    /// A copy of a line written and awaiting its ok (or its refusal).
     private struct InFlightLine {
         let number: Int
         let bytes: Int
         /// Whether it waits for a heater (M109, M190): Marlin prints the temperatures while it
         /// waits, and only then do they show that the line is progressing.
         let heaterWait: Bool
+        /// Written after a copy the board refused and before the resend that answered it: the
+        /// board will never take it. A board that flushes its receive buffer on a line error
+        /// dropped it (no answer at all); one that does not (Arduino-core serial drivers, bytes
+        /// that were still on the wire) refuses it with another request for the same line.
+        /// Until one of the two is known it may still fill the receive buffer.
+        var doomed = false
+        /// The number of requests for lost copies answered before it was written.
+        let epoch: Int
     }
 
-    /// Whether `busy:` has been seen on this connection.
+    /// Requests for lost copies answered so far: each starts a rewind.
+    private var epoch = 0
+    /// Whether a repeated request was recognised since the current rewind was written and no
+    /// copy of it was taken yet, and whether the probe for it went out. A board that flushes
+    /// may have flushed the copies with the line it refused: after `flushedCopyProbeMs` of
+    /// silence a numbered `M105` asks it where it stands (it refuses it with the line it
+    /// lacks, or takes it when it has every line), without waiting for the full timeout.
+    private var repeatSinceRewind = false
+    private var rewindProbed = false
+    /// Silence after a repeated request before the probe.
+    static let flushedCopyProbeMs: Int64 = 500
+    /// The line of the latest resend request of any kind and how many came for it in a row:
+    /// a link so noisy that repeats never end fails after `maxResendsPerLine` times
+    /// `repeatsPerRequest` of them.
+    private var repeatedLine = -1
+    private var repeats = 0
+    /// Repeats one request may bring: a window of lines in flight, and their fragments.
+    private static let repeatsPerRequest = 16
+
+    /// Whether the board keeps the host informed during long commands: it sent `busy:` on
+    /// this connection or announced `Cap:HOST_KEEPALIVE:1`. Silence then means a lost ok
+    /// after `busyTimeoutMs` instead of `communicationTimeoutMs`.
     public private(set) var busySeen = false
 
     /// Creates a sender for a freshly opened connection: nothing is sent until `restartNumbering`.
@@ -116,12 +147,12 @@ public struct MarlinSender {
     /// under way, and the sender has not failed. Nothing is sent ahead of a heater wait: the
     /// print has not started until the heaters are hot, and what is sent is what has started.
     public var canSend: Bool {
-        numbered && !failed && held == nil && resend == .none
+        numbered && !failed && held == nil && rewind == nil
             && (inFlight.isEmpty || (inFlightBytes < limits.receiveBufferBytes && inFlight.last?.heaterWait != true))
     }
 
     /// Whether nothing awaits an ok, is held or is to be resent.
-    public var isIdle: Bool { inFlight.isEmpty && held == nil && resend == .none }
+    public var isIdle: Bool { inFlight.isEmpty && held == nil && rewind == nil }
 
     /// Whether the connection cannot go on (a `failed` action was returned).
     public var hasFailed: Bool { failed }
@@ -143,16 +174,17 @@ public struct MarlinSender {
         guard !command.isEmpty, !command.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
         else { return [.log(.warning, "not sending a command that is empty or holds a line break")] }
         held = command
-        return writeHeld(now: now)
+        return writeWhatFits(now: now)
     }
 
     /// Handles one line from the controller (without its newline).
     /// Any line shows the controller lives, except a temperature auto-report while the line
-    /// in flight is not a heater wait: M155 reports keep coming after an ok was lost.
+    /// in flight is not a heater wait: M155 reports keep coming after an ok was lost. The
+    /// reports of a heater wait carry `W:` (the wait's countdown): those always show progress.
     public mutating func received(_ line: [UInt8], now: Int64) -> [Action] {
         guard !failed else { return [] }
         let reply = MarlinReply.parse(line)
-        if case .temperatures = reply, let oldest = inFlight.first, !oldest.heaterWait {
+        if case .temperatures = reply, !Self.isHeaterWaitReport(line), let oldest = inFlight.first, !oldest.heaterWait {
             // Not a sign of progress: the silence goes on.
         } else {
             quietSince = now
@@ -160,11 +192,13 @@ public struct MarlinSender {
         }
         switch reply {
         case .ok(let readings):
-            let freed = acknowledge(now: now)
-            guard let readings else { return freed }
-            return [.readings(readings)] + freed
+            acknowledge()
+            let writes = writeWhatFits(now: now)
+            guard let readings else { return writes }
+            return [.readings(readings)] + writes
         case .resend(let number):
-            return resendRequested(number)
+            let said = resendRequested(number)
+            return failed ? said : said + writeWhatFits(now: now)
         case .busy:
             busySeen = true
             return []
@@ -175,6 +209,7 @@ public struct MarlinSender {
         case .temperatures(let readings):
             return [.readings(readings)]
         case .capability(let name, let enabled):
+            if name == "HOST_KEEPALIVE" && enabled { busySeen = true }
             return [.capability(name, enabled)]
         case .firmwareInfo(let text):
             return [.log(.info, "controller firmware: " + text)]
@@ -194,11 +229,19 @@ public struct MarlinSender {
         }
     }
 
-    /// Checks for silence (call about every 250 ms). A timeout while a line awaits its ok
-    /// writes something that makes the controller answer: the line being resent again, or
-    /// else the next numbered `M105`. After `maxConsecutiveTimeouts` in a row the sender fails.
+    /// Checks for silence (call about every 250 ms). Silence while a line awaits its ok means
+    /// the board has taken all it will take (the oks of the lines in flight were lost, or the
+    /// lines themselves): they are forgotten and a numbered `M105` probes where the board
+    /// stands. It answers ok when it has every line (the print goes on), or asks for the first
+    /// line it lacks (a resend from there). After `maxConsecutiveTimeouts` in a row, with
+    /// nothing received, the sender fails.
     public mutating func tick(now: Int64) -> [Action] {
         guard !failed, !isIdle else { return [] }
+        if repeatSinceRewind, !rewindProbed, now - quietSince >= Self.flushedCopyProbeMs {
+            rewindProbed = true
+            return [.log(.debug, "the rewind may have been flushed; asking where the printer stands"),
+                    writeNew(Array("M105".utf8), now: now)]
+        }
         let timeout = busySeen ? limits.busyTimeoutMs : limits.communicationTimeoutMs
         guard now - quietSince >= timeout else { return [] }
         if timeouts == 0 { silentSince = quietSince }
@@ -208,65 +251,55 @@ public struct MarlinSender {
             failed = true
             return [.failed("the printer stopped answering: no reply for \(silence / 1000) s")]
         }
-        // After this much silence the board has taken all it will take: an ok was lost.
         inFlight.removeAll()
         oksToIgnore = 0
-        let what: String
-        let write: Action
-        switch resend {
-        case .requested(let number):
-            what = "writing line \(number) the printer asked for"
-            write = writeResent(number, now: now)
-        case .writing(let next):
-            what = "writing line \(next - 1) again"
-            write = rewrite(next - 1, now: now)
-        case .none:
-            if let command = held {
-                held = nil
-                what = "writing the next line"
-                write = writeNew(command, now: now)
-            } else {
-                what = "asking for the temperatures"
-                write = writeNew(Array("M105".utf8), now: now)
-            }
-        }
-        return [.log(.warning, "no reply from the printer for \(silence / 1000) s; \(what)"), write]
+        rewind = nil
+        let probe = writeNew(Array("M105".utf8), now: now)
+        return [.log(.warning, "no reply from the printer for \(silence / 1000) s; asking where it stands"), probe]
+            + writeWhatFits(now: now)
     }
 
-    /// An ok: the oldest line in flight is acknowledged and what now fits is written (the
-    /// lines of a resend, or a held command). The ok that follows a resend request starts
-    /// the resend and acknowledges nothing. A resend rewrites one line per ok, as with one
-    /// line in flight, so a repeat of the request can only concern the line just rewritten:
-    /// it rewinds to it again (a copy the board already took is refused by its number, so
-    /// nothing runs twice).
-    private mutating func acknowledge(now: Int64) -> [Action] {
+    /// A plain ok: the board took the oldest copy it had not answered (copies are answered in
+    /// the order they were written). Doomed copies written before it are gone: the board read
+    /// past them, so it flushed them.
+    private mutating func acknowledge() {
         if oksToIgnore > 0 {
             oksToIgnore -= 1
-            return []
+            return
         }
-        if case .requested(let number) = resend {
-            resend = .writing(next: number)
-        } else if !inFlight.isEmpty {
-            inFlight.removeFirst()
-        }
-        var writes: [Action] = []
-        while case .writing(let next) = resend {
-            guard next < nextNumber else {
-                // The resend ends when its last line is acknowledged.
-                if inFlight.isEmpty { resend = .none }
-                break
-            }
-            guard inFlight.isEmpty else { return writes }
-            writes.append(writeResent(next, now: now))
-        }
-        return writes + writeHeld(now: now)
+        guard let taken = inFlight.firstIndex(where: { !$0.doomed }) ?? inFlight.indices.first else { return }
+        if inFlight[taken].epoch == epoch { repeatSinceRewind = false }
+        inFlight.removeSubrange(...taken)
     }
 
-    /// A resend request for line `number`. A line that was never sent means the controller
-    /// has every line (it saw the last one twice): that frees the slot like an ok.
+    /// A resend request for line `number`, which Marlin follows with an ok. It answers one
+    /// copy the board refused: the oldest in flight numbered from `number` on (the older ones
+    /// are in its command queue). A doomed copy's refusal only repeats a request already
+    /// answered: it is not answered again. Any other is a request for a really lost copy: it
+    /// counts against `maxResendsPerLine`, the copies written after the refused one are
+    /// doomed, and the lines from `number` on are written again. A line that was never sent
+    /// means the board has every line (it saw the last one twice): that frees the slot like an
+    /// ok.
     private mutating func resendRequested(_ number: Int) -> [Action] {
-        if resend == .requested(number) || (resend == .writing(next: number) && number < nextNumber) {
-            return [.log(.debug, "the printer asked again for line \(number), which is about to be resent")]
+        oksToIgnore += 1
+        var refused = inFlight.firstIndex { $0.number >= number } ?? inFlight.indices.first
+        repeats = number == repeatedLine ? repeats + 1 : 1
+        repeatedLine = number
+        if repeats > limits.maxResendsPerLine * Self.repeatsPerRequest {
+            failed = true
+            return [.failed("the printer asked for line \(number) \(repeats - 1) times in a row: the serial link is "
+                + "unreliable (check the cable and the baud rate)")]
+        }
+        if let doomed = refused, inFlight[doomed].doomed, rewindProbed {
+            // The probe went out after the silence that followed the doomed lines' refusals:
+            // what the board refuses now is the probe or a copy.
+            inFlight.removeAll { $0.doomed }
+            refused = inFlight.firstIndex { $0.number >= number } ?? inFlight.indices.first
+        }
+        if let refused, inFlight[refused].doomed {
+            inFlight.remove(at: refused)
+            repeatSinceRewind = true
+            return [.log(.debug, "the printer asked for line \(number) again, refusing a line sent before its request")]
         }
         requests = number == requestedLine ? requests + 1 : 1
         requestedLine = number
@@ -281,19 +314,23 @@ public struct MarlinSender {
             return [.failed("the printer keeps asking for line \(number), which "
                 + (neverSent ? "was never sent" : "is no longer kept") + ": its line numbering is out of step")]
         }
+        if let refused {
+            inFlight.remove(at: refused)
+            if !neverSent {
+                for index in refused..<inFlight.endIndex { inFlight[index].doomed = true }
+            }
+        }
         if neverSent {
-            resend = .none
-            if !inFlight.isEmpty { inFlight.removeFirst() }
-            oksToIgnore += 1
+            rewind = nil
             return [.log(.warning, "the printer asked for line \(number), which was never sent; taken as an ok")]
         }
         guard kept else {
             return [.log(.warning, "the printer asked for line \(number), which is no longer kept; ignored")]
         }
-        // The board dropped the requested line and those behind it; the older ones in flight
-        // are in its command queue and will be acknowledged.
-        inFlight.removeAll { $0.number >= number }
-        resend = .requested(number)
+        epoch += 1
+        repeatSinceRewind = false
+        rewindProbed = false
+        rewind = number
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
 
@@ -304,9 +341,11 @@ public struct MarlinSender {
         inFlight.removeAll()
         held = nil
         oksToIgnore = 0
-        resend = .none
+        rewind = nil
         requestedLine = -1
         requests = 0
+        repeatedLine = -1
+        repeats = 0
     }
 
     /// Writes `command` as the next numbered line and keeps it for resends.
@@ -323,39 +362,52 @@ public struct MarlinSender {
         return written(line, number: nextNumber - 1, now: now)
     }
 
-    /// Writes the held command as the next line when it fits in the receive buffer.
-    private mutating func writeHeld(now: Int64) -> [Action] {
-        guard let command = held, resend == .none else { return [] }
+    /// Writes what the receive buffer has room for: the lines of a resend, then the held
+    /// command.
+    private mutating func writeWhatFits(now: Int64) -> [Action] {
+        var writes: [Action] = []
+        while let next = rewind {
+            guard next < nextNumber, let line = storedLine(next) else {
+                rewind = nil
+                break
+            }
+            // The lines the board took before the request leave its command queue first: until
+            // then it may leave doomed lines unread in its buffer, where a copy would be flushed
+            // with them.
+            guard fits(line.count), !inFlight.contains(where: { !$0.doomed && $0.epoch < epoch }) else { return writes }
+            rewind = next + 1
+            writes.append(written(line, number: next, now: now))
+        }
+        guard let command = held else { return writes }
         let line = MarlinLine.numbered(nextNumber, command)
-        guard fits(line.count) else { return [] }
+        guard fits(line.count) else { return writes }
         held = nil
-        return [writeNumbered(line, now: now)]
+        return writes + [writeNumbered(line, now: now)]
     }
 
     /// Whether a line of `bytes` may be written now: nothing is in flight, or the receive
-    /// buffer holds it with the lines in flight.
+    /// buffer holds it with the copies in flight (doomed ones included) and the last of them
+    /// is no heater wait.
     private func fits(_ bytes: Int) -> Bool {
-        inFlight.isEmpty || inFlightBytes + bytes <= limits.receiveBufferBytes
-    }
-
-    /// Writes kept line `number` as part of a resend; the one after it is next.
-    private mutating func writeResent(_ number: Int, now: Int64) -> Action {
-        resend = .writing(next: number + 1)
-        return rewrite(number, now: now)
-    }
-
-    /// Writes kept line `number` again (a line in the resend range is always kept: nothing
-    /// newer is written while a resend is under way).
-    private mutating func rewrite(_ number: Int, now: Int64) -> Action {
-        written(storedLine(number) ?? [], number: number, now: now)
+        inFlight.isEmpty
+            || (inFlight.last?.heaterWait != true && inFlightBytes + bytes <= limits.receiveBufferBytes)
     }
 
     /// Line `number` now awaits its ok and the silence starts over.
     private mutating func written(_ line: [UInt8], number: Int, now: Int64) -> Action {
         inFlight.append(InFlightLine(number: number, bytes: line.count,
-                                     heaterWait: GcodeStreamFacts.isTemperatureWait(Self.command(of: line))))
+                                     heaterWait: GcodeStreamFacts.isTemperatureWait(Self.command(of: line)), epoch: epoch))
         quietSince = now
         return .write(line)
+    }
+
+    /// Whether a temperature report comes from a heater wait (M109, M190): Marlin adds the
+    /// wait's countdown, ` W:5` or ` W:?`, which auto-reports lack.
+    private static func isHeaterWaitReport(_ line: [UInt8]) -> Bool {
+        guard line.count >= 3 else { return false }
+        return (0...(line.count - 3)).contains { index in
+            line[index] == UInt8(ascii: " ") && line[index + 1] == UInt8(ascii: "W") && line[index + 2] == UInt8(ascii: ":")
+        }
     }
 
     /// The command of a numbered line: between the space after `N<n>` and the `*`.
@@ -376,7 +428,7 @@ public struct MarlinSender {
     private var refusal: String {
         if failed { return "the connection has failed" }
         if !numbered { return "line numbering has not been started" }
-        if resend != .none { return "a resend is under way" }
+        if rewind != nil { return "a resend is under way" }
         if held != nil { return "a line waits for room in the printer's receive buffer" }
         return "the printer's receive buffer is full"
     }
