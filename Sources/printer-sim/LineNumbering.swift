@@ -1,6 +1,6 @@
-/// Marlin's checks of a serial line (queue.cpp): a line starting `N<n>` must carry the
-/// next line number (unless it is an M110) and a checksum, the XOR of every byte before
-/// `*`; a line without a line number is taken as it is.
+/// Marlin's checks of a serial line (queue.cpp): a line starting `N` must carry the next
+/// line number (unless it is an M110) and a checksum, the XOR of every byte before `*`; a
+/// line without a line number is taken as it is.
 struct LineNumbering {
     /// Why a line was refused; Marlin prints it as `Error:<message>`.
     enum Failure: Error, Equatable {
@@ -36,8 +36,9 @@ struct LineNumbering {
         let characters = Array(line)
         let checksumStart = characters.lastIndex(of: "*")
         let body = String(characters[..<(checksumStart ?? characters.count)])
-        guard characters.first == "N" || characters.first == "n",
-              characters.count > 1, characters[1].isNumber || characters[1] == "-" else {
+        // Any line that starts with N is numbered, as in Marlin's queue.cpp: a corrupted
+        // number reads as 0 (strtol) and is refused, never run as a command.
+        guard characters.first == "N" || characters.first == "n" else {
             // A line with a checksum but no number is the rest of a line cut short.
             if checksumStart != nil { return .failure(.noLineNumber) }
             let command = body.trimmed

@@ -138,7 +138,8 @@ import TestSupport
         let mount = try SmallFilesystem()
         let storage = try TemporaryDirectory()
         let simulator = try PrinterSimulator.marlin(directory: storage, arguments: ["--heat-rate", "instant"])
-        let config = try storage.write("agent.conf", "controller = marlin\nserial_port = \(simulator.path)\n")
+        let config = try storage.write("agent.conf", "controller = marlin\nserial_port = \(simulator.path)\n"
+                                                     + "state_dir = \(storage.path)/state\n")
         let harness = try Harness(agentArguments: ["-c", config, "--storage", mount.path])
         let files = try TemporaryDirectory()
         let big = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 % 251) })

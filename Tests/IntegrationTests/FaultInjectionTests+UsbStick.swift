@@ -48,9 +48,11 @@ extension FaultInjectionTests {
             try harness.agent.waitForLog("USB stick \(stick.device) mounted on \(stick.mountPoint)")
             #expect(Self.udisk(try harness.ask("peripherie", "query")) == 1)
 
-            // The stick is cut as soon as the agent has its folder open (or has answered).
+            // The stick is cut as soon as the agent has its folder open (or has answered). A
+            // page is asked for, so that the answer says the listing's total.
             let msgid = UUID().uuidString
-            harness.client.publish(Wire.command("file"), Wire.envelope("file", "listUdisk", msgid: msgid, data: #"{"path":"/gcodes"}"#))
+            harness.client.publish(Wire.command("file"), Wire.envelope("file", "listUdisk", msgid: msgid,
+                                                                       data: #"{"path":"/gcodes","page":1,"limit":200}"#))
             let answered: (ReceivedMessage) -> Bool = { $0.topic == Wire.report("file") && $0.payload.contains(msgid) }
             try waitUntil("the agent reading the stick's folder", timeout: 10) {
                 Self.hasOpen(harness.agent.pid, stick.mountPoint + "/gcodes") || harness.client.received.contains(where: answered)

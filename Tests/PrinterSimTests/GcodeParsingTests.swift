@@ -35,6 +35,10 @@ import Testing
         #expect(throws: LineNumbering.Failure.checksumMismatch) { try numbering.check("N2 G28*18").get() }
         #expect(throws: LineNumbering.Failure.wrongLineNumber) { try numbering.check("N5 G28*19").get() }
         #expect(throws: LineNumbering.Failure.noChecksum) { try numbering.check("N2 G28").get() }
+        // A line cut after its N (a corrupted byte read as a line end) is refused, never run.
+        for fragment in ["N", "N ", "Nx2 G28"] {
+            #expect(throws: LineNumbering.Failure.wrongLineNumber) { try numbering.check(fragment).get() }
+        }
         let reset = try numbering.check(SerialLink.numbered(9, "M110 N100")).get()
         #expect(reset.newLastLine == 100)
         #expect(LineNumbering.checksum(of: "N1 G28") == 18)
