@@ -5,26 +5,12 @@ import TestSupport
 /// The Marlin simulator's line faults: a board that does not flush after a line error, bytes
 /// in transit, periodic resends, lost oks, corruption, a baud rate, and the command log.
 @Suite struct MarlinLineFaultsTests {
-    /// A running simulator, its folder and the host's end of its link.
-    private struct Board {
-        let directory: TemporaryDirectory
-        let simulator: PrinterSimulator
-        let link: SerialLink
-    }
-
-    /// A simulator started with `arguments`, with the link opened.
-    private func start(_ arguments: [String] = []) throws -> Board {
-        let directory = try TemporaryDirectory()
-        let simulator = try PrinterSimulator.marlin(directory: directory, arguments: arguments)
-        return Board(directory: directory, simulator: simulator, link: try SerialLink(simulator.path))
-    }
-
     /// Lines 1 to 3 in one write, line 2 corrupted.
     private static let burstWithABadLine = [SerialLink.numbered(1, "G90"), "N2 G90*1", SerialLink.numbered(3, "G91")]
         .joined(separator: "\n")
 
     @Test func aBoardThatDoesNotFlushRefusesEachLineBehindABadOne() throws {
-        let board = try start(["--rx-flush-on-error", "no"])
+        let board = try MarlinBoard(["--rx-flush-on-error", "no"])
         board.link.send(Self.burstWithABadLine)
         #expect(try board.link.readUntilOk() == ["ok"])
         #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
@@ -35,7 +21,7 @@ import TestSupport
     }
 
     @Test func bytesInTransitArriveAfterTheFlush() throws {
-        let board = try start(["--transit", "6"])
+        let board = try MarlinBoard(["--transit", "6"])
         board.link.send(Self.burstWithABadLine)
         #expect(try board.link.readUntilOk() == ["ok"])
         #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
@@ -44,7 +30,7 @@ import TestSupport
     }
 
     @Test func resendEveryRefusesEveryNthNewLineOnce() throws {
-        let board = try start(["--resend-every", "2"])
+        let board = try MarlinBoard(["--resend-every", "2"])
         board.link.send(1, "G90")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send(2, "G90")
@@ -60,7 +46,7 @@ import TestSupport
     @Test func dropOkEveryLosesEveryNthOkAndTheLogHasEveryCommandOnce() throws {
         let directory = try TemporaryDirectory()
         let log = directory.path + "/commands.txt"
-        let board = try start(["--drop-ok-every", "2", "--command-log", log])
+        let board = try MarlinBoard(["--drop-ok-every", "2", "--command-log", log])
         board.link.send(1, "G90")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send(2, "G91")
@@ -76,7 +62,7 @@ import TestSupport
     @Test func corruptionIsTheSameForTheSameSeed() throws {
         /// What the host reads for 30 M105s with `arguments`, as many bytes as the clean answers.
         func answers(_ arguments: [String]) throws -> [UInt8] {
-            let board = try start(arguments)
+            let board = try MarlinBoard(arguments)
             for _ in 1...30 { board.link.send("M105") }
             return try board.link.readBytes(count: 30 * ("ok " + MarlinSimulatorTests.cold + "\n").utf8.count)
         }
@@ -90,7 +76,7 @@ import TestSupport
     }
 
     @Test func aBaudRateTakesTenBitsABytes() throws {
-        let board = try start(["--baud", "9600"])
+        let board = try MarlinBoard(["--baud", "9600"])
         let started = Date()
         // 50 lines of 4 bytes out (the 3-byte answers cross at the same time): 200 bytes, 208 ms at
         // 960 bytes a second.
@@ -100,11 +86,11 @@ import TestSupport
     }
 
     @Test func keepaliveIsAnnouncedUnlessTurnedOff() throws {
-        let on = try start(["--speed", "10", "--busy-interval", "0.1"])
+        let on = try MarlinBoard(["--speed", "10", "--busy-interval", "0.1"])
         on.link.send("M115")
         #expect(try on.link.readUntilOk().contains("Cap:HOST_KEEPALIVE:1"))
         #expect(try on.link.dwell(seconds: 0.3).contains("echo:busy: processing"))
-        let off = try start(["--speed", "10", "--busy-interval", "0.1", "--keepalive", "no"])
+        let off = try MarlinBoard(["--speed", "10", "--busy-interval", "0.1", "--keepalive", "no"])
         off.link.send("M115")
         #expect(try off.link.readUntilOk().contains("Cap:HOST_KEEPALIVE:0"))
         #expect(try off.link.dwell(seconds: 0.3) == ["ok"], "no busy: during the dwell")

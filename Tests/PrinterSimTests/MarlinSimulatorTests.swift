@@ -7,23 +7,8 @@ import TestSupport
     /// The temperature report of a board at rest.
     static let cold = "T:25.0 /0.0 B:25.0 /0.0 @:0 B@:0"
 
-    /// A running simulator, its folder and the host's end of its link (all three must
-    /// live as long as the test).
-    private struct Board {
-        let directory: TemporaryDirectory
-        let simulator: PrinterSimulator
-        let link: SerialLink
-    }
-
-    /// A simulator started with `arguments`, with the link opened.
-    private func start(_ arguments: [String] = []) throws -> Board {
-        let directory = try TemporaryDirectory()
-        let simulator = try PrinterSimulator.marlin(directory: directory, arguments: arguments)
-        return Board(directory: directory, simulator: simulator, link: try SerialLink(simulator.path))
-    }
-
     @Test func opensSilentlyAndAnswersM105() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         #expect(board.simulator.path.hasSuffix("/tty"))
         // Lines come out in order: the first line being M105's answer shows nothing was
         // printed when the port opened.
@@ -34,7 +19,7 @@ import TestSupport
     }
 
     @Test func aBadChecksumAsksForTheSameLineAgain() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send(1, "M105")
         #expect(try board.link.readUntilOk() == ["ok " + Self.cold])
         board.link.send("N2 M105*1")
@@ -44,7 +29,7 @@ import TestSupport
     }
 
     @Test func aRefusedLineFlushesTheLinesSentBehindIt() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send([SerialLink.numbered(1, "G90"), "N2 G90*1", SerialLink.numbered(3, "G91")].joined(separator: "\n"))
         #expect(try board.link.readUntilOk() == ["ok"])
         #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 1", "Resend: 2", "ok"])
@@ -54,7 +39,7 @@ import TestSupport
     }
 
     @Test func bytesThatFindTheReceiveBufferFullAreLost() throws {
-        let board = try start(["--speed", "20", "--rx-buffer", "64"])
+        let board = try MarlinBoard(["--speed", "20", "--rx-buffer", "64"])
         // 4 moves fill the command queue, the next 64 bytes the receive buffer; the rest is lost.
         board.link.send((1...12).map { SerialLink.numbered($0, "G1 X\($0) Y\($0)") }.joined(separator: "\n"))
         // The burst arrives at once: by the overflow note every line the board kept is in the
@@ -70,7 +55,7 @@ import TestSupport
     }
 
     @Test func aLineNumberOutOfOrderAsksForTheNextOne() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send(1, "G90")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send(3, "G90")
@@ -80,7 +65,7 @@ import TestSupport
     }
 
     @Test func m110SetsTheLineNumberWithOrWithoutANumberOfItsOwn() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send("M110 N41")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send(42, "G90")
@@ -96,7 +81,7 @@ import TestSupport
     }
 
     @Test func m115ListsTheFirmwareAndItsCapabilities() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send("M115")
         let lines = try board.link.readUntilOk()
         #expect(lines.first?.hasPrefix("FIRMWARE_NAME:Marlin 2.1.2.1 (printer-sim) SOURCE_CODE_URL:") == true)
@@ -108,7 +93,7 @@ import TestSupport
     }
 
     @Test func m114ReportsThePositionAndM503TheSettings() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send("G1 X10 Y2.5 Z0.4")
         _ = try board.link.readUntilOk()
         board.link.send("M114")
@@ -123,7 +108,7 @@ import TestSupport
     }
 
     @Test func withoutAutoreportM155IsUnknown() throws {
-        let board = try start(["--autoreport", "no"])
+        let board = try MarlinBoard(["--autoreport", "no"])
         board.link.send("M115")
         #expect(try board.link.readUntilOk().contains("Cap:AUTOREPORT_TEMP:0"))
         board.link.send("M155 S2")
@@ -131,7 +116,7 @@ import TestSupport
     }
 
     @Test func m155ReportsTemperaturesUntilS0() throws {
-        let board = try start(["--heat-rate", "instant", "--speed", "100"])
+        let board = try MarlinBoard(["--heat-rate", "instant", "--speed", "100"])
         board.link.send("M140 S60")
         board.link.send("M155 S1")
         #expect(try board.link.readUntilOk() == ["ok"])
@@ -145,7 +130,7 @@ import TestSupport
     }
 
     @Test func m109WaitsForTheHotendWithTemperatureLines() throws {
-        let board = try start(["--heat-rate", "40"])
+        let board = try MarlinBoard(["--heat-rate", "40"])
         let started = Date()
         board.link.send("M109 S65")
         let lines = try board.link.readUntilOk(timeout: 5)
@@ -161,7 +146,7 @@ import TestSupport
     }
 
     @Test func m108EndsAWaitAndM112Halts() throws {
-        let board = try start(["--heat-rate", "1"])
+        let board = try MarlinBoard(["--heat-rate", "1"])
         board.link.send("M109 S200")
         #expect(try board.link.readLine().hasSuffix("W:?"))
         board.link.send("M108")
@@ -173,7 +158,7 @@ import TestSupport
     }
 
     @Test func movesTakeTimeAndLongCommandsSendBusy() throws {
-        let board = try start(["--speed", "4", "--busy-interval", "0.3"])
+        let board = try MarlinBoard(["--speed", "4", "--busy-interval", "0.3"])
         var started = Date()
         board.link.send("G1 X10")
         #expect(try board.link.readUntilOk() == ["ok"])
@@ -187,7 +172,7 @@ import TestSupport
     }
 
     @Test func dropOkExecutesTheMoveWithoutAnswering() throws {
-        let board = try start(["--fault", "drop-ok@2"])
+        let board = try MarlinBoard(["--fault", "drop-ok@2"])
         board.link.send("G1 X1")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send("G1 X2")
@@ -197,7 +182,7 @@ import TestSupport
     }
 
     @Test func corruptRefusesAMoveOnceAndResentCopiesDoNotCount() throws {
-        let board = try start(["--fault", "corrupt@2", "--fault", "corrupt@3"])
+        let board = try MarlinBoard(["--fault", "corrupt@2", "--fault", "corrupt@3"])
         board.link.send(1, "G1 X1")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send(2, "G1 X2")
@@ -212,7 +197,7 @@ import TestSupport
     }
 
     @Test func aResendStormRefusesTheMoveKTimes() throws {
-        let board = try start(["--fault", "resend-storm@1:3"])
+        let board = try MarlinBoard(["--fault", "resend-storm@1:3"])
         for _ in 1...3 {
             board.link.send(1, "G1 X1")
             #expect(try board.link.readUntilOk() == ["Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok"])
@@ -222,7 +207,7 @@ import TestSupport
     }
 
     @Test func busyMakesAMoveSlowWithKeepalives() throws {
-        let board = try start(["--fault", "busy@1:0.8", "--busy-interval", "0.25"])
+        let board = try MarlinBoard(["--fault", "busy@1:0.8", "--busy-interval", "0.25"])
         let started = Date()
         board.link.send("G1 X1")
         let lines = try board.link.readUntilOk()
@@ -231,7 +216,7 @@ import TestSupport
     }
 
     @Test func resetRebootsTheBoardAndForgetsItsState() throws {
-        let board = try start(["--fault", "reset@2", "--heat-rate", "instant", "--speed", "100"])
+        let board = try MarlinBoard(["--fault", "reset@2", "--heat-rate", "instant", "--speed", "100"])
         board.link.send(1, "M104 S200")
         board.link.send(2, "M155 S1")
         board.link.send(3, "G1 X1")
@@ -248,7 +233,7 @@ import TestSupport
     }
 
     @Test func silenceStopsAllOutput() throws {
-        let board = try start(["--fault", "silence@2"])
+        let board = try MarlinBoard(["--fault", "silence@2"])
         board.link.send("G1 X1")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send("G1 X2")
@@ -256,7 +241,7 @@ import TestSupport
     }
 
     @Test func haltPrintsKillAndNeverAnswersAgain() throws {
-        let board = try start(["--fault", "halt@2"])
+        let board = try MarlinBoard(["--fault", "halt@2"])
         board.link.send("G1 X1")
         #expect(try board.link.readUntilOk() == ["ok"])
         board.link.send("G1 X2")
@@ -265,7 +250,7 @@ import TestSupport
     }
 
     @Test func actionFollowsTheOkOfTheMove() throws {
-        let board = try start(["--fault", "action@2:pause"])
+        let board = try MarlinBoard(["--fault", "action@2:pause"])
         board.link.send("G1 X1")
         board.link.send("G1 X2")
         board.link.send("M105")
@@ -283,14 +268,14 @@ import TestSupport
     }
 
     @Test func theTranscriptHasBothDirections() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         board.link.send(1, "M105")
         _ = try board.link.readUntilOk()
         try board.simulator.waitForTranscript("> \(SerialLink.numbered(1, "M105"))\n< ok \(Self.cold)\n")
     }
 
     @Test func sigtermExitsZeroAndRemovesTheLink() throws {
-        let board = try start()
+        let board = try MarlinBoard()
         let path = board.simulator.path
         #expect(board.simulator.stop() == 0)
         #expect(!FileManager.default.fileExists(atPath: path))
