@@ -44,10 +44,12 @@ final class LanRig {
         let text: String
     }
 
-    /// Sends `method` `path` (with its query) to the LAN server and waits for the answer.
-    func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) throws -> Answer {
+    /// Sends `method` `path` (with its query) to the LAN server and waits for the answer,
+    /// failing when none comes within `timeout` seconds.
+    func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil,
+                 timeout: TimeInterval = 15) throws -> Answer {
         guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw TestFailure("bad path \(path)") }
-        var request = URLRequest(url: url, timeoutInterval: 15)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         request.httpBody = body
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
@@ -59,7 +61,9 @@ final class LanRig {
             outcome.error = error
             done.signal()
         }.resume()
-        guard done.wait(timeout: .now() + 20) == .success else { throw TestFailure("\(method) \(path): no answer in 20 s") }
+        guard done.wait(timeout: .now() + timeout + 5) == .success else {
+            throw TestFailure("\(method) \(path): no answer in \(Int(timeout) + 5) s")
+        }
         if let error = outcome.error { throw error }
         let data = outcome.data ?? Data()
         let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
