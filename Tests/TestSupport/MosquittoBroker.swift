@@ -91,8 +91,21 @@ public final class MosquittoBroker {
 
 /// Loopback TCP ports for test servers.
 public enum FreePort {
-    /// A port nothing listens on now (bound with port 0, then released).
+    /// The ports handed out so far in this process, never handed out again.
+    private static let given = GivenPorts()
+
+    /// A port nothing listens on now (bound with port 0, then released), and one not handed
+    /// out before in this process: the kernel may pick the same free port for two binds in a
+    /// row, and a test that asks for two ports must get two.
     public static func find() throws -> Int {
+        while true {
+            let port = try kernelChoice()
+            if given.claim(port) { return port }
+        }
+    }
+
+    /// The port the kernel picks for a socket bound to port 0 on 127.0.0.1.
+    private static func kernelChoice() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
         defer { close(fd) }
@@ -117,6 +130,19 @@ public enum FreePort {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
+    }
+
+    /// The set of ports handed out, shared by the tests that run in parallel.
+    private final class GivenPorts: @unchecked Sendable {
+        private let lock = NSLock()
+        private var ports: Set<Int> = []
+
+        /// Records `port`; false when it was handed out before.
+        func claim(_ port: Int) -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return ports.insert(port).inserted
+        }
     }
 
     private static func loopback(port: Int) -> sockaddr_in {
