@@ -9,9 +9,10 @@
 #                                               setup script, settings, systemd unit and SysV
 #                                               init script; not part of install
 #   make install-lan-broker-setup | install-lan-broker-systemd | install-lan-broker-sysv |
-#        install-lan-broker-procd              one part of it
+#        install-lan-broker-procd               one part of it
 #   make deb [ARCH=armv7]                       out/printer-agent_<version>_<debian arch>.deb
-#                                               (without ARCH: all three)
+#                                               (without ARCH: all three) and
+#                                               out/printer-agent-lan-broker_<version>_all.deb
 #   make dist                                   out/printer-agent-<version>.tar.gz: what
 #                                               `make install` needs, for Buildroot and Yocto
 #   make package-test                           packaging/test (every packaging check)
