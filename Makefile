@@ -5,8 +5,14 @@
 #   make install-bin | install-systemd | install-sysv | install-procd
 #                                               one part of it (Buildroot and OpenWrt install
 #                                               only the init system they use)
+#   make install-lan-broker DESTDIR=/tmp/root   the LAN broker profile (docs/lan-mode.md): its
+#                                               setup script, settings, systemd unit and SysV
+#                                               init script; not part of install
+#   make install-lan-broker-setup | install-lan-broker-systemd | install-lan-broker-sysv |
+#        install-lan-broker-procd               one part of it
 #   make deb [ARCH=armv7]                       out/printer-agent_<version>_<debian arch>.deb
-#                                               (without ARCH: all three)
+#                                               (without ARCH: all three) and
+#                                               out/printer-agent-lan-broker_<version>_all.deb
 #   make dist                                   out/printer-agent-<version>.tar.gz: what
 #                                               `make install` needs, for Buildroot and Yocto
 #   make package-test                           packaging/test (every packaging check)
@@ -30,8 +36,9 @@ DATADIR ?= $(PREFIX)/share/printer-agent
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
 INITDIR ?= $(SYSCONFDIR)/init.d
-# The init script's name: Buildroot's BusyBox init runs /etc/init.d/S??* in order.
+# The init scripts' names: Buildroot's BusyBox init runs /etc/init.d/S??* in order.
 INITSCRIPT ?= printer-agent
+LAN_BROKER_INITSCRIPT ?= printer-agent-lan-broker
 
 VERSION := $(shell sed -n 's/^ *static let current = "\(.*\)"$$/\1/p' Sources/PrinterAgent/AgentVersion.swift)
 BINARY := out/$(ARCH)/printer-agent
@@ -42,6 +49,7 @@ endif
 
 # The source files use the default paths; an install elsewhere rewrites them.
 EDIT_PATHS := sed -e 's|/usr/bin/printer-agent|$(BINDIR)/printer-agent|g' \
+                  -e 's|/usr/share/printer-agent/|$(DATADIR)/|g' \
                   -e 's|/etc/printer-agent/|$(SYSCONFDIR)/printer-agent/|g' \
                   -e 's|/etc/default/printer-agent|$(SYSCONFDIR)/default/printer-agent|g'
 
@@ -54,7 +62,8 @@ define install_edited
 endef
 
 .PHONY: install install-bin install-systemd install-sysv install-procd check-arch \
-        deb dist package-test version
+        install-lan-broker install-lan-broker-setup install-lan-broker-systemd \
+        install-lan-broker-sysv install-lan-broker-procd deb dist package-test version
 
 install: install-bin install-systemd install-sysv
 
@@ -82,6 +91,25 @@ install-sysv:
 install-procd:
 	$(call install_edited,packaging/openwrt/printer-agent.init,$(DESTDIR)$(INITDIR)/printer-agent,0755)
 
+# The LAN broker profile: mosquitto with TLS for LAN clients, started before the agent. Its
+# own package where the format has packages (the Debian, Yocto and OpenWrt
+# printer-agent-lan-broker, Buildroot's BR2_PACKAGE_PRINTER_AGENT_LAN_BROKER).
+install-lan-broker: install-lan-broker-setup install-lan-broker-systemd install-lan-broker-sysv
+
+install-lan-broker-setup:
+	install -d $(DESTDIR)$(DATADIR)/lan-broker
+	install -m 0755 packaging/lan-broker/setup $(DESTDIR)$(DATADIR)/lan-broker/setup
+	$(call install_edited,packaging/lan-broker/printer-agent-lan-broker.default,$(DESTDIR)$(SYSCONFDIR)/default/printer-agent-lan-broker,0644)
+
+install-lan-broker-systemd:
+	$(call install_edited,packaging/lan-broker/printer-agent-lan-broker.service,$(DESTDIR)$(SYSTEMDUNITDIR)/printer-agent-lan-broker.service,0644)
+
+install-lan-broker-sysv:
+	$(call install_edited,packaging/lan-broker/printer-agent-lan-broker,$(DESTDIR)$(INITDIR)/$(LAN_BROKER_INITSCRIPT),0755)
+
+install-lan-broker-procd:
+	$(call install_edited,packaging/openwrt/printer-agent-lan-broker.init,$(DESTDIR)$(INITDIR)/printer-agent-lan-broker,0755)
+
 # ARCH on the command line: that architecture's package only.
 deb:
 	packaging/deb/build $(if $(filter command line,$(origin ARCH)),$(ARCH),$(ARCHES))
@@ -89,6 +117,7 @@ deb:
 # The tree `make install` reads, with the device binaries of every architecture built.
 DIST_FILES := Makefile Sources/PrinterAgent/AgentVersion.swift etc/agent.conf \
 	packaging/printer-agent.8 packaging/systemd packaging/sysv packaging/openwrt/printer-agent.init \
+	packaging/lan-broker packaging/openwrt/printer-agent-lan-broker.init \
 	$(foreach arch,$(ARCHES),out/$(arch)/printer-agent)
 
 dist: $(foreach arch,$(ARCHES),out/$(arch)/printer-agent)

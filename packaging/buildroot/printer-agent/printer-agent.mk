@@ -22,17 +22,22 @@ PRINTER_AGENT_ARCH = $(if $(BR2_arm),armv7,$(call qstrip,$(BR2_ARCH)))
 PRINTER_AGENT_INSTALL = $(TARGET_MAKE_ENV) $(MAKE) -C $(@D) DESTDIR=$(TARGET_DIR) \
 	ARCH=$(PRINTER_AGENT_ARCH)
 
+# With BR2_PACKAGE_PRINTER_AGENT_LAN_BROKER, the LAN broker profile's part of each step.
+PRINTER_AGENT_LAN_BROKER = $(if $(BR2_PACKAGE_PRINTER_AGENT_LAN_BROKER),install-lan-broker-$(1))
+
 define PRINTER_AGENT_INSTALL_TARGET_CMDS
-	$(PRINTER_AGENT_INSTALL) install-bin
+	$(PRINTER_AGENT_INSTALL) install-bin $(call PRINTER_AGENT_LAN_BROKER,setup)
 endef
 
 define PRINTER_AGENT_INSTALL_INIT_SYSTEMD
-	$(PRINTER_AGENT_INSTALL) install-systemd
+	$(PRINTER_AGENT_INSTALL) install-systemd $(call PRINTER_AGENT_LAN_BROKER,systemd)
 endef
 
-# BusyBox init runs /etc/init.d/S??* in order: after the network (S40) and syslog.
+# BusyBox init runs /etc/init.d/S??* in order: after the network (S40) and syslog, the LAN
+# broker before the agent.
 define PRINTER_AGENT_INSTALL_INIT_SYSV
-	$(PRINTER_AGENT_INSTALL) INITSCRIPT=S95printer-agent install-sysv
+	$(PRINTER_AGENT_INSTALL) INITSCRIPT=S95printer-agent LAN_BROKER_INITSCRIPT=S94printer-agent-lan-broker \
+		install-sysv $(call PRINTER_AGENT_LAN_BROKER,sysv)
 endef
 
 define PRINTER_AGENT_USERS
