@@ -102,11 +102,16 @@ final class BrokerClient {
 
     /// Waits up to `timeout` seconds (forever when nil) until `check` returns a value.
     private func wait<T>(timeout: TimeInterval?, _ check: (BrokerClient) -> T?) -> T? {
-        let deadline = timeout.map { Date().addingTimeInterval($0) } ?? .distantFuture
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
         condition.lock()
         defer { condition.unlock() }
         while true {
             if let value = check(self) { return value }
+            // (Foundation's wait(until: .distantFuture) traps on Linux: no deadline, no date.)
+            guard let deadline else {
+                condition.wait()
+                continue
+            }
             if !condition.wait(until: deadline) { return check(self) }
         }
     }

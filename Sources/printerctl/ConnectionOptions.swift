@@ -77,12 +77,12 @@ struct ConfigFile {
         let environment = ProcessInfo.processInfo.environment
         let path = explicit ?? environment["PRINTERCTL_CONFIG"]
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config/printerctl.conf"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let file = FileHandle(forReadingAtPath: path), let data = try? file.readToEnd() ?? Data() else {
             if explicit != nil { throw CtlError.usage("cannot read the config file \(path)") }
             return ConfigFile(path: path, values: [:])
         }
         var values: [String: String] = [:]
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }

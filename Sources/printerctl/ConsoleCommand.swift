@@ -12,7 +12,7 @@ struct Console: PrinterCommand {
     func run(on printer: Printer, output: Output) throws {
         let prompt = isatty(STDIN_FILENO) == 1 && !output.json
         if prompt { FileHandle.standardError.write(Data("connected; G-code lines, Ctrl-D to end\n".utf8)) }
-        var failures = 0
+        var refusal: CtlError?
         while true {
             if prompt { FileHandle.standardError.write(Data("> ".utf8)) }
             guard let line = readLine() else { break }
@@ -24,11 +24,11 @@ struct Console: PrinterCommand {
                 output.show(["gcode": gcode, "lines": lines]) { lines.isEmpty ? ["ok"] : lines }
             } catch let error as CtlError {
                 guard case .refused = error else { throw error }
-                // A refused line does not end the session; it counts for the exit status.
-                failures += 1
+                // A refused line does not end the session; the last refusal is the exit status.
+                refusal = error
                 output.show(["gcode": gcode, "error": error.description]) { [output.paint(error.description, "31")] }
             }
         }
-        if failures > 0 { throw CtlError.refused(what: "console", code: 0, message: "\(failures) line(s) refused") }
+        if let refusal { throw refusal }
     }
 }

@@ -25,7 +25,7 @@ struct Readout {
     mutating func apply(report type: String, _ payload: [String: Any]) {
         let data = payload["data"] as? [String: Any] ?? [:]
         switch type {
-        case "print" where payload["code"] as? Int == 200 || payload["state"] as? String == "failed":
+        case "print" where payload["code"] as? Int == 200:
             job = (job ?? [:]).merging(data) { $1 }
             phase = payload["state"] as? String ?? phase
         case "tempature": apply(temperatures: data)

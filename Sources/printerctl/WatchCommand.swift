@@ -30,9 +30,15 @@ struct Watch: PrinterCommand {
                 ["print", "tempature", "fan", "status"].contains(printer.reportType($0) ?? "")
             }
             let type = report["type"] as? String ?? ""
-            // Answers to other clients' refused commands (a pause during a pause) are not the print's state.
-            if type == "print", report["code"] as? Int != 200, report["state"] as? String != "failed" { continue }
-            if report["state"] as? String == "failed" { failure = report["msg"] as? String }
+            if type == "print", report["code"] as? Int != 200 {
+                // A failed print report is the print failing, or the printer refusing someone's
+                // command (a resume while printing): only the first leaves the printer free.
+                let now = Readout(info: try printer.ask("info", "query"))
+                guard now.state == "free" else { continue }
+                failure = report["msg"] as? String
+                readout.phase = "failed"
+                continue
+            }
             readout.apply(report: type, report)
         }
         if output.terminal && !output.json { output.line("") }
