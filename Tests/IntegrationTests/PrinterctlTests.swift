@@ -69,6 +69,11 @@ import TestSupport
         let rig = try LanRig(root: root, config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"])
         try rig.waitForController()
         let options = ["--host", "127.0.0.1", "--port", "\(rig.port)"]
+        let found = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])
+        let printers = try #require(found.value as? [[String: Any]], "\(found)")
+        #expect(printers.count == 1 && printers.first?["cn"] as? String == AgentProcess.deviceId
+                && printers.first?["modelId"] as? String == AgentProcess.modelId && printers.first?["ip"] as? String == "127.0.0.1",
+                "the printer answers the SSDP search: \(found)")
         let file = try storage.write("my cube.gcode", try Fixture.data("cube.gcode"))
 
         let upload = try PrinterctlRun.run(["upload", file, "--print"] + options)
