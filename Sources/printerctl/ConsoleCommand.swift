@@ -19,7 +19,8 @@ struct Console: PrinterCommand {
             let gcode = line.trimmingCharacters(in: .whitespaces)
             guard !gcode.isEmpty else { continue }
             do {
-                let answer = try printer.ask("gcode", "send", data: ["gcode": gcode]) { $0 != "doing" }
+                let answer = try printer.ask("gcode", "send", data: ["gcode": gcode],
+                                             patience: max(printer.timeout, Printer.controllerPatience)) { $0 != "doing" }
                 let lines = (answer["data"] as? [String: Any])?["lines"] as? [String] ?? []
                 output.show(["gcode": gcode, "lines": lines]) { lines.isEmpty ? ["ok"] : lines }
             } catch let error as CtlError {

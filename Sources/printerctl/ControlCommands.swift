@@ -53,8 +53,8 @@ private func move(_ axis: String, type: Int, distance: Double, on printer: Print
     guard let number = AxisNumbers.number(of: axis, modelId: printer.modelId) else {
         throw CtlError.usage("unknown axis \"\(axis)\": x, y, z or all")
     }
-    // A move waits for the controller (up to 120 s on the printer's side).
-    try printer.ask("axis", "move", data: ["axis": number, "move_type": type, "distance": distance]) { $0 != "doing" }
+    try printer.ask("axis", "move", data: ["axis": number, "move_type": type, "distance": distance],
+                    patience: max(printer.timeout, Printer.controllerPatience)) { $0 != "doing" }
     let what = type == 2 ? "homed \(axis)" : "moved \(axis) by \(distance) mm"
     output.show(["done": what]) { [what] }
 }
@@ -77,13 +77,19 @@ struct Move: PrinterCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "x, y or z.") var axis: String
-    @Argument(help: "The distance in mm.") var distance: Double
+    // Taken as text: the parser reads a negative number as an option.
+    @Argument(parsing: .allUnrecognized, help: "The distance in mm (negative moves back).") var distance: [String] = []
+
+    /// The distance as a number, once `validate` has checked it.
+    private var millimetres: Double { distance.first.flatMap(Double.init) ?? 0 }
 
     func validate() throws {
-        guard distance != 0 else { throw ValidationError("the distance must not be 0") }
+        guard distance.count == 1, let value = Double(distance[0]), value.isFinite, value != 0 else {
+            throw ValidationError("give one distance in mm, not 0, such as 10 or -2.5")
+        }
     }
 
     func run(on printer: Printer, output: Output) throws {
-        try move(axis, type: distance < 0 ? 0 : 1, distance: abs(distance), on: printer, output: output)
+        try move(axis, type: millimetres < 0 ? 0 : 1, distance: abs(millimetres), on: printer, output: output)
     }
 }

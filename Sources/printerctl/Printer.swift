@@ -58,17 +58,22 @@ final class Printer {
         return msgid
     }
 
+    /// The printer's own limit for a move or a console line to finish (docs/controls.md), and
+    /// a little more: it answers `failed` by then.
+    static let controllerPatience: TimeInterval = 130
+
     /// Sends a command and waits for its answer; `until` says which answer ends the wait (the
-    /// first, by default; `doing` is followed by `done` for moves and the console). A failed
-    /// answer throws `CtlError.refused` with the printer's msg.
+    /// first, by default; `doing` is followed by `done` for moves and the console), each
+    /// answer waited for up to `patience` seconds (the timeout by default). A failed answer
+    /// throws `CtlError.refused` with the printer's msg.
     @discardableResult
-    func ask(_ type: String, _ action: String, data: [String: Any]? = nil,
+    func ask(_ type: String, _ action: String, data: [String: Any]? = nil, patience: TimeInterval? = nil,
              until final: (String) -> Bool = { _ in true }) throws -> [String: Any] {
         let start = client.count
         let msgid = try send(type, action, data: data)
         var from = start
         while true {
-            let answer = try next(from: &from, waiting: "the answer to \(type)/\(action)") {
+            let answer = try next(from: &from, waiting: "the answer to \(type)/\(action)", patience: patience) {
                 self.reportType($0) != nil && $0.payload["msgid"] as? String == msgid
             }
             let code = answer["code"] as? Int ?? 200
@@ -80,16 +85,17 @@ final class Printer {
         }
     }
 
-    /// Waits up to the timeout (forever when `forever`) for the next message from `from` on
-    /// that `matches`, moving `from` past it; a retained offline will read meanwhile throws
-    /// `CtlError.offline`.
-    func next(from: inout Int, waiting what: String, forever: Bool = false,
+    /// Waits up to `patience` seconds (the timeout by default; forever when `forever`) for the
+    /// next message from `from` on that `matches`, moving `from` past it; a retained offline
+    /// will read meanwhile throws `CtlError.offline`.
+    func next(from: inout Int, waiting what: String, forever: Bool = false, patience: TimeInterval? = nil,
               _ matches: @escaping (PrinterMessage) -> Bool) throws -> [String: Any] {
-        let found = try client.next(after: from, timeout: forever ? nil : timeout) { message in
+        let limit = patience ?? timeout
+        let found = try client.next(after: from, timeout: forever ? nil : limit) { message in
             matches(message) || self.isOffline(message)
         }
         guard let (message, after) = found else {
-            throw CtlError.timeout("the printer \(deviceId) did not answer within \(Int(timeout)) s (waiting for \(what))")
+            throw CtlError.timeout("the printer \(deviceId) did not answer within \(Int(limit)) s (waiting for \(what))")
         }
         from = after
         if isOffline(message) {
