@@ -35,9 +35,23 @@ import TestSupport
         #expect((lines.first?["lines"] as? [String])?.isEmpty == false, "M114's answer: \(console)")
         #expect(lines.dropFirst().allSatisfy { ($0["error"] as? String)?.contains("M503 is not allowed") == true }, "\(console)")
 
+        let heat = try PrinterctlRun.run(["temp", "--nozzle", "180", "--bed", "50"] + options)
+        #expect((heat.value as? [String: Any])?["nozzle_target"] as? Int == 180, "\(heat)")
+        #expect((heat.value as? [String: Any])?["bed_target"] as? Int == 50, "\(heat)")
+        let fan = try PrinterctlRun.run(["fan", "40"] + options)
+        #expect((fan.value as? [String: Any])?["fan_speed_pct"] as? Int == 40, "\(fan)")
+        let home = try PrinterctlRun.run(["home"] + options)
+        #expect((home.value as? [String: Any])?["done"] as? String == "homed all", "\(home)")
+        let move = try PrinterctlRun.run(["move", "z", "-2.5"] + options)
+        #expect(move.status == 0, "\(move)")
+        try rig.simulator.waitForTranscript("G1 Z-2.5")
+
         let print = try PrinterctlRun.run(["print", "cube.gcode"] + options)
         #expect(print.status == 0 && (print.value as? [String: Any])?["printing"] as? String == "cube.gcode", "\(print)")
         try rig.waitForPrint("printing")
+        let screen = try PrinterctlRun.run(["status"] + Self.brokerOptions(rig.harness.broker))
+        #expect(screen.out.contains("busy") && screen.out.contains("job           cube.gcode: printing ["), "\(screen)")
+        #expect(!screen.out.contains("\u{1B}["), "no colours off a terminal")
         let watch = try PrinterctlRun(["watch"] + options)
         try waitUntil("watch's first line", timeout: 15) { watch.output.contains("\"phase\":\"printing\"") }
 
