@@ -35,7 +35,7 @@ struct Upload: PrinterCommand {
         let answer = try HTTP.send(request, bodyFile: form.path, timeout: printer.timeout + Double(size) / 10_000_000 * 60)
         guard answer.status == 200, answer.json["code"] as? Int == 200 else {
             let why = answer.json["message"] as? String ?? answer.text
-            throw CtlError.refused(what: "the upload", code: answer.json["code"] as? Int ?? answer.status, message: why)
+            throw CtlError.refused(what: "upload", code: answer.json["code"] as? Int ?? answer.status, message: why)
         }
         var result: [String: Any] = ["uploaded": stored, "bytes": size]
         if print { result["task"] = try startPrint(stored, usb: false, on: printer) }

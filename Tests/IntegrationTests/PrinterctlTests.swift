@@ -95,6 +95,9 @@ import TestSupport
         #expect(upload.out.contains("uploaded my cube.gcode (") && upload.out.contains("printing my cube.gcode"), "\(upload)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/my cube.gcode")) == (try Fixture.data("cube.gcode")))
 
+        let hostile = try PrinterctlRun.run(["upload", file, "--name", "../escape.gcode"] + options)
+        #expect(hostile.status == 1 && hostile.err.hasPrefix("printerctl: upload refused by the printer (code 400): "), "\(hostile)")
+
         let watch = try PrinterctlRun(["watch"] + options, terminal: true)
         let watched = try watch.finish(timeout: 120)
         #expect(watched.status == 0, "\(watched)")
@@ -122,6 +125,13 @@ import TestSupport
         let refused = try PrinterctlRun.run(["temp", "--nozzle", "999"] + options)
         #expect(refused.status == 1, "\(refused)")
         #expect(refused.err.hasPrefix("printerctl: tempature/set refused by the printer (code 400): ") && refused.err.contains("target_nozzle_temp"))
+
+        let firmware = try PrinterctlRun.run(["ota", "http://127.0.0.1:1/fw.bin", "--version", "9.9.9", "--size", "4",
+                                              "--md5", "d41d8cd98f00b204e9800998ecf8427e"] + options)
+        #expect(firmware.status == 1 && firmware.err.hasPrefix("printerctl: ota/update refused by the printer (code 503): "),
+                "no installer configured: \(firmware)")
+        let idle = try PrinterctlRun.run(["watch"] + options)
+        #expect(idle.status == 2 && idle.err == "printerctl: no print is running\n", "\(idle)")
 
         let lan = try PrinterctlRun.run(["status", "--host", "127.0.0.1", "--port", "\(try FreePort.find())"])
         #expect(lan.status == 3 && lan.err.hasPrefix("printerctl: cannot reach http://127.0.0.1:"), "\(lan)")
