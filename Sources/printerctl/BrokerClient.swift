@@ -68,6 +68,7 @@ final class BrokerClient {
         mosquitto_destroy(handle)
     }
 
+    /// Routes libmosquitto's callbacks (on its network thread) into the state under the lock.
     private func installCallbacks() {
         mosquitto_connect_callback_set(handle) { _, context, rc in
             BrokerClient.from(context)?.update { $0.connectResult = rc }
@@ -88,6 +89,7 @@ final class BrokerClient {
         }
     }
 
+    /// The client a callback's user data points at.
     private static func from(_ context: UnsafeMutableRawPointer?) -> BrokerClient? {
         context.map { Unmanaged<BrokerClient>.fromOpaque($0).takeUnretainedValue() }
     }

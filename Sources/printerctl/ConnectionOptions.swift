@@ -37,6 +37,7 @@ struct ConnectionOptions: ParsableArguments {
     /// The settings after the command line and the config file are merged (the command line wins).
     func resolved() throws -> ConnectionSettings {
         let file = try ConfigFile.load(explicit: config)
+        /// The command line's value, else the file's.
         func pick(_ value: String?, _ key: String) -> String? { value ?? file[key] }
         let settings = ConnectionSettings(
             host: pick(host, "host"), port: try port ?? file.integer("port") ?? 18910,
@@ -94,6 +95,7 @@ struct ConfigFile {
         return ConfigFile(path: path, values: values)
     }
 
+    /// The value of `key`, nil when the file does not set it.
     subscript(key: String) -> String? { values[key] }
 
     /// The value of `key` as a whole number, nil when missing.

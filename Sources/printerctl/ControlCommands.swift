@@ -42,6 +42,7 @@ struct Fan: PrinterCommand {
 /// The axes as `axis/move` numbers them, per docs/controls.md's default maps: the Kobra X's
 /// (model 20030) or the Kobra 3's (every other model).
 enum AxisNumbers {
+    /// The `axis/move` number of the axis letter (or `all`) on model `modelId`; nil for an unknown name.
     static func number(of axis: String, modelId: String) -> Int? {
         let map = modelId == "20030" ? ["y": 1, "x": 2, "z": 3, "all": 4] : ["x": 1, "y": 2, "z": 3, "all": 5]
         return map[axis.lowercased()]

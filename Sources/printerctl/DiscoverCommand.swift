@@ -56,6 +56,7 @@ final class SsdpSearch {
     private let fd: Int32
     private var target = sockaddr_in()
 
+    /// A socket that sends to the IPv4 `address`:`port`.
     init(address: String, port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw CtlError.connection("cannot open a UDP socket: \(String(cString: strerror(errno)))") }

@@ -7,6 +7,7 @@ struct Output {
     /// Whether standard output is a terminal (colours, the live bar redrawn in place).
     let terminal: Bool
 
+    /// The output of a command run with `--json` or without.
     init(json: Bool) {
         self.json = json
         terminal = isatty(STDOUT_FILENO) == 1
@@ -42,6 +43,7 @@ struct Output {
 
 /// Standard error, for the one-line error printerctl ends with.
 enum Diagnostics {
+    /// Writes `printerctl: <text>` on standard error.
     static func error(_ text: String) {
         FileHandle.standardError.write(Data("printerctl: \(text)\n".utf8))
     }

@@ -35,6 +35,7 @@ struct Readout {
         }
     }
 
+    /// Takes in the `tempature` fields present in `data`.
     private mutating func apply(temperatures data: [String: Any]) {
         nozzle = Self.number(data["curr_nozzle_temp"], nozzle)
         nozzleTarget = Self.number(data["target_nozzle_temp"], nozzleTarget)
