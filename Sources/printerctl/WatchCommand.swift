@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `printerctl watch`: follows the print live until it ends: on a terminal a progress bar
 /// redrawn in place with the layer, the time left and the temperatures; otherwise one line
@@ -13,6 +14,13 @@ struct Watch: PrinterCommand {
         var from = printer.position
         var readout = Readout(info: try printer.ask("info", "query"))
         guard readout.job != nil, !readout.ended else { throw CtlError.printEnded("no print is running") }
+        if output.terminal && !output.json {
+            // Ctrl-C leaves the bar's line whole and the prompt on a line of its own.
+            signal(SIGINT) { _ in
+                _ = write(STDOUT_FILENO, "\n", 1)
+                _exit(130)
+            }
+        }
         var shown = ""
         var failure: String?
         while true {
