@@ -5,6 +5,9 @@
 #   make install-bin | install-systemd | install-sysv | install-procd
 #                                               one part of it (Buildroot and OpenWrt install
 #                                               only the init system they use)
+#   make install-printerctl [PREFIX=/usr/local] printerctl, the command-line client, for this
+#                                               machine (docs/printerctl.md); not part of install
+#                                               and of no device package
 #   make install-lan-broker DESTDIR=/tmp/root   the LAN broker profile (docs/lan-mode.md): its
 #                                               setup script, settings, systemd unit and SysV
 #                                               init script; not part of install
@@ -18,8 +21,9 @@
 #   make package-test                           packaging/test (every packaging check)
 #   make version                                prints the version (AgentVersion.swift)
 #
-# Nothing here compiles: packaging/cross/build makes out/<ARCH>/printer-agent, and an install
-# without it stops with a message saying so. Every package format (Debian, Buildroot, Yocto,
+# Nothing here compiles: packaging/cross/build makes out/<ARCH>/printer-agent, `swift build -c
+# release --product printerctl --static-swift-stdlib` makes printerctl, and an install without
+# them stops with a message saying so. Every package format (Debian, Buildroot, Yocto,
 # OpenWrt) installs through these targets, so the layout is defined once, here.
 #
 # ARCH is x86_64, armv7 or aarch64 (default: this machine's). The paths may be changed (for
@@ -42,6 +46,7 @@ LAN_BROKER_INITSCRIPT ?= printer-agent-lan-broker
 
 VERSION := $(shell sed -n 's/^ *static let current = "\(.*\)"$$/\1/p' Sources/PrinterAgent/AgentVersion.swift)
 BINARY := out/$(ARCH)/printer-agent
+PRINTERCTL ?= .build/release/printerctl
 
 ifeq ($(VERSION),)
 $(error no version found in Sources/PrinterAgent/AgentVersion.swift)
@@ -61,7 +66,7 @@ define install_edited
 	mv $(2).tmp $(2)
 endef
 
-.PHONY: install install-bin install-systemd install-sysv install-procd check-arch \
+.PHONY: install install-bin install-systemd install-sysv install-procd check-arch install-printerctl \
         install-lan-broker install-lan-broker-setup install-lan-broker-systemd \
         install-lan-broker-sysv install-lan-broker-procd deb dist package-test version
 
@@ -90,6 +95,16 @@ install-sysv:
 
 install-procd:
 	$(call install_edited,packaging/openwrt/printer-agent.init,$(DESTDIR)$(INITDIR)/printer-agent,0755)
+
+# The host's command-line client, built by SwiftPM for this machine (normal Swift, not the
+# device build): for the people and scripts that drive printers, so no device package has it.
+install-printerctl: $(PRINTERCTL)
+	install -d $(DESTDIR)$(BINDIR)
+	install -s -m 0755 $(PRINTERCTL) $(DESTDIR)$(BINDIR)/printerctl
+
+$(PRINTERCTL):
+	@echo "make: $@ is missing: build it first with swift build -c release --product printerctl --static-swift-stdlib" >&2
+	@exit 1
 
 # The LAN broker profile: mosquitto with TLS for LAN clients, started before the agent. Its
 # own package where the format has packages (the Debian, Yocto and OpenWrt

@@ -42,6 +42,8 @@ var targets: [Target] = [
         swiftSettings: deviceSwiftSettings),
 ]
 var products: [Product] = []
+/// Packages from outside, for host-only tools; the device build resolves none.
+var dependencies: [Package.Dependency] = []
 
 if embedded {
     products.append(.library(name: "PrinterAgentDevice", type: .static, targets: ["PrinterAgent"]))
@@ -49,6 +51,8 @@ if embedded {
     products.append(.executable(name: "printer-agent", targets: ["printer-agent"]))
     products.append(.executable(name: "agent-bench", targets: ["agent-bench"]))
     products.append(.executable(name: "printer-sim", targets: ["printer-sim"]))
+    products.append(.executable(name: "printerctl", targets: ["printerctl"]))
+    dependencies.append(.package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"))
     let fuzzTargets = ["fuzz-commands", "fuzz-controller", "fuzz-config", "fuzz-archive"]
     products += fuzzTargets.map { .executable(name: $0, targets: [$0]) }
     targets += fuzzTargets.map { .executableTarget(name: $0, dependencies: ["FuzzTargets"]) }
@@ -56,6 +60,10 @@ if embedded {
         .executableTarget(name: "printer-agent", dependencies: ["PrinterAgent", "CLibc"]),
         .executableTarget(name: "agent-bench", dependencies: ["CMosquitto"]),
         .executableTarget(name: "printer-sim", dependencies: ["AgentJSON"]),
+        // The host command-line client (docs/printerctl.md): normal Swift with Foundation.
+        .executableTarget(
+            name: "printerctl",
+            dependencies: ["AgentPlatform", "AgentCore", "CMosquitto", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // libFuzzer targets (fuzz/run builds them with -sanitize=fuzzer); built normally they
         // replay the inputs named on their command line.
         .systemLibrary(name: "CFuzzer"),
@@ -68,7 +76,7 @@ if embedded {
             dependencies: ["AgentPlatform", "AgentCore", "CLibc", "CCrypto", "CUdev", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["printer-agent", "printer-sim", "AgentJSON", "TestSupport"]),
+            dependencies: ["printer-agent", "printer-sim", "printerctl", "AgentJSON", "TestSupport"]),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         // The wiring (services, backends, the outbox) on virtual time, without the broker.
         .testTarget(
@@ -81,6 +89,7 @@ if embedded {
 let package = Package(
     name: "printer-agent",
     products: products,
+    dependencies: dependencies,
     targets: targets,
     swiftLanguageModes: [.v5]
 )

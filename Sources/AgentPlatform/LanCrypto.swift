@@ -24,15 +24,27 @@ public enum LanCrypto {
     /// `plaintext` encrypted with AES-128-CBC and PKCS#7 padding under the 16-byte `key` and
     /// `iv`; nil when libcrypto fails or a length is wrong.
     public static func aes128CbcEncrypt(_ plaintext: [UInt8], key: [UInt8], iv: [UInt8]) -> [UInt8]? {
+        aes128Cbc(plaintext, key: key, iv: iv, encrypt: 1)
+    }
+
+    /// `ciphertext` decrypted with AES-128-CBC under the 16-byte `key` and `iv`, its PKCS#7
+    /// padding removed (what a LAN client does with the handshake's credentials); nil when the
+    /// padding is wrong (a wrong key) or a length is wrong.
+    public static func aes128CbcDecrypt(_ ciphertext: [UInt8], key: [UInt8], iv: [UInt8]) -> [UInt8]? {
+        aes128Cbc(ciphertext, key: key, iv: iv, encrypt: 0)
+    }
+
+    /// AES-128-CBC with PKCS#7 padding in the direction `encrypt` says (1 encrypt, 0 decrypt).
+    private static func aes128Cbc(_ input: [UInt8], key: [UInt8], iv: [UInt8], encrypt: Int32) -> [UInt8]? {
         guard key.count == 16, iv.count == 16, let context = EVP_CIPHER_CTX_new() else { return nil }
         defer { EVP_CIPHER_CTX_free(context) }
-        var output = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var output = [UInt8](repeating: 0, count: input.count + 16)
         var written: Int32 = 0, finalWritten: Int32 = 0
         let ok = output.withUnsafeMutableBufferPointer { out -> Bool in
-            guard EVP_EncryptInit_ex(context, EVP_aes_128_cbc(), nil, key, iv) == 1,
-                  EVP_EncryptUpdate(context, out.baseAddress, &written, plaintext, Int32(plaintext.count)) == 1,
+            guard EVP_CipherInit_ex(context, EVP_aes_128_cbc(), nil, key, iv, encrypt) == 1,
+                  EVP_CipherUpdate(context, out.baseAddress, &written, input, Int32(input.count)) == 1,
                   let base = out.baseAddress else { return false }
-            return EVP_EncryptFinal_ex(context, base + Int(written), &finalWritten) == 1
+            return EVP_CipherFinal_ex(context, base + Int(written), &finalWritten) == 1
         }
         guard ok else { return nil }
         return Array(output.prefix(Int(written + finalWritten)))
