@@ -73,6 +73,19 @@ public final class CommandService {
         }
     }
 
+    /// Carries out `command` that came another way than the command topics (a Home Assistant
+    /// control): the same handler and checks as from the broker; its report is pushed, as
+    /// there is no msgid to answer. Returns the report, for the log.
+    @discardableResult
+    func perform(_ command: Command) -> Report? {
+        var answer: Report?
+        outbox.answer(msgid: nil) {
+            answer = router.route(command)
+            return answer
+        }
+        return answer
+    }
+
     /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view
     /// from a pushed `peripherie` report and a `file/listUdisk` report of the stick's root.
     func usbChanged(mounted: Bool) {
