@@ -27,7 +27,7 @@ struct HomeAssistantDiscoveryTests {
     @Test func everyComponentHasAPlatformAUniqueIdAndNoObjectId() throws {
         let components = try #require(try jsonObject(discovery().config.payload)["cmps"]?.objectValue)
         let keys = components.members.map(\.key)
-        #expect(keys == ["state", "printing", "progress", "file", "time_left", "completion", "layer", "nozzle", "bed",
+        #expect(keys == ["state", "printing", "progress", "file", "time_left", "completion", "layer", "z", "nozzle", "bed",
                          "nozzle_target", "bed_target", "fan", "print_event", "pause", "cancel", "firmware"])
         var uniqueIds: Set<String> = []
         for member in components.members {

@@ -104,6 +104,17 @@ struct HomeFeedEventTests {
         #expect(ended[1].1["reason"] == .string("error"))
     }
 
+    @Test func eachNewHeightIsARetainedZChangeWithTheOldOne() throws {
+        var rig = FeedRig()
+        _ = rig.start()
+        let first = try #require(rig.handle(.progress(PrintProgress(fraction: 0.1, z: 0.2))).first { $0.topic == "octoPrint/event/ZChange" })
+        #expect(first.retain)
+        #expect(try jsonObject(first.payload)["new"] == .number(0.2) && jsonObject(first.payload)["old"] == .null)
+        let second = try events(rig.handle(.progress(PrintProgress(fraction: 0.2, z: 0.4))))
+        #expect(second.first?.0 == "ZChange" && second.first?.1["old"] == .number(0.2))
+        #expect(try events(rig.handle(.progress(PrintProgress(fraction: 0.3, z: 0.4)))).isEmpty, "the same height is no change")
+    }
+
     @Test func theControllerConnectingAndGoingAreEvents() throws {
         var rig = FeedRig()
         rig.controllerReady = false

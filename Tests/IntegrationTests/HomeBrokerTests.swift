@@ -22,7 +22,7 @@ private enum Plugin {
         "PrintDone": job.union(["time"]), "PrintCancelled": job.union(["time"]),
         "PrintFailed": job.union(["time", "reason"]),
         "PrinterStateChanged": ["state_id", "state_string"],
-        "Connected": ["port", "baudrate"], "Disconnected": [], "Error": ["error"],
+        "Connected": ["port", "baudrate"], "ZChange": ["new", "old"], "Disconnected": [], "Error": ["error"],
         "Upload": ["name", "path", "target", "select", "print", "effective_select", "effective_print"],
         "FileAdded": ["storage", "path", "name", "type"], "FileRemoved": ["storage", "path", "name", "type"],
     ]
@@ -121,8 +121,10 @@ private final class HomeBroker {
         #expect(started["origin"] as? String == "local")
         #expect(started["size"] as? Int == (try Fixture.data("cube.gcode")).count)
         #expect(try home.waitForEvent("PrintDone")["time"] as? Double ?? 0 > 0)
-        #expect(home.client.received.filter { $0.topic.hasPrefix("octoPrint/event/") }.allSatisfy { !$0.retained },
-                "events are not retained")
+        // Every height the file's moves command, in order (cube.gcode: 5 mm to clear, then 0.3 to 9.9 mm).
+        let heights = home.events.filter { $0.name == "ZChange" }.compactMap { $0.payload["new"] as? Double }
+        #expect(heights.count == 34 && heights.first == 5 && heights.dropFirst().first == 0.3 && heights.last == 9.9,
+                "ZChange: \(heights)")
         let states = home.events.filter { $0.name == "PrinterStateChanged" }.map { $0.payload["state_id"] as? String ?? "" }
         #expect(states.suffix(2) == ["PRINTING", "OPERATIONAL"])
 
@@ -137,10 +139,13 @@ private final class HomeBroker {
         // The retained topics are there for a subscriber that comes later.
         let late = try MQTTTestClient(port: home.broker.port)
         try late.subscribe("octoPrint/#")
-        for topic in ["octoPrint/mqtt", "octoPrint/progress/printing", "octoPrint/temperature/tool0", "octoPrint/temperature/bed"] {
+        for topic in ["octoPrint/mqtt", "octoPrint/progress/printing", "octoPrint/temperature/tool0", "octoPrint/temperature/bed",
+                      "octoPrint/event/ZChange"] {
             try late.waitFor("\(topic) retained") { $0.topic == topic && $0.retained }
         }
         #expect(try late.waitFor("the retained progress") { $0.topic == "octoPrint/progress/printing" }.json?["progress"] as? Int == 100)
+        #expect(late.received.filter { $0.topic.hasPrefix("octoPrint/event/") }.map(\.topic) == ["octoPrint/event/ZChange"],
+                "of the events only ZChange is retained")
 
         // The agent vanishing leaves the will.
         rig.harness.agent.send(SIGKILL)

@@ -106,6 +106,8 @@ public struct HomeAssistantDiscovery {
                       [("device_class", .string("duration")), ("unit_of_measurement", .string("s"))]),
             component("completion", "sensor", "Completion time", state, "completion", [("device_class", .string("timestamp"))]),
             component("layer", "sensor", "Current layer", state, "layer", [("icon", .string("mdi:layers"))]),
+            component("z", "sensor", "Z height", state, "z", [("device_class", .string("distance")),
+                                                             ("unit_of_measurement", .string("mm"))]),
             temperature("nozzle", "Nozzle temperature", "tool0"),
             temperature("bed", "Bed temperature", "bed"),
             target("nozzle_target", "Nozzle target", "tool0", maximum: PrintSettings.maxNozzle),

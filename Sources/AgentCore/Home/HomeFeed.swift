@@ -104,7 +104,9 @@ public struct HomeFeed {
         return topics.event("Connected", fields, epochSeconds: epochSeconds)
     }
 
-    /// The print's events: the end of the job followed until now, its start, a pause, a resume.
+    /// The print's events: the end of the job followed until now, its start, a pause, a
+    /// resume, and each change of the commanded height (`ZChange`, retained, as OctoPrint
+    /// fires it for every Z it sends, hops included).
     private mutating func lifecycle(from old: HomeSnapshot, to new: HomeSnapshot, epochSeconds: Int64) -> [Publication] {
         var out: [Publication] = []
         let oldJob = old.job.flatMap { $0.phase.isFetching ? nil : $0 }
@@ -119,6 +121,10 @@ public struct HomeFeed {
             out += events("PrintStarted", fields, epochSeconds: epochSeconds)
             lastProgress = nil
             return out + progress(job, percent: 0, epochSeconds: epochSeconds)
+        }
+        if let z = job.currentZ, z != oldJob?.currentZ {
+            out.append(topics.event("ZChange", [("new", .number(z)), ("old", oldJob?.currentZ.map { .number($0) } ?? .null)],
+                                    epochSeconds: epochSeconds))
         }
         let before = oldJob?.phase
         if job.phase == .paused, before != .paused {
@@ -192,7 +198,7 @@ public struct HomeFeed {
 
     /// The state document: `state` (`offline`, `idle` or the print's phase), `printing` and
     /// `paused` (`ON`/`OFF`), `progress`, `file`, `time_left` (seconds), `completion` (ISO 8601,
-    /// UTC, to the minute), `layer`, `total_layers` and `fan`; null where unknown.
+    /// UTC, to the minute), `layer`, `z` (mm), `total_layers` and `fan`; null where unknown.
     static func stateDocument(_ snapshot: HomeSnapshot, epochSeconds: Int64) -> JSONObject {
         let job = snapshot.job
         let state = job.map { $0.phase.rawValue } ?? (snapshot.controllerReady ? "idle" : "offline")
@@ -210,6 +216,7 @@ public struct HomeFeed {
             ("time_left", remaining.map { .int($0 * 60) } ?? .null),
             ("completion", completion),
             ("layer", job?.currentLayer.map { .int($0) } ?? .null),
+            ("z", job?.currentZ.map { .number($0) } ?? .null),
             ("total_layers", job?.totalLayers.map { .int($0) } ?? .null),
             ("fan", .int(snapshot.readings.fanSpeedPercent ?? 0)),
         ])
