@@ -15,6 +15,8 @@ public final class CommandService {
     let printing: PrintService
     /// Firmware updates.
     let ota: OtaService
+    /// The file commands.
+    let files: FileCommands
     /// What the reports show of the printer itself (the print's live values come from the supervisor).
     var state: PrinterState
     private let router = CommandRouter()
@@ -44,12 +46,12 @@ public final class CommandService {
         let versionFile = config.versionFile
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
                          isPrinting: { printing.supervisor.isActive }, runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
+        files = FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
         // A .gcode.3mf prints through either backend (its plate extracted: PlateExtraction).
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor },
                                 gcode3mf: true)
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
-        FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
-            .register(in: router)
+        files.register(in: router)
         printing.register(in: router)
         ControlService(backend: backend, config: config, modelId: topics.modelId, outbox: outbox, logger: logger,
                        isPrinting: { printing.supervisor.isActive }, readings: { printing.supervisor.readings })

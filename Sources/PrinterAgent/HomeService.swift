@@ -55,6 +55,9 @@ final class HomeService {
             feed.announcements(nowMs: reactor.now, epochSeconds: Self.epochSeconds) + [discoveryConfig]
         }
         link.onMessage = { [unowned(unsafe) self] message in receive(message) }
+        commands.files.onRemoved = { [unowned(unsafe) self] path, source in
+            link.publish(feed.removed(path, source: source, epochSeconds: Self.epochSeconds))
+        }
         _ = feed.update(snapshot(), nowMs: reactor.now, epochSeconds: Self.epochSeconds)
         logger.log(.info, "home broker topics under " + feed.topics.base + (discoveryOn ? ", with" : ", without") + " Home Assistant discovery")
         link.start()

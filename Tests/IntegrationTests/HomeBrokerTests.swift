@@ -192,7 +192,7 @@ private final class HomeBroker {
         #expect(try home.waitForEvent("PrintFailed")["reason"] as? String == "cancelled")
     }
 
-    /// Also: a retained command waiting on the broker is never run.
+    /// Also: a retained command waiting on the broker is never run, and a deleted file is told.
     @Test func discoveryTurnedOffRemovesTheDevice() throws {
         let home = try HomeBroker()
         let topic = "homeassistant/device/printer_agent_\(AgentProcess.deviceId)/config"
@@ -208,7 +208,14 @@ private final class HomeBroker {
         try fresh.subscribe("octoPrint/mqtt")
         try fresh.waitFor("the will topic, retained") { $0.topic == "octoPrint/mqtt" }
         #expect(!fresh.received.contains { $0.topic == topic }, "nothing is retained on the config topic")
-        _ = rig
+
+        // A file deleted through the main session is a FileRemoved with the plugin's fields.
+        #expect(try rig.harness.ask("file", "deleteLocal", data: "{\"filename\":\"cube.gcode\",\"path\":\"/\"}").json?["code"] as? Int == 200)
+        let removed = try home.waitForEvent("FileRemoved")
+        let expected = try #require(Plugin.fields["FileRemoved"])
+        #expect(Set(removed.keys) == expected.union(Plugin.stamp))
+        #expect(removed["path"] as? String == "cube.gcode" && removed["storage"] as? String == "local")
+        #expect(removed["type"] as? [String] == ["machinecode", "gcode"])
     }
 
     @Test func theHomeBrokerGoingDownDuringAPrintDelaysNeitherTheMainSessionNorThePrint() throws {
