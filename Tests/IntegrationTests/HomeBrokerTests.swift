@@ -192,7 +192,8 @@ private final class HomeBroker {
         #expect(try home.waitForEvent("PrintFailed")["reason"] as? String == "cancelled")
     }
 
-    /// Also: a retained command waiting on the broker is never run, and a deleted file is told.
+    /// Also: a retained command waiting on the broker is never run, a deleted file is told, and
+    /// a clean stop says `disconnected`.
     @Test func discoveryTurnedOffRemovesTheDevice() throws {
         let home = try HomeBroker()
         let topic = "homeassistant/device/printer_agent_\(AgentProcess.deviceId)/config"
@@ -216,6 +217,11 @@ private final class HomeBroker {
         #expect(Set(removed.keys) == expected.union(Plugin.stamp))
         #expect(removed["path"] as? String == "cube.gcode" && removed["storage"] as? String == "local")
         #expect(removed["type"] as? [String] == ["machinecode", "gcode"])
+
+        // A clean stop says disconnected on the home broker too.
+        rig.harness.agent.send(SIGTERM)
+        try home.waitForWill("disconnected")
+        #expect(try rig.harness.agent.waitForExit() == 0)
     }
 
     @Test func theHomeBrokerGoingDownDuringAPrintDelaysNeitherTheMainSessionNorThePrint() throws {

@@ -188,10 +188,12 @@ public struct HomeFeed {
         return out
     }
 
-    /// The state document when it changed; when `paced`, at most once a second.
+    /// The state document when it changed; when `paced`, at most once a second (and then it is
+    /// not even built: this runs after every reactor callback, once per line streamed to a board).
     private mutating func state(_ snapshot: HomeSnapshot, nowMs: Int64, epochSeconds: Int64, paced: Bool) -> [Publication] {
+        if paced, let last = lastState, nowMs - last.at < Self.minimumGapMs { return [] }
         let payload = JSONCodec.print(.object(Self.stateDocument(snapshot, epochSeconds: epochSeconds)))
-        if let last = lastState, last.payload == payload || (paced && nowMs - last.at < Self.minimumGapMs) { return [] }
+        if let last = lastState, last.payload == payload { return [] }
         lastState = (payload, nowMs)
         return [Publication(topic: stateTopic, payload: payload, retain: true)]
     }
