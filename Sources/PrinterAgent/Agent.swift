@@ -135,7 +135,7 @@ final class Agent {
         notify("STOPPING=1")
         closing = 0
         if link.stop(offline: commands.encoder.publication(PrinterReports.offline(), retain: true)) { closing += 1 }
-        if let home, home.stop() { closing += 1 }
+        if let home, home.stop(closed: { [unowned(unsafe) self] in sessionClosed() }) { closing += 1 }
         if closing > 0 {
             reactor.after(Self.shutdownGraceMs) { [self] in reactor.stop() }
         } else {

@@ -75,9 +75,10 @@ final class HomeService {
         for publication in feed.uploaded(path, epochSeconds: Self.epochSeconds) { link.publish(publication) }
     }
 
-    /// Says `disconnected` and closes; returns whether the link will report that it closed.
-    func stop() -> Bool {
-        link.stop(offline: feed.topics.disconnected)
+    /// Says `disconnected` and closes; returns whether `closed` will be called once it has.
+    func stop(closed: @escaping () -> Void) -> Bool {
+        link.onStopped = closed
+        return link.stop(offline: feed.topics.disconnected)
     }
 
     /// The discovery config, or its removal when discovery is off.
