@@ -83,6 +83,9 @@ struct HomeAssistantCommandTests {
         #expect(throws: CommandFailure(.badRequest, "pause takes ON or OFF, not \"yes\"")) { try command("pause", "yes") }
         #expect(throws: CommandFailure(.badRequest, "fan takes a number, not \"fast\"")) { try command("fan", "fast") }
         #expect(throws: CommandFailure(.unknownCommand, "unknown Home Assistant command \"explode\"")) { try command("explode", "1") }
+        #expect(throws: CommandFailure(.payloadTooLarge, "fan takes at most 64 bytes, not 65")) {
+            try command("fan", String(repeating: "1", count: 65))
+        }
     }
 }
 

@@ -6,11 +6,17 @@ import AgentJSON
 /// (`M112` through the G-code console), `nozzle_target` and `bed_target` (tempature/set),
 /// `fan` (fan/set) and `light_<type>` `ON`/`OFF` (light/control).
 public enum HomeAssistantCommand {
+    /// The longest payload a control takes (`ON`, `PRESS`, a number), in bytes.
+    public static let maxPayload = 64
+
     /// The command for `payload` on `topic` below `commandPrefix`, or a failure that says what
     /// was wrong (nothing is done then).
     public static func command(topic: String, payload: [UInt8], commandPrefix: String) throws(CommandFailure) -> Command {
         guard topic.hasPrefix(commandPrefix) else { throw CommandFailure(.unknownCommand, "not a command topic: " + topic) }
         let name = String(topic.dropFirst(commandPrefix.count))
+        guard payload.count <= maxPayload else {
+            throw CommandFailure(.payloadTooLarge, name + " takes at most " + String(maxPayload) + " bytes, not " + String(payload.count))
+        }
         let text = String(decoding: payload, as: UTF8.self)
         switch name {
         case "pause":
