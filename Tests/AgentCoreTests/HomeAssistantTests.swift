@@ -105,6 +105,8 @@ struct HomeConfigTests {
         var config = AgentConfig()
         let error = configError { try ConfigFile.apply("home_topic_base = printers/+/\n", path: "t.conf", to: &config) }
         #expect(error?.line.contains("home_topic_base must be MQTT topic levels") == true)
+        #expect(configError { try ConfigFile.apply("home_topic_base = a//b\n", path: "t.conf", to: &config) } != nil,
+                "an empty level is refused")
         #expect(config.home.topicBase == "octoPrint/")
     }
 }

@@ -13,7 +13,7 @@ public enum HomeAssistantCommand {
     /// was wrong (nothing is done then).
     public static func command(topic: String, payload: [UInt8], commandPrefix: String) throws(CommandFailure) -> Command {
         guard topic.hasPrefix(commandPrefix) else { throw CommandFailure(.unknownCommand, "not a command topic: " + topic) }
-        let name = String(topic.dropFirst(commandPrefix.count))
+        let name = String(decoding: topic.utf8.dropFirst(commandPrefix.utf8.count), as: UTF8.self)
         guard payload.count <= maxPayload else {
             throw CommandFailure(.payloadTooLarge, name + " takes at most " + String(maxPayload) + " bytes, not " + String(payload.count))
         }

@@ -38,7 +38,7 @@ public struct HomeConfig: Equatable {
 
     /// A topic base: topic levels ending in `/` (one is added when missing).
     static func topicBase(_ text: String) throws(ConfigError) -> String {
-        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+        let trimmed = text.hasSuffix("/") ? String(decoding: text.utf8.dropLast(), as: UTF8.self) : text
         return try topicLevels(trimmed, key: "home_topic_base") + "/"
     }
 
@@ -46,9 +46,10 @@ public struct HomeConfig: Equatable {
     /// no NUL, at most 200 bytes.
     static func topicLevels(_ text: String, key: String) throws(ConfigError) -> String {
         let bytes = Array(text.utf8)
-        let valid = !bytes.isEmpty && bytes.count <= 200 && bytes.first != UInt8(ascii: "/")
+        let slash = UInt8(ascii: "/")
+        let valid = !bytes.isEmpty && bytes.count <= 200 && bytes.first != slash
             && !bytes.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") || $0 < 0x20 })
-            && !text.contains("//")
+            && !zip(bytes, bytes.dropFirst()).contains(where: { $0 == slash && $1 == slash })
         guard valid else {
             throw ConfigError("", key + " must be MQTT topic levels such as octoPrint/ or printers/kobra/ (no +, #, empty level or control character), not \"" + text + "\"")
         }
