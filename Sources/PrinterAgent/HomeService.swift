@@ -34,7 +34,8 @@ final class HomeService {
             lights: LightType.allCases.filter { config.controls.light($0) != nil },
             emergencyStop: config.controls.consoleAllowed.contains("M112")))
         discoveryOn = home.discovery
-        let password = try home.passwordFile.map { file throws(SystemError) in try FileReader.firstLine(file) }
+        var password: String? = nil
+        if let file = home.passwordFile { password = try FileReader.firstLine(file) }
         var subscriptions = [discovery.commandPrefix + "+"]
         if home.discovery { subscriptions.append(discovery.statusTopic) }
         link = try BrokerLink(options: MQTTOptions(

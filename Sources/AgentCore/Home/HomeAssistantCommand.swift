@@ -52,9 +52,14 @@ public enum HomeAssistantCommand {
 
     /// A JSON number (the checks of the command it becomes apply the range).
     private static func number(_ text: String, _ name: String) throws(CommandFailure) -> JSONValue {
-        guard let value = try? JSONCodec.parse(text), case .number(let number) = value, number.isFinite else {
-            throw CommandFailure(.badRequest, name + " takes a number, not \"" + text + "\"")
+        let failure = CommandFailure(.badRequest, name + " takes a number, not \"" + text + "\"")
+        let value: JSONValue
+        do {
+            value = try JSONCodec.parse(text)
+        } catch {
+            throw failure
         }
+        guard case .number(let number) = value, number.isFinite else { throw failure }
         return .number(number)
     }
 }
