@@ -225,6 +225,23 @@ final class HomeBroker {
         #expect(try rig.harness.agent.waitForExit(timeout: 2) == 0)
     }
 
+    @Test func theHomeLoginComesFromThePasswordFileAndARefusalIsRetried() throws {
+        let secrets = try TemporaryDirectory()
+        let passwords = try secrets.write("passwords", "")
+        let broker = try MosquittoBroker(extra: ["allow_anonymous false", "password_file \(passwords)"])
+        let passwordFile = try secrets.write("home-password", "s3cret\n")
+        let rig = try PrintRig.marlin(config: ["home_broker = \(broker.url)", "home_username = printer",
+                                               "home_password_file = \(passwordFile)"])
+        try rig.harness.agent.waitForLog("could not connect to the home broker: the broker refused the connection: Connection Refused: not authorised.")
+        #expect(try rig.harness.ask("status", "query").json?["code"] as? Int == 200, "the main session is not held up")
+        try ChildProcess(try Executables.find("mosquitto_passwd"), ["-b", passwords, "printer", "s3cret"]).waitForExit(timeout: 10)
+        broker.reload()
+        try rig.harness.agent.waitForLog("connected to the home broker", timeout: 90)
+        let watcher = try MQTTTestClient(port: broker.port, username: "printer", password: "s3cret")
+        try watcher.subscribe("octoPrint/mqtt")
+        try watcher.waitFor("connected, retained") { $0.payload == "connected" && $0.retained }
+    }
+
     @Test func theHomeBrokerGoingDownDuringAPrintDelaysNeitherTheMainSessionNorThePrint() throws {
         let home = try HomeBroker()
         let rig = try PrintRig.marlin(["--speed", "300", "--heat-rate", "200"], config: home.config)
