@@ -225,6 +225,35 @@ final class HomeBroker {
         #expect(try rig.harness.agent.waitForExit(timeout: 2) == 0)
     }
 
+    @Test func aKlipperPrintHasTheSameEventsWithTheToolheadsHeight() throws {
+        let home = try HomeBroker()
+        let rig = try PrintRig.klipper(["--speed", "1000", "--heat-rate", "200"], config: home.config)
+        try rig.waitForController()
+        let connected = try home.waitForEvent("Connected")
+        #expect(connected["port"] as? String == rig.simulator.path && connected["baudrate"] == nil, "a socket has no baud rate")
+        try rig.start()
+        try home.waitForEvent("PrintDone", timeout: 60)
+        #expect(home.events.map(\.name).filter { $0.hasPrefix("Print") && $0 != "PrinterStateChanged" } == ["PrintStarted", "PrintDone"])
+        let heights = home.events.filter { $0.name == "ZChange" }.compactMap { $0.payload["new"] as? Double }
+        #expect(heights.count >= 2 && heights.last.map { $0 >= 9.9 } == true, "ZChange from the toolhead: \(heights)")
+    }
+
+    @Test func aLanUploadIsUploadThenFileAdded() throws {
+        let home = try HomeBroker()
+        let rig = try LanRig(extra: home.config)
+        try home.waitForWill("connected")
+        #expect(try rig.upload("cube.gcode", try Fixture.data("cube.gcode")).status == 200)
+        let upload = try home.waitForEvent("Upload")
+        let added = try home.waitForEvent("FileAdded")
+        for (name, payload) in [("Upload", upload), ("FileAdded", added)] {
+            let expected = try #require(Plugin.fields[name])
+            #expect(Set(payload.keys) == expected.union(Plugin.stamp), "\(name)'s fields are the plugin's")
+        }
+        #expect(upload["name"] as? String == "cube.gcode" && upload["target"] as? String == "local")
+        #expect(added["path"] as? String == "cube.gcode" && added["storage"] as? String == "local")
+        #expect(home.events.map(\.name).filter { $0.hasPrefix("File") || $0 == "Upload" } == ["Upload", "FileAdded"])
+    }
+
     @Test func theHomeLoginComesFromThePasswordFileAndARefusalIsRetried() throws {
         let secrets = try TemporaryDirectory()
         let passwords = try secrets.write("passwords", "")
