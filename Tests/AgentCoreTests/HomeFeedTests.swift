@@ -181,6 +181,21 @@ struct HomeFeedTemperatureTests {
         #expect(paused["paused"] == .string("ON") && paused["state"] == .string("paused"))
     }
 
+    @Test func theFirmwareDocumentFollowsTheUpdate() throws {
+        var feed = HomeFeed(topics: OctoPrintTopics(base: "octoPrint/"), port: "/dev/ttyS1", baudrate: nil)
+        var snapshot = HomeSnapshot()
+        snapshot.installedVersion = "1.2.3"
+        snapshot.update = (version: "1.3.0", percent: 40)
+        let document = try jsonObject(try #require(feed.update(snapshot, nowMs: 0, epochSeconds: 0)
+            .first { $0.topic == "octoPrint/hass/update" }).payload)
+        #expect(document["installed_version"] == .string("1.2.3") && document["latest_version"] == .string("1.3.0"))
+        #expect(document["in_progress"] == .bool(true) && document["update_percentage"] == .int(40))
+        snapshot.update = nil
+        let done = try jsonObject(try #require(feed.update(snapshot, nowMs: 1, epochSeconds: 0)
+            .first { $0.topic == "octoPrint/hass/update" }).payload)
+        #expect(done["in_progress"] == .bool(false) && done["latest_version"] == .string("1.2.3") && done["update_percentage"] == nil)
+    }
+
     @Test func announcementsRepeatTheRetainedState() throws {
         var rig = FeedRig()
         _ = rig.handle(readings(25, target: 0))
