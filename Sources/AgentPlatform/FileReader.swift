@@ -21,11 +21,25 @@ public enum FileReader {
         }
     }
 
+    /// The first line of the file at `path` (a password file), without its line end.
+    public static func firstLine(_ path: String) throws(SystemError) -> String {
+        let bytes = try read(path, limit: 4096)
+        let line = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first.map { Array($0) } ?? []
+        return String(decoding: line, as: UTF8.self)
+    }
+
     /// Whether `path` names an existing regular file (or a link to one) that this process may read.
     public static func isReadable(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return false }
         return access(path, R_OK) == 0
+    }
+
+    /// The size in bytes of the regular file at `path`, or nil when there is none.
+    public static func size(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & mode_t(S_IFMT) == mode_t(S_IFREG) else { return nil }
+        return Int64(info.st_size)
     }
 }
 

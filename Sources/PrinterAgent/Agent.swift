@@ -11,24 +11,24 @@ import AgentPlatform
 /// connection, the USB watcher, a service's download) refers back to that owner
 /// `unowned(unsafe)`: the object, and so the callback, cannot outlive it.
 final class Agent {
-    /// How long a connection attempt may take before it counts as failed.
-    static let connectTimeoutMs: Int64 = 30_000
     /// How long a clean shutdown waits for the offline report to be written.
     static let shutdownGraceMs: Int64 = 3_000
 
     private let config: AgentConfig
     private let logger: Logger
     private let reactor = Reactor()
-    private let connection: MQTTConnection
-    private let session: BrokerSession
+    private let link: BrokerLink
+    /// The session to the user's own broker, when `home_broker` is set.
+    private let home: HomeService?
     private let commands: CommandService
     private let notifier = SystemdNotifier()
     private let usb: UsbStorage
     /// The LAN handshake and upload server, when `lan_mode` is on.
     private let lan: LanService?
     private var signals: SignalWatcher?
-    private var attempt = 0
     private var stopping = false
+    /// The sessions still writing their offline state during a shutdown.
+    private var closing = 0
 
     /// Creates the agent for a checked configuration and identity.
     init(startup: Startup, logger: Logger) throws(SystemError) {
@@ -43,9 +43,7 @@ final class Agent {
         lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
                                               inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
         let topics = commands.encoder.topics
-        session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
-                                queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
-        connection = try MQTTConnection(options: MQTTOptions(
+        link = try BrokerLink(options: MQTTOptions(
             broker: config.broker,
             clientId: config.clientId ?? "printer-agent-\(topics.deviceId)",
             keepaliveSeconds: config.keepaliveSeconds, version: config.mqttVersion,
@@ -53,31 +51,26 @@ final class Agent {
             password: config.password ?? (config.username == nil ? identity.lanPassword?.value : nil),
             caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
             insecure: config.tlsInsecure,
-            will: commands.encoder.publication(PrinterReports.offline(), retain: true)))
+            will: commands.encoder.publication(PrinterReports.offline(), retain: true)),
+            subscriptions: [topics.commandFilter], name: "broker", spreadMs: Int64(config.reconnectSpreadSeconds) * 1000,
+            queueCapacity: config.offlineQueueSize, reactor: reactor, logger: logger)
+        home = config.home.broker == nil ? nil
+            : try HomeService(config: config, identity: identity, commands: commands, reactor: reactor, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
     func run() -> Int32 {
-        connection.onConnect = { [unowned(unsafe) self] refusal in
-            if let refusal {
-                perform(session.connectionFailed(refusal))
-            } else {
-                commands.state.ip = HostInfo.primaryIPv4()
-                commands.state.fileUploadUrl = lanUploadUrl()
-                perform(session.connected(announcements: commands.announcements()))
-            }
+        link.announcements = { [unowned(unsafe) self] in
+            commands.state.ip = HostInfo.primaryIPv4()
+            commands.state.fileUploadUrl = lanUploadUrl()
+            return commands.announcements()
         }
-        connection.onDisconnect = { [unowned(unsafe) self] reason in
-            if stopping {
-                reactor.stop()
-            } else {
-                perform(session.connectionFailed(reason))
-            }
-        }
-        connection.onMessage = { [unowned(unsafe) self] message in commands.receive(message, now: reactor.now) }
+        link.onMessage = { [unowned(unsafe) self] message in commands.receive(message, now: reactor.now) }
+        link.onStopped = { [unowned(unsafe) self] in sessionClosed() }
         // What a callback queued is published once it returns, in the order it was queued.
         reactor.afterEachCallback = { [unowned(unsafe) self] in
-            for publication in commands.outbox.take() { publish(publication) }
+            for publication in commands.outbox.take() { link.publish(publication) }
+            home?.refresh()
         }
         do {
             signals = try SignalWatcher { [unowned(unsafe) self] number in shutDown(signal: number) }
@@ -86,9 +79,10 @@ final class Agent {
             return 1
         }
         if let signals { reactor.add(signals) }
-        reactor.add(connection)
-        reactor.every(1_000) { [self] in connection.tick() }
-        lan?.onUpload = { [unowned(unsafe) self] _ in commands.localFilesChanged() }
+        lan?.onUpload = { [unowned(unsafe) self] path in
+            commands.localFilesChanged()
+            home?.uploaded(path)
+        }
         commands.state.fileUploadUrl = lanUploadUrl()
         usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
         usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }
@@ -101,7 +95,8 @@ final class Agent {
             reactor.every(interval) { [self] in notify("WATCHDOG=1") }
         }
         logger.log(.info, "printer-agent \(AgentVersion.current) for \(commands.state.modelName) (model \(commands.encoder.topics.modelId), device \(commands.encoder.topics.deviceId)), broker \(config.broker.url)")
-        perform(session.start())
+        link.start()
+        home?.start()
         notify("READY=1")
         // The reactor lets go of every callback when it is done, and with them of this agent.
         defer { reactor.close() }
@@ -113,45 +108,6 @@ final class Agent {
         }
         logger.log(.info, "stopped")
         return 0
-    }
-
-    private func perform(_ actions: [BrokerSession.Action]) {
-        for action in actions {
-            switch action {
-            case .connect:
-                startAttempt()
-            case .scheduleReconnect(let delay):
-                reactor.after(delay) { [self] in perform(session.reconnectDue()) }
-            case .subscribe(let filter):
-                if let reason = connection.subscribe(filter) {
-                    logger.log(.error, "cannot subscribe to \(filter): \(reason)")
-                }
-            case .publish(let publication):
-                if let reason = connection.publish(publication) {
-                    logger.log(.warning, "publish on \(publication.topic) failed (\(reason)); kept for the next connection")
-                    session.publishFailed(publication)
-                }
-            case .disconnect:
-                connection.disconnect()
-            case .log(let level, let message):
-                logger.log(level, message)
-            }
-        }
-    }
-
-    private func startAttempt() {
-        attempt += 1
-        let thisAttempt = attempt
-        logger.log(.debug, "connecting to \(config.broker.url) (attempt \(session.failures + 1))")
-        if let reason = connection.connect() {
-            perform(session.connectionFailed(reason))
-            return
-        }
-        reactor.after(Self.connectTimeoutMs) { [self] in
-            if attempt == thisAttempt, session.state == .connecting {
-                perform(session.connectionFailed("no answer within \(Self.connectTimeoutMs / 1000) s"))
-            }
-        }
     }
 
     /// The upload URL `info` shows in LAN mode: on the address the LAN server listens on, or
@@ -168,10 +124,6 @@ final class Agent {
         commands.usbChanged(mounted: state.mountPoint != nil)
     }
 
-    private func publish(_ publication: Publication) {
-        perform(session.publish(publication))
-    }
-
     private func shutDown(signal number: Int32) {
         if stopping {
             logger.log(.warning, "second signal \(number): stopping now")
@@ -181,13 +133,20 @@ final class Agent {
         stopping = true
         logger.log(.info, "signal \(number): going offline")
         notify("STOPPING=1")
-        let actions = session.stop(offline: commands.encoder.publication(PrinterReports.offline(), retain: true))
-        perform(actions)
-        if actions.contains(.disconnect) {
+        closing = 0
+        if link.stop(offline: commands.encoder.publication(PrinterReports.offline(), retain: true)) { closing += 1 }
+        if let home, home.stop(closed: { [unowned(unsafe) self] in sessionClosed() }) { closing += 1 }
+        if closing > 0 {
             reactor.after(Self.shutdownGraceMs) { [self] in reactor.stop() }
         } else {
             reactor.stop()
         }
+    }
+
+    /// A session wrote its offline state and closed: the agent stops once every one has.
+    private func sessionClosed() {
+        closing -= 1
+        if closing <= 0 { reactor.stop() }
     }
 
     private func notify(_ state: String) {

@@ -15,6 +15,8 @@ public final class CommandService {
     let printing: PrintService
     /// Firmware updates.
     let ota: OtaService
+    /// The file commands.
+    let files: FileCommands
     /// What the reports show of the printer itself (the print's live values come from the supervisor).
     var state: PrinterState
     private let router = CommandRouter()
@@ -44,12 +46,12 @@ public final class CommandService {
         let versionFile = config.versionFile
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
                          isPrinting: { printing.supervisor.isActive }, runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
+        files = FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
         // A .gcode.3mf prints through either backend (its plate extracted: PlateExtraction).
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor },
                                 gcode3mf: true)
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
-        FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
-            .register(in: router)
+        files.register(in: router)
         printing.register(in: router)
         ControlService(backend: backend, config: config, modelId: topics.modelId, outbox: outbox, logger: logger,
                        isPrinting: { printing.supervisor.isActive }, readings: { printing.supervisor.readings })
@@ -71,6 +73,19 @@ public final class CommandService {
         case .ignore(let reason):
             logger.log(.info, reason)
         }
+    }
+
+    /// Carries out `command` that came another way than the command topics (a Home Assistant
+    /// control): the same handler and checks as from the broker; its report is pushed, as
+    /// there is no msgid to answer. Returns the report, for the log.
+    @discardableResult
+    func perform(_ command: Command) -> Report? {
+        var answer: Report?
+        outbox.answer(msgid: nil) {
+            answer = router.route(command)
+            return answer
+        }
+        return answer
     }
 
     /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view

@@ -28,6 +28,9 @@ final class FileCommands {
     /// The most files one `deleteBatch` may name.
     static let maxBatch = 1000
 
+    /// A file was deleted: its path below the root of its storage, and the storage.
+    var onRemoved: (String, PrintSource) -> Void = { _, _ in }
+
     private let local: StorageRoot
     private let usbRoot: () -> String?
     private let inUse: (String) -> Bool
@@ -184,6 +187,7 @@ final class FileCommands {
     private func deleteFile(_ name: String, in directory: StoragePath, from storage: StorageRoot) throws(StorageError) {
         let prefix = storage.path == "/" ? "" : storage.path
         try storage.delete(directory, name: name, inUse: { relative in inUse(prefix + "/" + relative) })
+        onRemoved(directory.isRoot ? name : directory.relativeText + "/" + name, storage.path == local.path ? .local : .udisk)
     }
 
     /// The storage a command names: 503 for the USB stick when none is inserted.

@@ -38,9 +38,7 @@ final class LanService {
         let username = config.lanUsername ?? identity.lanUsername?.value ?? ""
         var password = identity.lanPassword?.value ?? ""
         if let file = config.lanPasswordFile {
-            let bytes = try FileReader.read(file, limit: 4096)
-            let line = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).first.map { Array($0) } ?? []
-            password = String(decoding: line, as: UTF8.self)
+            password = try FileReader.firstLine(file)
             if password.isEmpty { throw SystemError(call: "lan_mode", message: "lan_password_file \(file): the first line (the LAN broker password) is empty") }
         }
         login = (username, password)

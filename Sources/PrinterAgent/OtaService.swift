@@ -55,6 +55,11 @@ final class OtaService {
         state = StorageRoot(path: config.stateDirectory, label: "the state directory")
     }
 
+    /// The update on its way, if any: its version and its last reported percentage (0 before any).
+    var pending: (version: String, percent: Int)? {
+        update.map { ($0.request.version, max(0, $0.lastPercent)) }
+    }
+
     /// Registers `ota/update`. The router keeps this object alive.
     func register(in router: CommandRouter) {
         router.register("ota", "update") { self.start($0) }

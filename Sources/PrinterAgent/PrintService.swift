@@ -392,6 +392,9 @@ final class PrintService {
         send(supervisor.adopt(job, now: now))
     }
 
+    /// Whether the controller is connected and can take a print now.
+    var controllerReady: Bool { backend.map { $0.unavailableReason == nil } ?? false }
+
     /// The backend, when one is configured (whether or not it is connected now).
     private func connectedBackend() throws(CommandFailure) -> any PrinterBackend {
         guard let backend else {

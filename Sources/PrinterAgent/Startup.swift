@@ -39,14 +39,15 @@ struct Startup {
         }
     }
 
-    /// The TLS files (and an explicitly set version file, and in LAN mode the LAN password
-    /// file) must exist and be readable.
+    /// The TLS files (and an explicitly set version file, in LAN mode the LAN password file,
+    /// and the home broker's password and CA files) must exist and be readable.
     static func checkFiles(_ config: AgentConfig) throws(ConfigError) {
         let named: [(key: String, path: String?)] = [
             ("tls_ca_file", config.tlsCAFile), ("tls_cert_file", config.tlsCertFile),
             ("tls_key_file", config.tlsKeyFile),
             ("version_file", config.origins["version_file"] == nil ? nil : config.versionFile),
             ("lan_password_file", config.lanMode ? config.lanPasswordFile : nil),
+            ("home_password_file", config.home.passwordFile), ("home_tls_ca_file", config.home.tlsCAFile),
         ]
         for entry in named {
             guard let path = entry.path else { continue }

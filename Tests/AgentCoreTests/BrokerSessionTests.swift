@@ -5,7 +5,7 @@ private typealias Action = BrokerSession.Action
 
 /// A session whose jitter is always `random`.
 private func session(queueCapacity: Int = 10, random: Double = 0.5) -> BrokerSession {
-    BrokerSession(topics: testTopics, queueCapacity: queueCapacity, random: { random })
+    BrokerSession(subscriptions: [testTopics.commandFilter], queueCapacity: queueCapacity, random: { random })
 }
 
 /// A session that has connected once (its start actions checked elsewhere).

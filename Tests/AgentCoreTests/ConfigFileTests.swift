@@ -72,6 +72,14 @@ private let fullFile = [
     "lan_broker_port = 8884",
     "lan_username = lan",
     "lan_password_file = /data/lan-password",
+    "home_broker = mqtts://ha.local:8884",
+    "home_username = printer",
+    "home_password_file = /data/home-password",
+    "home_tls_ca_file = /data/home-ca.pem",
+    "home_tls_insecure = yes",
+    "home_topic_base = printers/kobra",
+    "home_discovery = no",
+    "home_discovery_prefix = ha",
 ]
 
 struct ConfigFileTests {
@@ -136,6 +144,14 @@ struct ConfigFileTests {
         expected.lanBrokerPort = 8884
         expected.lanUsername = "lan"
         expected.lanPasswordFile = "/data/lan-password"
+        expected.home.broker = BrokerAddress(tls: true, host: "ha.local", port: 8884)
+        expected.home.username = "printer"
+        expected.home.passwordFile = "/data/home-password"
+        expected.home.tlsCAFile = "/data/home-ca.pem"
+        expected.home.tlsInsecure = true
+        expected.home.topicBase = "printers/kobra/"
+        expected.home.discovery = false
+        expected.home.discoveryPrefix = "ha"
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"

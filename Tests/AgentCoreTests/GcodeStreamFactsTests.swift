@@ -6,6 +6,17 @@ private func line(_ text: String) -> ArraySlice<UInt8> { Array(text.utf8)[...] }
 
 /// The facts the streaming code reads from each line of a file.
 @Suite struct GcodeStreamFactsTests {
+    @Test func moveHeightsAndPositioningModes() {
+        #expect(GcodeStreamFacts.moveHeight(line("G1 Z0.3 F720")) == 0.3)
+        #expect(GcodeStreamFacts.moveHeight(line("G0X10Z5")) == 5)
+        #expect(GcodeStreamFacts.moveHeight(line("G1 X10 Y5")) == nil)
+        #expect(GcodeStreamFacts.moveHeight(line("G28 Z")) == nil)
+        #expect(GcodeStreamFacts.moveHeight(line("G1 Z-1")) == nil)
+        #expect(GcodeStreamFacts.absolutePositioning(line("G90")) == true)
+        #expect(GcodeStreamFacts.absolutePositioning(line("G91")) == false)
+        #expect(GcodeStreamFacts.absolutePositioning(line("G92 E0")) == nil)
+    }
+
     @Test func curaLayersAreZeroBased() {
         #expect(GcodeStreamFacts.layerChange(line(";LAYER:0")) == LayerMark(start: .number(1)))
         #expect(GcodeStreamFacts.layerChange(line(";LAYER:41\r")) == LayerMark(start: .number(42)))

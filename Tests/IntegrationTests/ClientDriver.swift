@@ -9,12 +9,16 @@ enum ClientDriver {
     static let repository = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent()
 
     /// The venv's python, made once per test run (the script caches the venv across runs).
-    static let python: Result<String, TestFailure> = {
+    static let python = venvPython("clients")
+
+    /// The python of the venv `scripts/client-venv` makes for `Tests/Fixtures/<fixture>/requirements.txt`.
+    static func venvPython(_ fixture: String) -> Result<String, TestFailure> {
         do {
             let files = try TemporaryDirectory()
             let out = files.path + "/out", err = files.path + "/err"
             let script = repository.appendingPathComponent("scripts/client-venv").path
-            let status = try ChildProcess(script, [], stdout: out, stderr: err).waitForExit(timeout: 600)
+            let requirements = Fixture.folder.appendingPathComponent(fixture + "/requirements.txt").path
+            let status = try ChildProcess(script, [requirements], stdout: out, stderr: err).waitForExit(timeout: 1200)
             let python = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard status == 0, FileManager.default.isExecutableFile(atPath: python) else {
                 let errors = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
@@ -24,7 +28,7 @@ enum ClientDriver {
         } catch {
             return .failure(TestFailure("scripts/client-venv: \(error)"))
         }
-    }()
+    }
 
     /// One step's verdict, as the driver printed it.
     struct Step {

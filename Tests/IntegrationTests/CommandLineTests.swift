@@ -25,6 +25,9 @@ import TestSupport
             ("lan_mode = yes\nlan_username = lan\n", 1, "lan_mode needs the LAN broker password"),
             ("lan_mode = yes\nlan_username = lan\nlan_password_file = /nonexistent/pw\n", 3,
              "lan_password_file: /nonexistent/pw does not exist"),
+            ("home_broker = mqtt://127.0.0.1\nhome_password_file = /nonexistent/pw\n", 2,
+             "home_password_file: /nonexistent/pw does not exist"),
+            ("home_topic_base = printers/#\n", 1, "home_topic_base must be MQTT topic levels"),
         ]
         for testCase in cases {
             let path = try files.write("bad.conf", testCase.text)

@@ -19,14 +19,14 @@ final class LanRig {
     let root: String
 
     /// Starts the profile's broker and an agent in LAN mode on a free port, storing into
-    /// `root` (a fresh directory unless given), with `config` lines added to its configuration.
-    init(root: String? = nil, config: [String] = []) throws {
+    /// `root` (a fresh directory unless given), with the configuration lines `extra` too.
+    init(root: String? = nil, extra: [String] = []) throws {
         profile = try LanBrokerProfile()
         storage = try TemporaryDirectory()
         port = try FreePort.find()
         ssdpPort = try FreePort.find()
         let lines = try profile.agentConfig() + ["state_dir = \(storage.path)/state", "lan_listen = 127.0.0.1",
-                                                 "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"] + config
+                                                 "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"] + extra
         let config = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         self.root = root ?? storage.path + "/files"
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)

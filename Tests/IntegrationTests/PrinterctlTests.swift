@@ -80,7 +80,7 @@ import TestSupport
         let root = storage.path + "/gcodes"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let simulator = try PrinterSimulator.marlin(directory: storage, arguments: ["--speed", "300", "--heat-rate", "200"])
-        let rig = try LanRig(root: root, config: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"])
+        let rig = try LanRig(root: root, extra: ["controller = marlin", "serial_port = \(simulator.path)", "serial_baud = 115200"])
         try rig.waitForController()
         let options = ["--host", "127.0.0.1", "--port", "\(rig.port)"]
         let found = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])

@@ -105,6 +105,8 @@ public struct AgentConfig: Equatable {
     public var offlineQueueSize = 100
     /// The fans, axes, lights and console of the controls (`ControlConfig.keys`).
     public var controls = ControlConfig()
+    /// The optional session to the user's own broker (`HomeConfig.keys`).
+    public var home = HomeConfig()
 
     /// Where each explicitly set key came from (`file:line` or `command line (--option)`).
     public var origins: [String: String] = [:]

@@ -73,7 +73,7 @@ public enum ConfigKeys {
         }),
         ("max_payload", { config, value throws(ConfigError) in config.maxPayloadBytes = try integer(value, in: 1024...16_777_216) }),
         ("offline_queue", { config, value throws(ConfigError) in config.offlineQueueSize = try integer(value, in: 0...10_000) }),
-    ] + ControlConfig.keys
+    ] + ControlConfig.keys + HomeConfig.keys
 
     /// Applies `value` to `key`, recording `origin`; the error names the origin.
     public static func apply(_ key: String, _ value: String, origin: String,

@@ -125,7 +125,7 @@ public struct KlipperPrintFollower {
             break
         }
         let progress = PrintProgress(fraction: status.progress ?? 0, currentLayer: status.currentLayer,
-                                     totalLayers: status.totalLayers)
+                                     totalLayers: status.totalLayers, z: status.position?.z)
         if progress != current.lastProgress {
             current.lastProgress = progress
             events.append(.progress(progress))

@@ -83,6 +83,21 @@ public enum GcodeStreamFacts {
         return Int(min(value, 255) * 100 / 255 + 0.5)
     }
 
+    /// The height a move (G0, G1) commands with its Z word, in millimetres; nil for other
+    /// commands, for a move without Z and for a negative or unreadable Z.
+    public static func moveHeight(_ command: ArraySlice<UInt8>) -> Double? {
+        guard let code = self.code(command), code.letter == UInt8(ascii: "G"), code.number <= 1,
+              let z = parameter(UInt8(ascii: "Z"), in: code.parameters) else { return nil }
+        return GcodeDecimal.parse(z)?.value()
+    }
+
+    /// Whether `command` sets absolute positioning (G90: true) or relative (G91: false); nil for others.
+    public static func absolutePositioning(_ command: ArraySlice<UInt8>) -> Bool? {
+        guard let code = self.code(command), code.letter == UInt8(ascii: "G"), code.number == 90 || code.number == 91,
+              code.parameters.allSatisfy(GcodeText.isBlank) else { return nil }
+        return code.number == 90
+    }
+
     /// Whether `command` heats and waits: M109 (nozzle) or M190 (bed).
     public static func isTemperatureWait(_ command: ArraySlice<UInt8>) -> Bool {
         guard let code = self.code(command), code.letter == UInt8(ascii: "M") else { return false }

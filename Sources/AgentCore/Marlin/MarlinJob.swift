@@ -1,6 +1,7 @@
 /// One print streamed to a Marlin board: the file being read, where the streaming stands,
 /// and the progress facts learnt from the file on the way (how far the reader is, the
-/// layers from the slicer's layer comments, the remaining time from `M73 R`). It is the one
+/// layers from the slicer's layer comments, the remaining time from `M73 R`, the height from
+/// the moves' Z words). It is the one
 /// owner of those facts; `MarlinSession` tells the supervisor when one changes.
 struct MarlinJob<File: PrintFileLines> {
     /// What the streaming of the job is doing.
@@ -35,6 +36,8 @@ struct MarlinJob<File: PrintFileLines> {
     var zOffset = 0.0
     /// Whether the job has extruded yet (the end of preheating).
     private(set) var extruded = false
+    /// Whether the file switched to relative positioning (G91): its Z words are then no height.
+    private var relative = false
     /// How far the job has got.
     private(set) var progress = PrintProgress(fraction: 0)
     /// The fraction last told, in thousandths: progress is told when this moves, so that a
@@ -76,6 +79,12 @@ struct MarlinJob<File: PrintFileLines> {
             if let hint = GcodeStreamFacts.progressHint(command), let remaining = hint.remainingMinutes,
                remaining != progress.remainingMinutes {
                 progress.remainingMinutes = remaining
+                changed = true
+            }
+            if let absolute = GcodeStreamFacts.absolutePositioning(command) {
+                relative = !absolute
+            } else if !relative, let z = GcodeStreamFacts.moveHeight(command), z != progress.z {
+                progress.z = z
                 changed = true
             }
             if !extruded, GcodeStreamFacts.isExtrudingMove(command) {

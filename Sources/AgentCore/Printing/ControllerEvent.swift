@@ -36,12 +36,16 @@ public struct PrintProgress: Equatable {
     public var totalLayers: Int?
     /// The slicer's remaining time (M73 R), when the file carries it.
     public var remainingMinutes: Int?
+    /// The commanded Z height in millimetres, when known (the file's moves, Klipper's toolhead).
+    public var z: Double?
 
     /// Creates a progress value.
-    public init(fraction: Double, currentLayer: Int? = nil, totalLayers: Int? = nil, remainingMinutes: Int? = nil) {
+    public init(fraction: Double, currentLayer: Int? = nil, totalLayers: Int? = nil, remainingMinutes: Int? = nil,
+                z: Double? = nil) {
         self.fraction = fraction
         self.currentLayer = currentLayer
         self.totalLayers = totalLayers
         self.remainingMinutes = remainingMinutes
+        self.z = z
     }
 }

@@ -35,6 +35,8 @@ public struct PrintJob: Equatable {
     public var currentLayer: Int?
     /// The layer count, when known (the file's header, then the controller).
     public var totalLayers: Int?
+    /// The commanded Z height in millimetres, when known.
+    public var currentZ: Double?
     /// The slicer's remaining minutes from the latest `M73 R`, when the file carries them.
     public var slicerRemainingMinutes: Int?
     /// The slicer's estimate of the whole print in seconds, from the file's header.
@@ -81,6 +83,7 @@ public struct PrintJob: Equatable {
         if let layer = update.currentLayer { currentLayer = layer }
         if let total = update.totalLayers, total > 0 { totalLayers = total }
         if let remaining = update.remainingMinutes { slicerRemainingMinutes = max(0, remaining) }
+        if let z = update.z { currentZ = z }
     }
 
     /// Whole minutes printed so far (`print_time`).

@@ -20,6 +20,8 @@ public struct PrintSupervisor {
     public private(set) var job: PrintJob?
     /// The job that ended last (`info`'s `last_project`), until the next one starts.
     public private(set) var lastJob: PrintJob?
+    /// Why the job that ended last failed, when it did (`failed`'s message).
+    public private(set) var lastFailure: String?
     /// The controller's latest readings.
     public private(set) var readings = ControllerReadings()
     /// The speed mode (1 silent, 2 standard, 3 sport): standard until `print/update` sets one.
@@ -252,6 +254,7 @@ public struct PrintSupervisor {
         finished.phase = phase
         job = nil
         lastJob = finished
+        lastFailure = phase == .failed ? message : nil
         lastProgressReport = nil
         return [Report(type: "print", action: action, msgid: nil, state: phase.rawValue, code: code,
                        message: message, data: .object(finished.reportData)),

@@ -38,16 +38,18 @@ public final class BrokerSession {
     /// Attempts made since the last successful connect (for the log).
     public var failures: Int { backoff.failures }
 
-    private let topics: DeviceTopics
+    private let subscriptions: [String]
+    private let brokerName: String
     private var backoff: ReconnectBackoff
     private var queue: OfflineQueue
     private let random: () -> Double
 
-    /// Creates a session for the printer of `topics`. `random` returns numbers in [0, 1)
-    /// for the backoff's jitter.
-    public init(topics: DeviceTopics, backoff: ReconnectBackoff = ReconnectBackoff(),
+    /// Creates a session that subscribes to `subscriptions` on every connect and names its
+    /// broker `brokerName` in the log ("broker", "home broker"). `random` returns numbers in [0, 1) for the backoff's jitter.
+    public init(subscriptions: [String], brokerName: String = "broker", backoff: ReconnectBackoff = ReconnectBackoff(),
                 queueCapacity: Int, random: @escaping () -> Double) {
-        self.topics = topics
+        self.subscriptions = subscriptions
+        self.brokerName = brokerName
         self.backoff = backoff
         self.queue = OfflineQueue(capacity: queueCapacity)
         self.random = random
@@ -69,7 +71,8 @@ public final class BrokerSession {
         guard state == .connecting else { return [] }
         state = .connected
         backoff.reset()
-        var actions: [Action] = [.log(.info, "connected to the broker"), .subscribe(topics.commandFilter)]
+        var actions: [Action] = [.log(.info, "connected to the " + brokerName)]
+        actions += subscriptions.map { .subscribe($0) }
         actions += announcements.map { .publish($0) }
         let backlog = queue.drain()
         if backlog.dropped > 0 {
@@ -86,7 +89,7 @@ public final class BrokerSession {
             let wasConnected = state == .connected
             state = .waiting
             let delay = backoff.nextDelay(unitRandom: random(), afterLoss: wasConnected)
-            let what = wasConnected ? "lost the broker connection" : "could not connect to the broker"
+            let what = wasConnected ? "lost the " + brokerName + " connection" : "could not connect to the " + brokerName
             return [.log(.warning, "\(what): \(reason); retrying in \(delay) ms"),
                     .scheduleReconnect(afterMs: delay)]
         case .idle, .waiting, .stopped:
