@@ -42,6 +42,20 @@ public struct StateFile {
         }
     }
 
+    /// The secret word of `length` letters and digits kept in the file (a token, a key):
+    /// made at random and kept when the file is missing or does not hold such a word.
+    public func keptWord(length: Int) throws(SystemError) -> String {
+        if let bytes = read(limit: length + 32) {
+            let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+            if text.utf8.count == length, text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) }) {
+                return text
+            }
+        }
+        let made = LanCrypto.randomWord(length)
+        try write(made + "\n")
+        return made
+    }
+
     /// Removes the file (nothing when it is missing).
     public func remove() {
         _ = path.withCString { unlink($0) }
