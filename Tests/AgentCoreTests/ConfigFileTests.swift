@@ -72,6 +72,10 @@ private let fullFile = [
     "lan_broker_port = 8884",
     "lan_username = lan",
     "lan_password_file = /data/lan-password",
+    "http_api = yes",
+    "http_api_listen = 192.168.1.21",
+    "http_api_port = 8081",
+    "http_api_auto_approve = yes",
 ]
 
 struct ConfigFileTests {
@@ -136,6 +140,10 @@ struct ConfigFileTests {
         expected.lanBrokerPort = 8884
         expected.lanUsername = "lan"
         expected.lanPasswordFile = "/data/lan-password"
+        expected.httpApi = true
+        expected.httpApiListen = "192.168.1.21"
+        expected.httpApiPort = 8081
+        expected.httpApiAutoApprove = true
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"
