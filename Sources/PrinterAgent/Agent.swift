@@ -26,6 +26,8 @@ final class Agent {
     private let usb: UsbStorage
     /// The LAN handshake and upload server, when `lan_mode` is on.
     private let lan: LanService?
+    /// The OctoPrint-compatible API, when `http_api` is on.
+    private let octoApi: OctoApiService?
     private var signals: SignalWatcher?
     private var attempt = 0
     private var stopping = false
@@ -42,6 +44,8 @@ final class Agent {
         let printing = commands.printing
         lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
                                               inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
+        octoApi = config.httpApi ? try OctoApiService(config: config, identity: identity, commands: commands, reactor: reactor,
+                                                      logger: logger) : nil
         let topics = commands.encoder.topics
         session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
                                 queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
@@ -89,6 +93,7 @@ final class Agent {
         reactor.add(connection)
         reactor.every(1_000) { [self] in connection.tick() }
         lan?.onUpload = { [unowned(unsafe) self] _ in commands.localFilesChanged() }
+        octoApi?.onUpload = { [unowned(unsafe) self] in commands.localFilesChanged() }
         commands.state.fileUploadUrl = lanUploadUrl()
         usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
         usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }

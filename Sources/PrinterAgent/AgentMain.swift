@@ -22,7 +22,7 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     case .version:
         StandardStreams.out("printer-agent \(AgentVersion.current)\n")
         return 0
-    case .run, .checkConfig, .printIdentity:
+    case .run, .checkConfig, .printIdentity, .approveApp:
         break
     }
     let startup: Startup
@@ -37,7 +37,25 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         StandardStreams.out("configuration OK (\(startup.configFile ?? "no file, defaults")): device \(startup.identity.deviceId.value), model \(startup.identity.modelId.value), broker \(startup.config.broker.url)\n")
         return 0
     case .printIdentity:
-        StandardStreams.out(startup.identity.description.joined(separator: "\n") + "\n")
+        var lines = startup.identity.description
+        if startup.config.httpApi {
+            do {
+                lines.append("http_api_key = \(try OctoApiService.key(startup.config))    (\(startup.config.stateDirectory)/\(OctoApiService.keyFileName))")
+            } catch {
+                StandardStreams.err("printer-agent: the API key: \(error.message)\n")
+                return 1
+            }
+        }
+        StandardStreams.out(lines.joined(separator: "\n") + "\n")
+        return 0
+    case .approveApp(let code):
+        do {
+            try StateFile(directory: startup.config.stateDirectory, name: OctoApiService.approvalFileName).write(code + "\n")
+        } catch {
+            StandardStreams.err("printer-agent: \(error.message)\n")
+            return 1
+        }
+        StandardStreams.out("approval of \(code) handed to the agent: the application gets the key at its next poll\n")
         return 0
     default:
         break

@@ -73,6 +73,17 @@ public final class CommandService {
         }
     }
 
+    /// Carries out `command` from another front end (the OctoPrint API) as if it came from
+    /// the broker without a msgid: its answer is published like any report, and returned.
+    func perform(_ command: Command) -> Report? {
+        var answer: Report?
+        outbox.answer(msgid: nil) {
+            answer = router.route(command)
+            return answer
+        }
+        return answer
+    }
+
     /// A stick was inserted, mounted, unmounted or removed: clients refresh their USB view
     /// from a pushed `peripherie` report and a `file/listUdisk` report of the stick's root.
     func usbChanged(mounted: Bool) {
