@@ -37,44 +37,14 @@ final class LanRig {
     /// Every name in the storage root, hidden ones included, sorted.
     var rootNames: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() }
 
-    /// An HTTP answer: the status and the body parsed as a JSON object (empty when it is not one).
-    struct Answer {
-        let status: Int
-        let json: [String: Any]
-        let text: String
-    }
+    /// An HTTP answer of the LAN server.
+    typealias Answer = LoopbackHttp.Answer
 
     /// Sends `method` `path` (with its query) to the LAN server and waits for the answer,
     /// failing when none comes within `timeout` seconds.
     func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil,
                  timeout: TimeInterval = 15) throws -> Answer {
-        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw TestFailure("bad path \(path)") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Outcome()
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            outcome.data = data
-            outcome.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            outcome.error = error
-            done.signal()
-        }.resume()
-        guard done.wait(timeout: .now() + timeout + 5) == .success else {
-            throw TestFailure("\(method) \(path): no answer in \(Int(timeout) + 5) s")
-        }
-        if let error = outcome.error { throw error }
-        let data = outcome.data ?? Data()
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Answer(status: outcome.status, json: json, text: String(decoding: data, as: UTF8.self))
-    }
-
-    /// What URLSession's completion handler hands back, read once the semaphore says it ran.
-    private final class Outcome: @unchecked Sendable {
-        var data: Data?
-        var status = 0
-        var error: Error?
+        try LoopbackHttp.request(port: port, method, path, headers: headers, body: body, timeout: timeout)
     }
 
     /// The discovery document's token.
