@@ -40,7 +40,7 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         var lines = startup.identity.description
         if startup.config.httpApi {
             do {
-                lines.append("http_api_key = \(try OctoApiService.key(startup.config))    (\(startup.config.stateDirectory)/\(OctoApiService.keyFileName))")
+                lines += try OctoApiService.identityLines(startup.config, startup.identity)
             } catch {
                 StandardStreams.err("printer-agent: the API key: \(error.message)\n")
                 return 1

@@ -44,7 +44,7 @@ final class OctoApiService {
         approvals.remove()
         self.logger = logger
         self.reactor = reactor
-        uuid = OctoDocuments.uuid(deviceIdMD5: LanCrypto.md5(Array(identity.deviceId.value.utf8)))
+        uuid = Self.uuid(identity)
         appKeys = AppKeyRequests(autoApprove: config.httpApiAutoApprove)
         server = try HttpServer(options: HttpServer.Options(address: config.httpApiListen, port: config.httpApiPort))
         registerRoutes()
@@ -59,6 +59,19 @@ final class OctoApiService {
     /// shows it, before the agent ever ran).
     static func key(_ config: AgentConfig) throws(SystemError) -> String {
         try StateFile(directory: config.stateDirectory, name: keyFileName).keptWord(length: 32)
+    }
+
+    /// The UUID the API and the discovery announce for the printer of `identity`.
+    static func uuid(_ identity: Identity) -> String {
+        OctoDocuments.uuid(deviceIdMD5: LanCrypto.md5(Array(identity.deviceId.value.utf8)))
+    }
+
+    /// The lines `--print-identity` adds when the API is on: the key (made when missing),
+    /// where it is kept, the port, the UUID and the model's name (what the discovery announces).
+    static func identityLines(_ config: AgentConfig, _ identity: Identity) throws(SystemError) -> [String] {
+        ["http_api_key = \(try key(config))    (\(config.stateDirectory)/\(keyFileName))",
+         "http_api_port = \(config.httpApiPort)", "http_api_uuid = \(uuid(identity))",
+         "http_api_model = \(ModelCatalog.name(of: identity.modelId.value))"]
     }
 
     // MARK: Routes
