@@ -90,12 +90,36 @@ import TestSupport
         #expect(try octo.rig.harness.ask("info", "query").json?["code"] as? Int == 200, "the broker is still answered")
     }
 
+    /// A client that stops half way through an upload leaves no partial file, holds the one
+    /// upload slot only until it is dropped, and the next upload goes through.
+    @Test func aClientThatStopsMidUploadLeavesNoPartialFile() throws {
+        let octo = try OctoRig()
+        var connection: RawConnection? = try RawConnection(port: octo.port)
+        let head = "POST /api/files/local HTTP/1.1\r\nHost: printer\r\nX-Api-Key: \(octo.key)\r\n"
+            + "Content-Type: multipart/form-data; boundary=agent-test-boundary\r\nContent-Length: 100300\r\n\r\n"
+        let part = "--agent-test-boundary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"half.gcode\"\r\n\r\n"
+        #expect(connection?.send(Data((head + part).utf8) + Data(repeating: 0x47, count: 60_000)) == true)
+        try waitUntil("the partial file in the storage root", timeout: 10) {
+            octo.rootNames.contains { $0.hasPrefix(".agent-download-") }
+        }
+        let busy = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "other.gcode", print: false)
+        #expect(OctoRig.status(busy) == 409, "one upload at a time: \(busy)")
+        connection = nil  // the client goes away
+        try octo.rig.harness.agent.waitForLog("API upload abandoned", timeout: 60)
+        #expect(octo.rootNames == ["cube.gcode"], "the partial file is removed")
+        let stored = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "after.gcode", print: false)
+        #expect(OctoRig.status(stored) == 201, "the next upload goes through: \(stored)")
+    }
+
     /// A file cannot be uploaded over the one being printed, nor deleted while it prints.
     @Test func theFileBeingPrintedIsKept() throws {
         let octo = try OctoRig()
         let json = ["Content-Type": "application/json"]
+        // Selected only, then started by the job command.
         #expect(try octo.request("POST", "/api/files/local/cube.gcode", headers: json,
-                                 body: Data("{\"command\":\"select\",\"print\":true}".utf8)).status == 204)
+                                 body: Data("{\"command\":\"select\"}".utf8)).status == 204)
+        #expect(try octo.jobState() == "Operational", "selecting does not print")
+        #expect(try octo.request("POST", "/api/job", headers: json, body: Data("{\"command\":\"start\"}".utf8)).status == 204)
         try octo.waitForJob("Printing")
         #expect(try octo.request("DELETE", "/api/files/local/cube.gcode").status == 409)
         let over = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "cube.gcode", print: false)
