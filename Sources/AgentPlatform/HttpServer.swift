@@ -149,6 +149,7 @@ public final class HttpServer: PollSource {
             }
             return exchange.finish().queue(on: connection)
         }
+        let url = Self.mergingSlashes(url)
         let request = HttpRequest(connection: connection, method: method, path: url)
         guard let route = routes.first(where: { $0.matches(url) && $0.method == method }) else {
             let known = routes.contains { $0.matches(url) }
@@ -173,6 +174,17 @@ public final class HttpServer: PollSource {
             slot.pointee = Unmanaged.passRetained(HttpExchange(buffer: receiver)).toOpaque()
             return .YES
         }
+    }
+}
+
+extension HttpServer {
+    /// `path` with each run of `/` made one, as Flask (werkzeug) reads a path: a client that
+    /// joins a base URL ending in `/` to a path starting with one (pyoctoprintapi's bed
+    /// command) reaches the route it means.
+    static func mergingSlashes(_ path: String) -> String {
+        var merged: [UInt8] = []
+        for byte in path.utf8 where !(byte == UInt8(ascii: "/") && merged.last == UInt8(ascii: "/")) { merged.append(byte) }
+        return merged.count == path.utf8.count ? path : String(decoding: merged, as: UTF8.self)
     }
 }
 

@@ -27,6 +27,9 @@ final class OctoApiService {
     private let logger: Logger
     private let reactor: Reactor
     private let uuid: String
+    /// The controller's serial port or Klipper socket, and the serial speed (`/api/connection`).
+    private let controllerPort: String?
+    private let baudrate: Int?
     private var appKeys: AppKeyRequests
     /// The upload under way; one at a time.
     private var upload: FileUpload?
@@ -45,6 +48,11 @@ final class OctoApiService {
         self.logger = logger
         self.reactor = reactor
         uuid = Self.uuid(identity)
+        switch config.controller {
+        case .none: (controllerPort, baudrate) = (nil, nil)
+        case .marlin: (controllerPort, baudrate) = (config.serialPort, config.serialBaud)
+        case .klipper: (controllerPort, baudrate) = (config.klipperSocket, nil)
+        }
         appKeys = AppKeyRequests(autoApprove: config.httpApiAutoApprove)
         server = try HttpServer(options: HttpServer.Options(address: config.httpApiListen, port: config.httpApiPort))
         registerRoutes()
@@ -98,6 +106,17 @@ final class OctoApiService {
         keyed("GET", "/api/printer") { [unowned(unsafe) self] _ in .respond(printer()) }
         keyed("POST", "/api/printer/command") { [unowned(unsafe) self] _ in
             body { [unowned(unsafe) self] bytes throws(CommandFailure) in try console(bytes) }
+        }
+        for (path, bed) in [("/api/printer/tool", false), ("/api/printer/bed", true)] {
+            keyed("POST", path) { [unowned(unsafe) self] _ in
+                body { [unowned(unsafe) self] bytes throws(CommandFailure) in
+                    try perform(Command(type: "tempature", action: "set", data: OctoRequest.heaterTarget(bytes, bed: bed)))
+                    return Self.noContent
+                }
+            }
+        }
+        keyed("GET", "/api/connection") { [unowned(unsafe) self] _ in
+            .respond(Self.json(200, OctoDocuments.connection(state: state, port: controllerPort, baudrate: baudrate)))
         }
         keyed("GET", "/api/job") { [unowned(unsafe) self] _ in .respond(job()) }
         keyed("POST", "/api/job") { [unowned(unsafe) self] _ in

@@ -81,6 +81,28 @@ struct OctoApiTests {
         #expect(throws: CommandFailure.self) { try OctoRequest.appName(Self.bytes("{\"app\":\"a\\nb\"}")) }
     }
 
+    @Test func heaterTargetsBecomeTemperatureSettings() throws {
+        #expect(try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\",\"targets\":{\"tool0\":205}}"), bed: false)
+                == .object(JSONObject([("target_nozzle_temp", .number(205))])))
+        #expect(try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\",\"target\":65}"), bed: true)
+                == .object(JSONObject([("target_hotbed_temp", .number(65))])))
+        for bad in ["{\"command\":\"offset\",\"offsets\":{\"tool0\":5}}", "{\"command\":\"target\",\"targets\":{\"tool1\":200}}",
+                    "{\"command\":\"target\",\"targets\":{\"tool0\":200,\"tool1\":200}}",
+                    "{\"command\":\"target\",\"targets\":{\"tool0\":\"hot\"}}"] {
+            #expect(throws: CommandFailure.self, "\(bad)") { try OctoRequest.heaterTarget(Self.bytes(bad), bed: false) }
+        }
+        #expect(throws: CommandFailure.self) { try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\"}"), bed: true) }
+    }
+
+    @Test func theConnectionShowsTheControllersPort() {
+        let connection = OctoDocuments.connection(state: OctoState(connected: true, phase: nil), port: "/dev/ttyS1", baudrate: 115_200)
+        #expect(connection["current"]?["state"] == .string("Operational"))
+        #expect(connection["current"]?["port"] == .string("/dev/ttyS1"))
+        #expect(connection["options"]?["baudrates"] == .array([.int(115_200)]))
+        let none = OctoDocuments.connection(state: OctoState(connected: false, phase: nil), port: nil, baudrate: nil)
+        #expect(none["current"]?["port"] == .null && none["options"]?["ports"] == .array([]))
+    }
+
     @Test func flagsAndStatusesFollowOctoPrint() {
         for word in ["true", "True", "yes", "y", "1"] { #expect(OctoRequest.flag(word), "\(word)") }
         for word in ["false", "no", "0", "", "truthy"] { #expect(!OctoRequest.flag(word), "\(word)") }

@@ -70,7 +70,8 @@ enum ClientDriver {
     /// The steps of `octoprint_drive.py` for `octorest`.
     static let octorestSteps = ["version", "files", "upload", "select-print", "printing", "pause", "resume", "cancel", "delete"]
     /// The steps of `octoprint_drive.py` for `pyoctoprintapi`.
-    static let pyoctoprintapiSteps = ["appkey", "server", "discovery", "webcam", "printer", "printing", "pause", "resume", "cancel"]
+    static let pyoctoprintapiSteps = ["appkey", "server", "discovery", "webcam", "printer", "temperature", "printing", "pause",
+                                      "resume", "cancel"]
 
     /// Runs `octoprint_drive.py` for `library` against the OctoPrint API on `port`, with
     /// `key` and `upload` (a path) when given; `meanwhile` runs while the driver does (it

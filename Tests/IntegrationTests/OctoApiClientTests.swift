@@ -53,7 +53,7 @@ import TestSupport
     /// pyoctoprintapi, as Home Assistant's integration runs it: the app-key flow, approved by
     /// the owner on the printer (`printer-agent --approve-app` with the code of the log), then
     /// with the key it got: server, discovery UUID (stable: made from the device id), webcam,
-    /// printer, and a print a slicer started, paused, resumed and cancelled.
+    /// printer, new heater targets, and a print a slicer started, paused, resumed and cancelled.
     @Test func homeAssistantLibraryGetsAKeyAndFollowsAPrint() throws {
         let octo = try OctoRig()
         let answer = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "ha-cube.gcode", print: true)
@@ -76,6 +76,9 @@ import TestSupport
         #expect(printer["operational"] as? Bool == true)
         #expect((printer["tools"] as? [String: Any])?.keys.sorted() == ["bed", "tool0"])
         #expect(steps.first { $0.name == "webcam" }?.details["enabled"] as? Bool == false, "no camera is offered")
+        let received = octo.rig.simulator.commandsReceived
+        #expect(received.contains { $0.hasPrefix("M104 S205") } && received.contains { $0.hasPrefix("M140 S65") },
+                "the new targets reached the board")
         #expect(octo.rig.harness.agent.log.contains("approved on the printer"))
     }
 

@@ -68,6 +68,23 @@ public enum OctoDocuments {
         return .object(JSONObject([("profiles", .object(JSONObject([("_default", .object(profile))])))]))
     }
 
+    /// `GET /api/connection`: the controller's port (its serial device or Klipper socket) and
+    /// speed, the one profile; the agent connects by itself, so the options offer only these.
+    public static func connection(state: OctoState, port: String?, baudrate: Int?) -> JSONValue {
+        let portValue = port.map(JSONValue.string) ?? .null
+        let baudValue = baudrate.map(JSONValue.int) ?? .null
+        return .object(JSONObject([
+            ("current", .object(JSONObject([("state", .string(state.text)), ("port", portValue), ("baudrate", baudValue),
+                                            ("printerProfile", .string("_default"))]))),
+            ("options", .object(JSONObject([
+                ("ports", .array(port.map { [.string($0)] } ?? [])), ("baudrates", .array(baudrate.map { [.int($0)] } ?? [])),
+                ("printerProfiles", .array([.object(JSONObject([("id", .string("_default")), ("name", .string("_default"))]))])),
+                ("portPreference", portValue), ("baudratePreference", baudValue),
+                ("printerProfilePreference", .string("_default")), ("autoconnect", .bool(true)),
+            ]))),
+        ]))
+    }
+
     /// `GET /api/printer`: the temperatures (`tool0`, `bed`), no SD card, the state.
     public static func printer(_ readings: ControllerReadings, state: OctoState) -> JSONValue {
         func heater(_ actual: Double?, _ target: Double?) -> JSONValue {

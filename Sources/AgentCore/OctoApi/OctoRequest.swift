@@ -1,8 +1,8 @@
 import AgentJSON
 
 /// The request bodies of the OctoPrint-compatible API, read and checked: the commands of
-/// `POST /api/job`, `POST /api/files/local/<path>`, `POST /api/printer/command` and the
-/// app-key request. Every failure is a `badRequest` with a sentence saying what to send.
+/// `POST /api/job`, `POST /api/files/local/<path>`, `POST /api/printer/command`,
+/// `/api/printer/tool` and `bed`, and the app-key request. Every failure is a `badRequest` with a sentence saying what to send.
 public enum OctoRequest {
     /// What `POST /api/job` asks for.
     public enum JobCommand: Equatable {
@@ -86,6 +86,31 @@ public enum OctoRequest {
             lines.append(line)
         }
         return lines
+    }
+
+    /// A heater's new target, as the data of `tempature/set` (which checks the range):
+    /// `POST /api/printer/tool` `{"command": "target", "targets": {"tool0": t}}`, or with
+    /// `bed`, `POST /api/printer/bed` `{"command": "target", "target": t}`.
+    public static func heaterTarget(_ bytes: [UInt8], bed: Bool) throws(CommandFailure) -> JSONValue {
+        let body = try object(bytes)
+        let command = try CommandFields.string("command", in: body)
+        guard command == "target" else {
+            throw CommandFailure(.badRequest, "\"command\" must be target, not " + StoragePath.quoted(command)
+                                 + " (offsets, extrusion and tool selection are not supported)")
+        }
+        let target: JSONValue?
+        if bed {
+            target = body["target"]
+        } else {
+            guard let targets = body["targets"]?.objectValue, targets.members.count == 1, let tool = targets["tool0"] else {
+                throw CommandFailure(.badRequest, "\"targets\" must be {\"tool0\": <°C>}: the printer has one tool, tool0")
+            }
+            target = tool
+        }
+        guard let target, target.doubleValue != nil else {
+            throw CommandFailure(.badRequest, "the target must be a temperature in °C")
+        }
+        return .object(JSONObject([(bed ? "target_hotbed_temp" : "target_nozzle_temp", target)]))
     }
 
     /// `{"app": name, "user": name}` of an app-key request: the application's name, 1 to

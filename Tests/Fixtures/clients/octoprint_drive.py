@@ -11,7 +11,7 @@ print=true, the job seen printing, paused, resumed, cancelled, the file deleted.
 ``pyoctoprintapi`` (the library of Home Assistant's OctoPrint integration), without a key:
 the app-key flow Home Assistant runs (probe, request, poll until the printer's owner approves
 it: the test does, on the printer), then with the key it got: server, the discovery UUID, the
-webcam settings, the printer's temperatures and state, the job (a slicer's upload started it
+webcam settings, the printer's temperatures and state, new tool and bed targets, the job (a slicer's upload started it
 before), pause, resume and cancel, as Home Assistant's buttons send them.
 
 Each step prints one JSON object on standard output, ``{"step", "ok", "error", "details"}``;
@@ -30,7 +30,8 @@ import traceback
 from typing import Any, Callable
 
 OCTOREST_STEPS = ("version", "files", "upload", "select-print", "printing", "pause", "resume", "cancel", "delete")
-PYOCTOPRINTAPI_STEPS = ("appkey", "server", "discovery", "webcam", "printer", "printing", "pause", "resume", "cancel")
+PYOCTOPRINTAPI_STEPS = ("appkey", "server", "discovery", "webcam", "printer", "temperature", "printing", "pause", "resume",
+                        "cancel")
 
 
 def report(step: str, ok: bool, error: str | None = None, **details: Any) -> None:
@@ -126,6 +127,12 @@ async def run_pyoctoprintapi(args: argparse.Namespace) -> None:
             tools = {tool.name: [tool.actual_temp, tool.target_temp] for tool in info.temperatures}
             return {"state": info.state.text, "operational": info.state.flags.operational, "tools": tools}
 
+        async def temperature() -> dict:
+            # Home Assistant's number entities for the tool's and the bed's targets.
+            await client.set_tool_temperature("tool0", 205)
+            await client.set_bed_temperature(65)
+            return {}
+
         async def pause() -> dict:
             await client.pause_job()
             return await job_state("Paused")
@@ -143,6 +150,7 @@ async def run_pyoctoprintapi(args: argparse.Namespace) -> None:
         await step("discovery", discovery)
         await step("webcam", webcam)
         await step("printer", printer)
+        await step("temperature", temperature)
         await step("printing", lambda: job_state("Printing"))
         await step("pause", pause)
         await step("resume", resume)
