@@ -44,8 +44,7 @@ final class Agent {
         let printing = commands.printing
         lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
                                               inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
-        octoApi = config.httpApi ? try OctoApiService(config: config, identity: identity, commands: commands, reactor: reactor,
-                                                      logger: logger) : nil
+        octoApi = config.httpApi ? Self.startOctoApi(config, identity, commands, reactor, logger) : nil
         let topics = commands.encoder.topics
         session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
                                 queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
@@ -58,6 +57,19 @@ final class Agent {
             caFile: config.tlsCAFile, certFile: config.tlsCertFile, keyFile: config.tlsKeyFile,
             insecure: config.tlsInsecure,
             will: commands.encoder.publication(PrinterReports.offline(), retain: true)))
+    }
+
+    /// The OctoPrint-compatible API, or nil when it cannot start (its port taken, or 80
+    /// without the right to bind it): logged, and the agent goes on without it, since the
+    /// printer's own clients do not need it.
+    private static func startOctoApi(_ config: AgentConfig, _ identity: Identity, _ commands: CommandService,
+                                     _ reactor: Reactor, _ logger: Logger) -> OctoApiService? {
+        do {
+            return try OctoApiService(config: config, identity: identity, commands: commands, reactor: reactor, logger: logger)
+        } catch {
+            logger.log(.error, "the OctoPrint-compatible API is off: \(error.message)")
+            return nil
+        }
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.

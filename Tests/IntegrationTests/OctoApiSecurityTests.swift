@@ -131,6 +131,19 @@ import TestSupport
         try octo.waitForJob("Operational")
     }
 
+    /// An API that cannot have its port (taken here; port 80 without the right to bind it on a
+    /// printer) is logged, and the agent serves its MQTT clients without it.
+    @Test func anApiThatCannotListenLeavesTheAgentRunning() throws {
+        let storage = try TemporaryDirectory()
+        let holder = try HTTPTestServer(root: storage.path)  // holds the port
+        let config = try storage.write("agent.conf", ["state_dir = \(storage.path)/state", "http_api = yes",
+                                                      "http_api_listen = 127.0.0.1", "http_api_port = \(holder.port)"]
+                                                        .joined(separator: "\n") + "\n")
+        let harness = try Harness(agentArguments: ["-c", config, "--storage", storage.path])
+        try harness.agent.waitForLog("the OctoPrint-compatible API is off: ")
+        #expect(try harness.ask("info", "query").json?["code"] as? Int == 200, "the broker is answered")
+    }
+
     /// With the controller not connected, `/api/printer` is 409 as on OctoPrint and the job
     /// says Offline.
     @Test func aDisconnectedControllerIsOffline() throws {
