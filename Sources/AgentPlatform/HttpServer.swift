@@ -171,7 +171,8 @@ public final class HttpServer: PollSource {
             if let announced = request.header("Content-Length").flatMap(Int64.init), announced > Int64(limit) {
                 return receiver.refuse(status: 413, message: "").queue(on: connection)
             }
-            slot.pointee = Unmanaged.passRetained(HttpExchange(buffer: receiver)).toOpaque()
+            let bounded = request.header("Content-Length") != nil
+            slot.pointee = Unmanaged.passRetained(HttpExchange(buffer: receiver, bounded: bounded)).toOpaque()
             return .YES
         }
     }
@@ -302,8 +303,9 @@ public struct HttpResponse: Equatable {
     }
 }
 
-/// A request whose body a `HttpFormReceiver` takes: libmicrohttpd's post processor and what
-/// happened so far. libmicrohttpd holds it (retained) from the head to the request's end.
+/// A request whose body a `HttpFormReceiver` takes: decoded by libmicrohttpd's post
+/// processor (a form), or handed over as it comes (`HttpBodyBuffer`); and what happened so
+/// far. libmicrohttpd holds it (retained) from the head to the request's end.
 private final class HttpExchange {
     /// Bytes of body read and dropped after a refusal when the client announced no length:
     /// past this the connection is closed instead.
@@ -328,9 +330,9 @@ private final class HttpExchange {
     }
 
     /// An exchange that hands the body, undecoded, to `buffer`.
-    init(buffer: HttpBodyBuffer) {
+    init(buffer: HttpBodyBuffer, bounded: Bool) {
         receiver = buffer
-        bounded = false
+        self.bounded = bounded
         raw = true
     }
 

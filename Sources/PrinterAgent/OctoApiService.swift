@@ -84,6 +84,7 @@ final class OctoApiService {
 
     // MARK: Routes
 
+    /// The route table: the version and the app-key flow open, everything else behind the key.
     private func registerRoutes() {
         server.route("GET", "/api/version") { _ in .respond(Self.json(200, OctoDocuments.version())) }
         server.route("GET", "/plugin/appkeys/probe") { _ in .respond(HttpResponse(status: 204, contentType: "text/plain", body: [])) }
@@ -126,16 +127,17 @@ final class OctoApiService {
             keyed("GET", path) { [unowned(unsafe) self] request in .respond(list(.root, request)) }
         }
         keyed("POST", "/api/files/local") { [unowned(unsafe) self] request in startUpload(request) }
-        keyed("GET", under: "/api/files/local/") { [unowned(unsafe) self] request in .respond(fileInfo(request)) }
-        keyed("POST", under: "/api/files/local/") { [unowned(unsafe) self] request in
+        keyed("GET", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in .respond(fileInfo(request)) }
+        keyed("POST", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in
             let path = Self.filePath(request)
             return body { [unowned(unsafe) self] bytes throws(CommandFailure) in try select(path, print: OctoRequest.fileCommand(bytes)) }
         }
-        keyed("DELETE", under: "/api/files/local/") { [unowned(unsafe) self] request in .respond(delete(Self.filePath(request))) }
+        keyed("DELETE", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in .respond(delete(Self.filePath(request))) }
     }
 
-    /// Adds a route that answers 403, doing nothing, without the right key.
-    private func keyed(_ method: String, _ path: String, under prefix: Bool = false,
+    /// Adds a route for `path` (every path below it when `prefix`) that answers 403, doing
+    /// nothing, without the right key.
+    private func keyed(_ method: String, _ path: String, prefix: Bool = false,
                        _ handler: @escaping (HttpRequest) -> HttpRouteAnswer) {
         let checked: (HttpRequest) -> HttpRouteAnswer = { [unowned(unsafe) self] request in
             guard let given = request.header("X-Api-Key") ?? request.query("apikey") else {
@@ -148,11 +150,6 @@ final class OctoApiService {
             return handler(request)
         }
         if prefix { server.route(method, under: path, checked) } else { server.route(method, path, checked) }
-    }
-
-    /// `keyed` for every path below `prefix`.
-    private func keyed(_ method: String, under prefix: String, _ handler: @escaping (HttpRequest) -> HttpRouteAnswer) {
-        keyed(method, prefix, under: true, handler)
     }
 
     /// Reads a JSON body and answers it with `handle`; a failure is a JSON error of its status.
