@@ -2,8 +2,7 @@ import CCrypto
 
 /// The cryptography of the LAN handshake, through libcrypto: MD5 in hex for the request's
 /// signature, AES-128-CBC with PKCS#7 padding for the credentials, base64 on one line, and
-/// the random words (token, IV source, API key) from the kernel's generator; and the
-/// comparison of secrets (the API key).
+/// the random words (token, IV source, API key) from the kernel's generator.
 public enum LanCrypto {
     /// The MD5 of `text`'s UTF-8 bytes, in lower-case hex.
     public static func md5Hex(_ text: String) -> String {
@@ -26,14 +25,6 @@ public enum LanCrypto {
         return Array(digest.prefix(Int(length)))
     }
 
-    /// Whether `given` is the secret `expected`, compared in a time that does not depend on
-    /// where they differ (a key guessed byte by byte learns nothing from the answer's delay).
-    public static func constantTimeEqual(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for index in 0..<b.count { difference |= (index < a.count ? a[index] : 0) ^ b[index] }
-        return difference == 0
-    }
 
     /// `plaintext` encrypted with AES-128-CBC and PKCS#7 padding under the 16-byte `key` and
     /// `iv`; nil when libcrypto fails or a length is wrong.

@@ -38,19 +38,14 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         return 0
     case .printIdentity:
         var lines = startup.identity.description
-        if startup.config.httpApi {
-            do {
-                lines += try OctoApiService.identityLines(startup.config, startup.identity)
-            } catch {
-                StandardStreams.err("printer-agent: the API key: \(error.message)\n")
-                return 1
-            }
-        }
+        if startup.config.httpApi { lines += OctoApiService.identityLines(startup.config, startup.identity) }
         StandardStreams.out(lines.joined(separator: "\n") + "\n")
         return 0
     case .approveApp(let code):
         do {
-            try StateFile(directory: startup.config.stateDirectory, name: OctoApiService.approvalFileName).write(code + "\n")
+            // Readable by the agent's user whoever writes it (root, say); the code is in the log anyway.
+            try StateFile(directory: startup.config.stateDirectory, name: OctoApiService.approvalFileName)
+                .write(code + "\n", mode: 0o644)
         } catch {
             StandardStreams.err("printer-agent: \(error.message)\n")
             return 1

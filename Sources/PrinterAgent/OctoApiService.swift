@@ -63,10 +63,12 @@ final class OctoApiService {
     /// Stops the server while this service is still whole (an upload it abandons calls back).
     deinit { server.stop() }
 
-    /// The API key kept in the state directory, made there when missing (`--print-identity`
-    /// shows it, before the agent ever ran).
+    /// The length of the API key, in letters and digits.
+    static let keyLength = 32
+
+    /// The API key kept in the state directory, made there when missing.
     static func key(_ config: AgentConfig) throws(SystemError) -> String {
-        try StateFile(directory: config.stateDirectory, name: keyFileName).keptWord(length: 32)
+        try StateFile(directory: config.stateDirectory, name: keyFileName).keptWord(length: keyLength)
     }
 
     /// The UUID the API and the discovery announce for the printer of `identity`.
@@ -74,10 +76,14 @@ final class OctoApiService {
         OctoDocuments.uuid(deviceIdMD5: LanCrypto.md5(Array(identity.deviceId.value.utf8)))
     }
 
-    /// The lines `--print-identity` adds when the API is on: the key (made when missing),
-    /// where it is kept, the port, the UUID and the model's name (what the discovery announces).
-    static func identityLines(_ config: AgentConfig, _ identity: Identity) throws(SystemError) -> [String] {
-        ["http_api_key = \(try key(config))    (\(config.stateDirectory)/\(keyFileName))",
+    /// The lines `--print-identity` adds when the API is on: the key and where it is kept,
+    /// the port, the UUID and the model's name (what the discovery announces). The key is
+    /// only read: made by whoever runs the command (root, say), it would be a file the agent's
+    /// user could not read, and the agent would replace it.
+    static func identityLines(_ config: AgentConfig, _ identity: Identity) -> [String] {
+        let file = StateFile(directory: config.stateDirectory, name: keyFileName)
+        let key = file.word(length: keyLength) ?? "none yet: the agent makes it when it starts with http_api on"
+        return ["http_api_key = \(key)    (\(file.path))",
          "http_api_port = \(config.httpApiPort)", "http_api_uuid = \(uuid(identity))",
          "http_api_model = \(ModelCatalog.name(of: identity.modelId.value))"]
     }
@@ -143,7 +149,7 @@ final class OctoApiService {
             guard let given = request.header("X-Api-Key") ?? request.query("apikey") else {
                 return .respond(Self.error(403, "this request needs the API key (header X-Api-Key): printer-agent --print-identity shows it"))
             }
-            guard LanCrypto.constantTimeEqual(given, key) else {
+            guard AsciiText.equalInConstantTime(Array(given.utf8), Array(key.utf8)) else {
                 logger.log(.warning, "API request with a wrong key from \(request.peerAddress ?? "unknown"): \(request.method) \(request.path)")
                 return .respond(Self.error(403, "wrong API key: printer-agent --print-identity shows the right one"))
             }

@@ -162,5 +162,8 @@ import TestSupport
         let identity = try AgentProcess.runToEnd(["-c", config, "--model-id", AgentProcess.modelId, "--device-id",
                                                   AgentProcess.deviceId, "--print-identity"])
         #expect(identity.out.contains("http_api_key = \(key)"), "--print-identity shows the key: \(identity.out)")
+        let refused = try AgentProcess.runToEnd(["-c", config, "--model-id", AgentProcess.modelId, "--device-id",
+                                                 AgentProcess.deviceId, "--approve-app", "../../etc/passwd"])
+        #expect(refused.status == 2 && refused.err.contains("letters and digits"), "a code that is not one: \(refused.err)")
     }
 }

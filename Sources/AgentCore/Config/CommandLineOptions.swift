@@ -55,7 +55,12 @@ public struct CommandLineOptions: Equatable {
                 case "-v", "--verbose": options.overrides.append(("log_level", "debug", argument))
                 case "--check-config": options.mode = .checkConfig
                 case "--print-identity": options.mode = .printIdentity
-                case "--approve-app": options.mode = .approveApp(try value(for: argument))
+                case "--approve-app":
+                    let code = try value(for: argument)
+                    guard AsciiText.isWord(code, maxBytes: 32) else {
+                        throw ConfigError("command line", "--approve-app needs the code the agent logged (letters and digits), not \"\(code)\"")
+                    }
+                    options.mode = .approveApp(code)
                 case "-h", "--help": options.mode = .help
                 case "--version": options.mode = .version
                 default: throw ConfigError("command line", "unknown option \"\(argument)\" (see --help)")
