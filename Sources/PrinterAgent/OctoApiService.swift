@@ -12,6 +12,8 @@ import AgentPlatform
 final class OctoApiService {
     /// The file in the state directory that keeps the API key.
     static let keyFileName = "api-key"
+    /// The length of the API key, in letters and digits.
+    static let keyLength = 32
     /// The file `printer-agent --approve-app <code>` writes the code to.
     static let approvalFileName = "app-approval"
     /// The largest JSON body a route reads.
@@ -63,9 +65,6 @@ final class OctoApiService {
     /// Stops the server while this service is still whole (an upload it abandons calls back).
     deinit { server.stop() }
 
-    /// The length of the API key, in letters and digits.
-    static let keyLength = 32
-
     /// The API key kept in the state directory, made there when missing.
     static func key(_ config: AgentConfig) throws(SystemError) -> String {
         try StateFile(directory: config.stateDirectory, name: keyFileName).keptWord(length: keyLength)
@@ -83,9 +82,8 @@ final class OctoApiService {
     static func identityLines(_ config: AgentConfig, _ identity: Identity) -> [String] {
         let file = StateFile(directory: config.stateDirectory, name: keyFileName)
         let key = file.word(length: keyLength) ?? "none yet: the agent makes it when it starts with http_api on"
-        return ["http_api_key = \(key)    (\(file.path))",
-         "http_api_port = \(config.httpApiPort)", "http_api_uuid = \(uuid(identity))",
-         "http_api_model = \(ModelCatalog.name(of: identity.modelId.value))"]
+        return ["http_api_key = \(key)    (\(file.path))", "http_api_port = \(config.httpApiPort)",
+                "http_api_uuid = \(uuid(identity))", "http_api_model = \(ModelCatalog.name(of: identity.modelId.value))"]
     }
 
     // MARK: Routes
@@ -130,7 +128,7 @@ final class OctoApiService {
             body { [unowned(unsafe) self] bytes throws(CommandFailure) in try jobCommand(bytes) }
         }
         for path in ["/api/files", "/api/files/local"] {
-            keyed("GET", path) { [unowned(unsafe) self] request in .respond(list(.root, request)) }
+            keyed("GET", path) { [unowned(unsafe) self] request in .respond(list(request)) }
         }
         keyed("POST", "/api/files/local") { [unowned(unsafe) self] request in startUpload(request) }
         keyed("GET", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in .respond(fileInfo(request)) }
@@ -237,9 +235,9 @@ final class OctoApiService {
     }
 
     /// `GET /api/files`, `/api/files/local`: the root's entries, every level with `?recursive=true`.
-    private func list(_ directory: StoragePath, _ request: HttpRequest) -> HttpResponse {
+    private func list(_ request: HttpRequest) -> HttpResponse {
         do throws(StorageError) {
-            let entries = try listing(directory, base: base(request),
+            let entries = try listing(.root, base: base(request),
                                       depth: OctoRequest.flag(request.query("recursive")) ? Self.maxListingDepth : 0)
             return Self.json(200, OctoDocuments.files(entries, freeBytes: try? storage.availableBytes()))
         } catch {
