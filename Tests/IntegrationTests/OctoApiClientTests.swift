@@ -5,14 +5,15 @@ import TestSupport
 /// The OctoPrint-compatible API driven by what users point at it: a slicer's upload-and-print
 /// (the exact request OrcaSlicer and PrusaSlicer send, with curl), and the published OctoPrint
 /// client libraries from PyPI (`octorest`; `pyoctoprintapi`, the library of Home Assistant's
-/// OctoPrint integration) through their own APIs, on a Marlin simulator. The Anycubic clients,
-/// on the broker, see the same print.
+/// OctoPrint integration) through their own APIs, on the Marlin simulator (the slicer and
+/// octorest on the Klipper one too). The Anycubic clients, on the broker, see the same print.
 @Suite struct OctoApiClientTests {
     /// A slicer's upload with print=true stores the file under the name it gave and starts
     /// printing it; the answer is OctoPrint's (201, Location, files.local, done, effectivePrint),
     /// and the print reports go out on MQTT as for a print the app started.
-    @Test func slicerUploadAndPrint() throws {
-        let octo = try OctoRig()
+    @Test(arguments: ["marlin", "klipper"])
+    func slicerUploadAndPrint(controller: String) throws {
+        let octo = try OctoRig(controller: controller)
         let answer = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "orca cube.gcode", print: true)
         #expect(OctoRig.status(answer) == 201, "the upload is created: \(answer)")
         #expect(answer.contains("Location: http://127.0.0.1:\(octo.port)/api/files/local/orca%20cube.gcode"), "\(answer)")
@@ -37,12 +38,13 @@ import TestSupport
 
     /// octorest: version, files, an upload, select with print, the job printing, pause,
     /// resume, cancel, the file deleted: every step passes and leaves what a user expects.
-    @Test func octorestDrivesAPrint() throws {
-        let octo = try OctoRig()
+    @Test(arguments: ["marlin", "klipper"])
+    func octorestDrivesAPrint(controller: String) throws {
+        let octo = try OctoRig(controller: controller)
         let upload = try octo.rig.storage.write("upload/rest-cube.gcode", try Fixture.data("cube.gcode"))
         let steps = try ClientDriver.runOctoPrint("octorest", port: octo.port, key: octo.key, upload: upload)
         #expect(steps.map(\.name) == ClientDriver.octorestSteps, "the driver ran every step")
-        for step in steps where !step.ok { Issue.record("octorest, step \(step.name): \(step.error ?? "failed")") }
+        for step in steps where !step.ok { Issue.record("octorest on \(controller), step \(step.name): \(step.error ?? "failed")") }
         #expect((steps.first { $0.name == "version" }?.details["version"] as? [String: Any])?["server"] as? String == "1.10.3")
         #expect(octo.rig.printStates.contains("paused") && octo.rig.printStates.contains("stoped"),
                 "the Anycubic clients saw the pause and the stop: \(octo.rig.printStates)")

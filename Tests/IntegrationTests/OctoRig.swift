@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 
 /// An agent with the OctoPrint-compatible API on (on a free loopback port) printing through a
-/// Marlin simulator (a 60 s print of the fixture), with its broker and test client: what a
-/// slicer or Home Assistant on the LAN sees, and what the Anycubic clients see meanwhile.
+/// Marlin or Klipper simulator (a 60 s print of the fixture), with its broker and test client:
+/// what a slicer or Home Assistant on the LAN sees, and what the Anycubic clients see meanwhile.
 final class OctoRig {
     let rig: PrintRig
     /// The API's port.
@@ -11,11 +11,13 @@ final class OctoRig {
     /// The API key the agent made in its state directory.
     let key: String
 
-    /// Starts the rig with `config` lines added; waits until the controller answers.
-    init(config: [String] = []) throws {
+    /// Starts the rig on `controller` (`marlin` or `klipper`) with `config` lines added; waits
+    /// until the controller answers.
+    init(controller: String = "marlin", config: [String] = []) throws {
         port = try FreePort.find()
-        rig = try PrintRig.marlin(["--speed", "20", "--heat-rate", "instant"],
-                                  config: ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(port)"] + config)
+        let simulator = ["--speed", "20", "--heat-rate", "instant"]
+        let lines = ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(port)"] + config
+        rig = controller == "klipper" ? try PrintRig.klipper(simulator, config: lines) : try PrintRig.marlin(simulator, config: lines)
         try rig.harness.agent.waitForLog("OctoPrint-compatible API on")
         key = try String(contentsOfFile: rig.storage.path + "/state/api-key", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
