@@ -42,9 +42,11 @@ final class Agent {
         commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, reactor: reactor,
                                   logger: logger)
         let printing = commands.printing
+        let uploads = UploadSlot()
         lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
-                                              inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
-        octoApi = config.httpApi ? Self.startOctoApi(config, identity, commands, reactor, logger) : nil
+                                              inUse: { printing.isPrinting($0) }, uploads: uploads, reactor: reactor,
+                                              logger: logger) : nil
+        octoApi = config.httpApi ? Self.startOctoApi(config, identity, commands, uploads, reactor, logger) : nil
         let topics = commands.encoder.topics
         session = BrokerSession(topics: topics, backoff: ReconnectBackoff(spreadMs: Int64(config.reconnectSpreadSeconds) * 1000),
                                 queueCapacity: config.offlineQueueSize, random: HostInfo.unitRandom)
@@ -63,9 +65,10 @@ final class Agent {
     /// without the right to bind it): logged, and the agent goes on without it, since the
     /// printer's own clients do not need it.
     private static func startOctoApi(_ config: AgentConfig, _ identity: Identity, _ commands: CommandService,
-                                     _ reactor: Reactor, _ logger: Logger) -> OctoApiService? {
+                                     _ uploads: UploadSlot, _ reactor: Reactor, _ logger: Logger) -> OctoApiService? {
         do {
-            return try OctoApiService(config: config, identity: identity, commands: commands, reactor: reactor, logger: logger)
+            return try OctoApiService(config: config, identity: identity, commands: commands, uploads: uploads,
+                                      reactor: reactor, logger: logger)
         } catch {
             logger.log(.error, "the OctoPrint-compatible API is off: \(error.message)")
             return nil

@@ -25,15 +25,16 @@ final class LanService {
     private let logger: Logger
     private let reactor: Reactor
     private var gate = LanControlGate()
-    /// The upload under way; one at a time.
-    private var upload: FileUpload?
+    /// The upload under way, one at a time, shared with the OctoPrint API.
+    private let uploads: UploadSlot
     /// Called with the name of each file an upload stored.
     var onUpload: (String) -> Void = { _ in }
 
     /// Sets up LAN mode for `config` and `identity` (the token read or made, the broker login
     /// read) and starts listening; fails with a sentence naming what is missing.
     init(config: AgentConfig, identity: Identity, printerName: String, inUse: @escaping (String) -> Bool,
-         reactor: Reactor, logger: Logger) throws(SystemError) {
+         uploads: UploadSlot, reactor: Reactor, logger: Logger) throws(SystemError) {
+        self.uploads = uploads
         if let missing = Self.missingLogin(config, identity) { throw SystemError(call: "lan_mode", message: missing) }
         let username = config.lanUsername ?? identity.lanUsername?.value ?? ""
         var password = identity.lanPassword?.value ?? ""
@@ -144,12 +145,12 @@ final class LanService {
         guard let given = request.query("s"), given == token else {
             return .respond(Self.refusal(403, "the upload URL's token is wrong: take fileUploadurl from /info again"))
         }
-        if upload != nil { return .respond(Self.refusal(409, "another upload is under way: try again when it has finished")) }
+        if uploads.isBusy { return .respond(Self.refusal(409, "another upload is under way: try again when it has finished")) }
         do throws(UploadError) {
             let started = try FileUpload(.lan, announced: request.header("X-File-Length"), body: request.header("Content-Length"),
                                          storage: storage, inUse: inUse, logger: logger)
             started.onEnd = { [unowned(unsafe) self] outcome in
-                upload = nil
+                uploads.release()
                 switch outcome {
                 case .success(let stored):
                     onUpload(stored.name)
@@ -158,7 +159,7 @@ final class LanService {
                     return Self.refusal(failure.status, failure.message)
                 }
             }
-            upload = started
+            uploads.hold(started)
             return .receiveForm(started)
         } catch {
             return .respond(Self.refusal(error.status, error.message))

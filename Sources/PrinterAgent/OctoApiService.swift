@@ -33,16 +33,18 @@ final class OctoApiService {
     private let controllerPort: String?
     private let baudrate: Int?
     private var appKeys: AppKeyRequests
-    /// The upload under way; one at a time.
-    private var upload: FileUpload?
+    /// The upload under way, one at a time, shared with LAN mode.
+    private let uploads: UploadSlot
     /// The file `POST /api/job` `start` prints: the last one selected.
     private var selected: String?
     /// Called after each upload stored a file.
     var onUpload: () -> Void = {}
 
     /// Reads or makes the key, and starts listening on `http_api_listen`:`http_api_port`.
-    init(config: AgentConfig, identity: Identity, commands: CommandService, reactor: Reactor, logger: Logger) throws(SystemError) {
+    init(config: AgentConfig, identity: Identity, commands: CommandService, uploads: UploadSlot, reactor: Reactor,
+         logger: Logger) throws(SystemError) {
         key = try Self.key(config)
+        self.uploads = uploads
         self.commands = commands
         storage = StorageRoot(path: config.storageLocal, label: "the printer's storage")
         approvals = StateFile(directory: config.stateDirectory, name: Self.approvalFileName)
@@ -327,20 +329,20 @@ final class OctoApiService {
     /// `POST /api/files/local`: the multipart upload of slicers (`file`, `path`, `select`,
     /// `print`), streamed to storage; then selected or printed as asked.
     private func startUpload(_ request: HttpRequest) -> HttpRouteAnswer {
-        if upload != nil { return .respond(Self.error(409, "another upload is under way: try again when it has finished")) }
+        if uploads.isBusy { return .respond(Self.error(409, "another upload is under way: try again when it has finished")) }
         let base = base(request)
         do throws(UploadError) {
             let started = try FileUpload(Self.uploadForm, announced: nil, body: request.header("Content-Length"),
                                          storage: storage, inUse: { [unowned(unsafe) self] in commands.printing.isPrinting($0) },
                                          logger: logger)
             started.onEnd = { [unowned(unsafe) self] outcome in
-                upload = nil
+                uploads.release()
                 switch outcome {
                 case .success(let stored): return uploaded(stored, base: base)
                 case .failure(let failure): return Self.error(failure.status, failure.message)
                 }
             }
-            upload = started
+            uploads.hold(started)
             return .receiveForm(started)
         } catch {
             return .respond(Self.error(error.status, error.message))

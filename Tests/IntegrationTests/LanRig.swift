@@ -19,14 +19,14 @@ final class LanRig {
     let root: String
 
     /// Starts the profile's broker and an agent in LAN mode on a free port, storing into
-    /// `root` (a fresh directory unless given).
-    init(root: String? = nil) throws {
+    /// `root` (a fresh directory unless given), with the `config` lines added.
+    init(root: String? = nil, config extra: [String] = []) throws {
         profile = try LanBrokerProfile()
         storage = try TemporaryDirectory()
         port = try FreePort.find()
         ssdpPort = try FreePort.find()
         let lines = try profile.agentConfig() + ["state_dir = \(storage.path)/state", "lan_listen = 127.0.0.1",
-                                                 "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"]
+                                                 "lan_port = \(port)", "lan_ssdp_port = \(ssdpPort)"] + extra
         let config = try storage.write("agent.conf", lines.joined(separator: "\n") + "\n")
         self.root = root ?? storage.path + "/files"
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
@@ -45,6 +45,22 @@ final class LanRig {
     func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil,
                  timeout: TimeInterval = 15) throws -> Answer {
         try LoopbackHttp.request(port: port, method, path, headers: headers, body: body, timeout: timeout)
+    }
+
+    /// Starts a LAN upload of `half.gcode` (100,000 bytes announced) that sends 60,000 bytes
+    /// and stops; returns once its partial file is in the storage root. Dropping the
+    /// connection makes the client go away.
+    func startPartialUpload() throws -> RawConnection {
+        let connection = try RawConnection(port: port)
+        let head = "POST /gcode_upload?s=\(try token()) HTTP/1.1\r\nHost: printer\r\n"
+            + "Content-Type: multipart/form-data; boundary=agent-test-boundary\r\nX-File-Length: 100000\r\n"
+            + "Content-Length: 100300\r\n\r\n"
+        let partial = Self.form(filename: "half.gcode", file: Data(repeating: 0x47, count: 100_000)).prefix(60_000)
+        guard connection.send(Data(head.utf8) + partial) else { throw TestFailure("the server closed the upload's connection") }
+        try waitUntil("the partial file in the storage root", timeout: 10) {
+            rootNames.contains { $0.hasPrefix(".agent-download-") }
+        }
+        return connection
     }
 
     /// The discovery document's token.
@@ -131,7 +147,7 @@ final class UdpProbe {
 
 /// A raw TCP connection to 127.0.0.1, for clients that stop half way or say nothing.
 final class RawConnection {
-    private let fd: Int32
+    private var fd: Int32
 
     /// Connects to 127.0.0.1:`port`.
     init(port: Int) throws {
@@ -150,7 +166,13 @@ final class RawConnection {
         }
     }
 
-    deinit { close(fd) }
+    deinit { hangUp() }
+
+    /// Closes the connection: the client goes away.
+    func hangUp() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
 
     /// Writes `data` whole (false when the server closed the connection meanwhile).
     @discardableResult

@@ -111,6 +111,27 @@ import TestSupport
         #expect(OctoRig.status(stored) == 201, "the next upload goes through: \(stored)")
     }
 
+    /// One upload at a time, whichever server it comes through: while a LAN upload runs, the
+    /// API's is refused with 409, and goes through once the LAN one has ended.
+    @Test func oneUploadAtATimeAcrossLanModeAndTheApi() throws {
+        let apiPort = try FreePort.find()
+        let rig = try LanRig(config: ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(apiPort)"])
+        try rig.harness.agent.waitForLog("OctoPrint-compatible API on")
+        let key = try String(contentsOfFile: rig.storage.path + "/state/api-key", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let cube = Fixture.folder.appendingPathComponent("cube.gcode").path
+        let upload = ["-s", "-i", "-H", "X-Api-Key: \(key)", "-F", "path=", "-F", "file=@\(cube);filename=api.gcode",
+                      "http://127.0.0.1:\(apiPort)/api/files/local"]
+        let connection = try rig.startPartialUpload()
+        let busy = try Tool.run("curl", upload)
+        #expect(OctoRig.status(busy) == 409 && busy.contains("another upload"), "\(busy)")
+        connection.hangUp()
+        try rig.harness.agent.waitForLog("LAN upload abandoned", timeout: 60)
+        let stored = try Tool.run("curl", upload)
+        #expect(OctoRig.status(stored) == 201, "\(stored)")
+        #expect(rig.rootNames == ["api.gcode"])
+    }
+
     /// A file cannot be uploaded over the one being printed, nor deleted while it prints.
     @Test func theFileBeingPrintedIsKept() throws {
         let octo = try OctoRig()
