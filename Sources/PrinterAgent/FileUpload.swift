@@ -46,7 +46,7 @@ struct UploadForm {
 /// does, an OrcaSlicer fork's LAN code does not), streamed into a hidden temporary file in
 /// the storage root, never held in memory. At the body's end the length is checked (when
 /// announced), the file synced and renamed into place under its checked name and directory
-/// (the same sandbox as every path of the protocol). Any failure removes the temporary file
+/// (the same sandbox as every path of the protocol; a missing directory is made). Any failure removes the temporary file
 /// and touches nothing else.
 final class FileUpload: HttpFormReceiver {
     /// The longest text field accepted, in bytes.
@@ -187,8 +187,8 @@ final class FileUpload: HttpFormReceiver {
             _ = refuse(400, error.message)
             return nil
         }
-        if name.utf8.first == UInt8(ascii: ".") {
-            _ = refuse(400, "\(StoragePath.quoted(name)) is a hidden name: the file would never be listed")
+        if let hidden = (directory.components + [name]).first(where: { $0.utf8.first == UInt8(ascii: ".") }) {
+            _ = refuse(400, "\(StoragePath.quoted(hidden)) is a hidden name: the file would never be listed")
             return nil
         }
         if let announced, received != announced {
@@ -206,6 +206,8 @@ final class FileUpload: HttpFormReceiver {
             return nil
         }
         do throws(StorageError) {
+            // A folder that is not there yet is made, as OctoPrint does.
+            if !directory.isRoot { try storage.makeDirectories(directory) }
             try storage.install(temporary: temporary.name, as: name, in: directory)
         } catch {
             _ = refuse(Self.status(of: error), error.message)

@@ -36,6 +36,24 @@ import TestSupport
         try octo.rig.waitForPrint("stoped")
     }
 
+    /// An upload into a folder that is not there yet (PrusaSlicer's `folder/name.gcode`)
+    /// makes the folder, inside the storage root whatever the path says.
+    @Test func anUploadIntoANewFolderMakesIt() throws {
+        let octo = try OctoRig()
+        let cube = Fixture.folder.appendingPathComponent("cube.gcode").path
+        let answer = try Tool.run("curl", ["-s", "-i", "-H", "X-Api-Key: \(octo.key)", "-F", "print=false", "-F", "path=/models/new",
+                                           "-F", "file=@\(cube);filename=deep.gcode", "http://127.0.0.1:\(octo.port)/api/files/local"])
+        #expect(OctoRig.status(answer) == 201, "\(answer)")
+        let local = (OctoRig.body(answer)["files"] as? [String: Any])?["local"] as? [String: Any]
+        #expect(local?["path"] as? String == "models/new/deep.gcode")
+        #expect(FileManager.default.contents(atPath: octo.root + "/models/new/deep.gcode") == (try Fixture.data("cube.gcode")))
+        let listing = try octo.request("GET", "/api/files?recursive=true").json["files"] as? [[String: Any]] ?? []
+        let models = listing.first { $0["name"] as? String == "models" }
+        #expect(models?["type"] as? String == "folder")
+        let new = (models?["children"] as? [[String: Any]])?.first { $0["name"] as? String == "new" }
+        #expect((new?["children"] as? [[String: Any]])?.first?["path"] as? String == "models/new/deep.gcode")
+    }
+
     /// octorest: version, files, an upload, select with print, the job printing, pause,
     /// resume, cancel, the file deleted: every step passes and leaves what a user expects.
     @Test(arguments: ["marlin", "klipper"])

@@ -50,10 +50,10 @@ import TestSupport
             #expect(OctoRig.status(answer) == 400, "\(name): \(answer)")
             #expect(OctoRig.body(answer)["error"] is String, "\(name): the answer says why")
         }
-        for path in ["..", "../..", "/etc", "a/../../b"] {
+        for path in ["..", "../..", "a/../../b", ".hidden", "a/.git"] {
             let answer = try Tool.run("curl", ["-s", "-i", "-H", "X-Api-Key: \(octo.key)", "-F", "path=\(path)",
                                                "-F", "file=@\(cube);filename=x.gcode", "http://127.0.0.1:\(octo.port)/api/files/local"])
-            #expect([400, 404].contains(OctoRig.status(answer)), "path \(path): \(answer)")
+            #expect(OctoRig.status(answer) == 400, "path \(path): \(answer)")
         }
         let json = ["Content-Type": "application/json"]
         #expect(try octo.request("POST", "/api/files/local", headers: json, body: Data("{}".utf8)).status == 415,
