@@ -199,7 +199,7 @@ public struct HttpRoute {
 
     /// Whether this route serves `url`.
     func matches(_ url: String) -> Bool {
-        isPrefix ? url.utf8.count > path.utf8.count && url.hasPrefix(path) : url == path
+        isPrefix ? url.utf8.count > path.utf8.count && url.utf8.starts(with: path.utf8) : url == path
     }
 }
 
@@ -239,6 +239,12 @@ public struct HttpRequest {
     public let method: String
     /// The path, without the query string.
     public let path: String
+
+    /// The path past `prefix` (the route's, for a prefix route), counted in bytes: the
+    /// device's String has no Unicode tables to count characters with.
+    public func path(below prefix: String) -> String {
+        String(decoding: path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+    }
 
     /// The query argument `name`, decoded, or nil.
     public func query(_ name: String) -> String? { value(header: false, name) }

@@ -99,7 +99,7 @@ final class OctoApiService {
             return body { [unowned(unsafe) self] bytes throws(CommandFailure) in try requestAppKey(bytes, base: base) }
         }
         server.route("GET", under: "/plugin/appkeys/request/") { [unowned(unsafe) self] request in
-            .respond(pollAppKey(String(request.path.dropFirst("/plugin/appkeys/request/".count))))
+            .respond(pollAppKey(request.path(below: "/plugin/appkeys/request/")))
         }
         keyed("GET", "/api/server") { _ in .respond(Self.json(200, OctoDocuments.server())) }
         keyed("POST", "/api/login") { _ in .respond(Self.json(200, OctoDocuments.login(session: LanCrypto.randomWord(32)))) }
@@ -233,7 +233,7 @@ final class OctoApiService {
 
     /// The path below `/api/files/local/`, as the URL names it (decoded by the server).
     private static func filePath(_ request: HttpRequest) -> String {
-        String(request.path.dropFirst("/api/files/local/".count))
+        request.path(below: "/api/files/local/")
     }
 
     /// `GET /api/files`, `/api/files/local`: the root's entries, every level with `?recursive=true`.
