@@ -7,7 +7,8 @@ import AgentPlatform
 /// request maps onto the agent's own services: prints, pauses, deletes and the console go
 /// through the command router as the broker's commands do (so the Anycubic clients see them
 /// in the reports), uploads through `FileUpload` into the same sandbox. Every route but
-/// `/api/version` and the app-key flow needs the API key (`X-Api-Key` or `?apikey=`); a wrong
+/// `/api/version` and the app-key flow needs the API key (`X-Api-Key`, `Authorization: Bearer`
+/// or `?apikey=`); a wrong
 /// or missing key is answered 403 before anything is done.
 final class OctoApiService {
     /// The file in the state directory that keeps the API key.
@@ -146,7 +147,8 @@ final class OctoApiService {
     private func keyed(_ method: String, _ path: String, prefix: Bool = false,
                        _ handler: @escaping (HttpRequest) -> HttpRouteAnswer) {
         let checked: (HttpRequest) -> HttpRouteAnswer = { [unowned(unsafe) self] request in
-            guard let given = request.header("X-Api-Key") ?? request.query("apikey") else {
+            let given = request.header("X-Api-Key") ?? Self.bearer(request.header("Authorization")) ?? request.query("apikey")
+            guard let given else {
                 return .respond(Self.error(403, "this request needs the API key (header X-Api-Key): printer-agent --print-identity shows it"))
             }
             guard AsciiText.equalInConstantTime(Array(given.utf8), Array(key.utf8)) else {
@@ -156,6 +158,12 @@ final class OctoApiService {
             return handler(request)
         }
         if prefix { server.route(method, under: path, checked) } else { server.route(method, path, checked) }
+    }
+
+    /// The token of an `Authorization: Bearer <key>` header (OctoPrint takes the key so too).
+    private static func bearer(_ header: String?) -> String? {
+        guard let header, header.utf8.starts(with: "Bearer ".utf8) else { return nil }
+        return String(decoding: header.utf8.dropFirst(7), as: UTF8.self)
     }
 
     /// Reads a JSON body and answers it with `handle`; a failure is a JSON error of its status.

@@ -36,6 +36,9 @@ import TestSupport
         #expect(try LoopbackHttp.request(port: octo.port, "GET", "/plugin/appkeys/probe").status == 204)
         #expect(try octo.request("GET", "/api/server?apikey=\(octo.key)", key: .some(nil)).status == 200,
                 "the key works as ?apikey= too")
+        #expect(try octo.request("GET", "/api/server", key: .some(nil), headers: ["Authorization": "Bearer \(octo.key)"]).status == 200,
+                "and as a bearer token")
+        #expect(try octo.request("GET", "/api/server", key: .some(nil), headers: ["Authorization": "Bearer wrong"]).status == 403)
         #expect(octo.rig.harness.agent.log.contains("API request with a wrong key from 127.0.0.1"))
     }
 
