@@ -90,7 +90,13 @@ public final class HttpServer: PollSource {
 
     /// Answers `method` requests for `path` (exact, without the query string) with `handler`.
     public func route(_ method: String, _ path: String, _ handler: @escaping (HttpRequest) -> HttpRouteAnswer) {
-        routes.append(HttpRoute(method: method, path: path, handler: handler))
+        routes.append(HttpRoute(method: method, path: path, isPrefix: false, handler: handler))
+    }
+
+    /// Answers `method` requests for every path below `prefix` (which ends in `/`; the rest
+    /// of the path is `request.path` past it, never empty) with `handler`.
+    public func route(_ method: String, under prefix: String, _ handler: @escaping (HttpRequest) -> HttpRouteAnswer) {
+        routes.append(HttpRoute(method: method, path: prefix, isPrefix: true, handler: handler))
     }
 
     /// Serves from now on, on `reactor`.
@@ -143,9 +149,10 @@ public final class HttpServer: PollSource {
             }
             return exchange.finish().queue(on: connection)
         }
+        let url = Self.mergingSlashes(url)
         let request = HttpRequest(connection: connection, method: method, path: url)
-        guard let route = routes.first(where: { $0.path == url && $0.method == method }) else {
-            let known = routes.contains { $0.path == url }
+        guard let route = routes.first(where: { $0.matches(url) && $0.method == method }) else {
+            let known = routes.contains { $0.matches(url) }
             return (known ? HttpResponse.text(405, "\(method) is not allowed on \(url)\n")
                           : HttpResponse.text(404, "no such page: \(url)\n")).queue(on: connection)
         }
@@ -159,15 +166,41 @@ public final class HttpServer: PollSource {
             }
             slot.pointee = Unmanaged.passRetained(exchange).toOpaque()
             return .YES
+        case .receiveBody(let limit, let tooLarge, let answer):
+            let receiver = HttpBodyBuffer(limit: limit, tooLarge: tooLarge, answer: answer)
+            if let announced = request.header("Content-Length").flatMap(Int64.init), announced > Int64(limit) {
+                return receiver.refuse(status: 413, message: "").queue(on: connection)
+            }
+            let bounded = request.header("Content-Length") != nil
+            slot.pointee = Unmanaged.passRetained(HttpExchange(buffer: receiver, bounded: bounded)).toOpaque()
+            return .YES
         }
     }
 }
 
-/// One route of the table: a method, an exact path, and what answers it.
+extension HttpServer {
+    /// `path` with each run of `/` made one, as Flask (werkzeug) reads a path: a client that
+    /// joins a base URL ending in `/` to a path starting with one (pyoctoprintapi's bed
+    /// command) reaches the route it means.
+    static func mergingSlashes(_ path: String) -> String {
+        var merged: [UInt8] = []
+        for byte in path.utf8 where !(byte == UInt8(ascii: "/") && merged.last == UInt8(ascii: "/")) { merged.append(byte) }
+        return merged.count == path.utf8.count ? path : String(decoding: merged, as: UTF8.self)
+    }
+}
+
+/// One route of the table: a method, an exact path or a prefix, and what answers it.
 public struct HttpRoute {
     public let method: String
     public let path: String
+    /// Whether `path` is a prefix (ending in `/`) that every longer path below it matches.
+    public let isPrefix: Bool
     public let handler: (HttpRequest) -> HttpRouteAnswer
+
+    /// Whether this route serves `url`.
+    func matches(_ url: String) -> Bool {
+        isPrefix ? url.utf8.count > path.utf8.count && url.utf8.starts(with: path.utf8) : url == path
+    }
 }
 
 /// How a route answers a request whose head has arrived.
@@ -176,6 +209,9 @@ public enum HttpRouteAnswer {
     case respond(HttpResponse)
     /// By receiving the body as form fields; the receiver answers when it has ended.
     case receiveForm(any HttpFormReceiver)
+    /// By reading the whole body (a small JSON document) into memory, at most `limit` bytes,
+    /// then answering it with `answer`; a longer body is dropped and answered `tooLarge`.
+    case receiveBody(limit: Int, tooLarge: HttpResponse, answer: ([UInt8]) -> HttpResponse)
 }
 
 /// Takes a request body as form fields (multipart/form-data or urlencoded), piece by piece,
@@ -203,6 +239,12 @@ public struct HttpRequest {
     public let method: String
     /// The path, without the query string.
     public let path: String
+
+    /// The path past `prefix` (the route's, for a prefix route), counted in bytes: the
+    /// device's String has no Unicode tables to count characters with.
+    public func path(below prefix: String) -> String {
+        String(decoding: path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
+    }
 
     /// The query argument `name`, decoded, or nil.
     public func query(_ name: String) -> String? { value(header: false, name) }
@@ -237,12 +279,15 @@ public struct HttpResponse: Equatable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// The `Location` header (a created resource), when there is one.
+    public var location: String?
 
     /// A response of `status` with `body` of `contentType`.
-    public init(status: Int, contentType: String, body: [UInt8]) {
+    public init(status: Int, contentType: String, body: [UInt8], location: String? = nil) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.location = location
     }
 
     /// A plain-text response.
@@ -257,12 +302,16 @@ public struct HttpResponse: Equatable {
 
     /// Hands the response to libmicrohttpd, which sends it when the socket is writable.
     fileprivate func queue(on connection: OpaquePointer) -> MHD_Result {
-        body.withUnsafeBytes { agent_mhd_respond(connection, UInt32(status), contentType, $0.baseAddress, $0.count) }
+        body.withUnsafeBytes { bytes in
+            guard let location else { return agent_mhd_respond(connection, UInt32(status), contentType, bytes.baseAddress, bytes.count, nil) }
+            return agent_mhd_respond(connection, UInt32(status), contentType, bytes.baseAddress, bytes.count, location)
+        }
     }
 }
 
-/// A request whose body a `HttpFormReceiver` takes: libmicrohttpd's post processor and what
-/// happened so far. libmicrohttpd holds it (retained) from the head to the request's end.
+/// A request whose body a `HttpFormReceiver` takes: decoded by libmicrohttpd's post
+/// processor (a form), or handed over as it comes (`HttpBodyBuffer`); and what happened so
+/// far. libmicrohttpd holds it (retained) from the head to the request's end.
 private final class HttpExchange {
     /// Bytes of body read and dropped after a refusal when the client announced no length:
     /// past this the connection is closed instead.
@@ -276,10 +325,21 @@ private final class HttpExchange {
     private var malformed = false
     private var discarded = 0
     private var finished = false
+    /// Whether the body goes to the receiver as it comes (one unnamed field), not decoded as a form.
+    private let raw: Bool
+    private var offset: Int64 = 0
 
     init(receiver: any HttpFormReceiver, bounded: Bool) {
         self.receiver = receiver
         self.bounded = bounded
+        raw = false
+    }
+
+    /// An exchange that hands the body, undecoded, to `buffer`.
+    init(buffer: HttpBodyBuffer, bounded: Bool) {
+        receiver = buffer
+        self.bounded = bounded
+        raw = true
     }
 
     /// Makes the post processor; false when the body's content type is not a form.
@@ -300,6 +360,11 @@ private final class HttpExchange {
         if malformed {
             discarded += bytes.count
             return bounded || discarded <= Self.unboundedDiscardLimit
+        }
+        if raw {
+            malformed = !receiver.receive(field: "", filename: nil, offset: offset, bytes: bytes)
+            offset += Int64(bytes.count)
+            return true
         }
         guard let processor, let base = bytes.baseAddress else { return true }
         if agent_mhd_post_process(processor, base.assumingMemoryBound(to: CChar.self), bytes.count) != .YES {
@@ -322,4 +387,31 @@ private final class HttpExchange {
         processor = nil
         if !finished { receiver.abandon() }
     }
+}
+
+/// A small body read whole into memory (`HttpRouteAnswer.receiveBody`), then answered.
+private final class HttpBodyBuffer: HttpFormReceiver {
+    private let limit: Int
+    private let tooLarge: HttpResponse
+    private let answer: ([UInt8]) -> HttpResponse
+    private var bytes: [UInt8] = []
+
+    init(limit: Int, tooLarge: HttpResponse, answer: @escaping ([UInt8]) -> HttpResponse) {
+        self.limit = limit
+        self.tooLarge = tooLarge
+        self.answer = answer
+    }
+
+    func receive(field: String, filename: String?, offset: Int64, bytes piece: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count + piece.count <= limit else { return false }
+        bytes.append(contentsOf: piece)
+        return true
+    }
+
+    /// `malformed` here means only that the body was longer than the limit.
+    func finish(malformed: Bool) -> HttpResponse { malformed ? tooLarge : answer(bytes) }
+
+    func abandon() {}
+
+    func refuse(status: Int, message: String) -> HttpResponse { tooLarge }
 }

@@ -2,24 +2,29 @@ import CCrypto
 
 /// The cryptography of the LAN handshake, through libcrypto: MD5 in hex for the request's
 /// signature, AES-128-CBC with PKCS#7 padding for the credentials, base64 on one line, and
-/// the random words (token, IV source) from the kernel's generator.
+/// the random words (token, IV source, API key) from the kernel's generator.
 public enum LanCrypto {
     /// The MD5 of `text`'s UTF-8 bytes, in lower-case hex.
     public static func md5Hex(_ text: String) -> String {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var digits: [UInt8] = []
+        for byte in md5(Array(text.utf8)) {
+            digits.append(hex[Int(byte >> 4)])
+            digits.append(hex[Int(byte & 0x0f)])
+        }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// The MD5 of `bytes`: 16 bytes (none when libcrypto fails).
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 16)
         var length: UInt32 = 0
-        let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { input in
             digest.withUnsafeMutableBufferPointer { EVP_Digest(input.baseAddress, input.count, $0.baseAddress, &length, EVP_md5(), nil) }
         }
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in digest.prefix(Int(length)) {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Array(digest.prefix(Int(length)))
     }
+
 
     /// `plaintext` encrypted with AES-128-CBC and PKCS#7 padding under the 16-byte `key` and
     /// `iv`; nil when libcrypto fails or a length is wrong.

@@ -1,3 +1,4 @@
+import AgentCore
 import CLibc
 
 /// A small file the agent keeps in its state directory (the record of a firmware update
@@ -24,11 +25,12 @@ public struct StateFile {
         try? FileReader.read(path, limit: limit)
     }
 
-    /// Replaces the file's contents with `text`, making the directory first when needed.
-    public func write(_ text: String) throws(SystemError) {
+    /// Replaces the file's contents with `text`, making the directory first when needed; the
+    /// file gets `mode` (0600: only the agent's user reads it).
+    public func write(_ text: String, mode: UInt32 = 0o600) throws(SystemError) {
         if mkdir(directory, 0o700) != 0, agent_errno() != EEXIST { throw SystemError.fromErrno("mkdir " + directory) }
         let temporary = directory + "/." + name + ".tmp"
-        let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { CLibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
@@ -40,6 +42,23 @@ public struct StateFile {
             _ = fsync(dir)
             _ = close(dir)
         }
+    }
+
+    /// The secret word of `length` letters and digits kept in the file (a token, a key):
+    /// made at random and kept when the file is missing or does not hold such a word.
+    public func keptWord(length: Int) throws(SystemError) -> String {
+        if let text = word(length: length) { return text }
+        let made = LanCrypto.randomWord(length)
+        try write(made + "\n")
+        return made
+    }
+
+    /// The word of `length` letters and digits on the file's first line, or nil when the
+    /// file is missing, cannot be read or holds no such word.
+    public func word(length: Int) -> String? {
+        guard let bytes = read(limit: length + 32) else { return nil }
+        let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        return text.utf8.count == length && AsciiText.isWord(text, maxBytes: length) ? text : nil
     }
 
     /// Removes the file (nothing when it is missing).

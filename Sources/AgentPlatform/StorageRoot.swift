@@ -274,9 +274,16 @@ public struct StorageRoot {
         return OpenedDirectory(fd: fd, mount: MountIdentity(info))
     }
 
+    /// Makes `directory` and each missing directory above it (an upload into a new folder),
+    /// by the same walk as `openDirectory`: links and other mounts are refused.
+    public func makeDirectories(_ directory: StoragePath) throws(StorageError) {
+        close(try openDirectory(directory, creating: true).fd)
+    }
+
     /// Opens `directory` by walking down from the root one component at a time, refusing
-    /// links and other mounts. The caller closes the descriptor.
-    func openDirectory(_ directory: StoragePath) throws(StorageError) -> OpenedDirectory {
+    /// links and other mounts; `creating` makes each component that is missing. The caller
+    /// closes the descriptor.
+    func openDirectory(_ directory: StoragePath, creating: Bool = false) throws(StorageError) -> OpenedDirectory {
         var current = try openRoot()
         var reached = StoragePath.root
         for component in directory.components {
@@ -287,6 +294,11 @@ public struct StorageRoot {
                 throw StorageError(error)
             }
             let shown = reached.displayText
+            if creating, component.withCString({ mkdirat(current.fd, $0, 0o755) }) != 0, agent_errno() != EEXIST {
+                let code = agent_errno()
+                close(current.fd)
+                throw failure(code, "make", shown)
+            }
             let next = Self.interruptible {
                 component.withCString { agent_openat(current.fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             }

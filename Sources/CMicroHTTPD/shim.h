@@ -168,13 +168,14 @@ static inline const char *agent_mhd_value(struct MHD_Connection *connection, int
                        : NULL;
 }
 
-/// Queues a response of `status` with a copy of `body` and the Content-Type `type`.
+/// Queues a response of `status` with a copy of `body`, the Content-Type `type` and, unless NULL, a `Location`.
 static inline enum MHD_Result agent_mhd_respond(struct MHD_Connection *connection, unsigned int status, const char *type,
-                                                const void *body, size_t size) {
+                                                const void *body, size_t size, const char *location) {
     if (agent_mhd() == NULL) return MHD_NO;
     struct MHD_Response *response = agent_mhd()->create_response_from_buffer(size, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (response == NULL) return MHD_NO;
     (void)agent_mhd()->add_response_header(response, "Content-Type", type);
+    if (location != NULL) (void)agent_mhd()->add_response_header(response, "Location", location);
     enum MHD_Result queued = agent_mhd()->queue_response(connection, status, response);
     agent_mhd()->destroy_response(response);
     return queued;

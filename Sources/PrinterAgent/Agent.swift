@@ -25,6 +25,8 @@ final class Agent {
     private let usb: UsbStorage
     /// The LAN handshake and upload server, when `lan_mode` is on.
     private let lan: LanService?
+    /// The OctoPrint-compatible API, when `http_api` is on.
+    private let octoApi: OctoApiService?
     private var signals: SignalWatcher?
     private var stopping = false
     /// The sessions still writing their offline state during a shutdown.
@@ -40,8 +42,11 @@ final class Agent {
         commands = CommandService(config: config, identity: identity, usbRoot: { usb.currentMountPoint }, reactor: reactor,
                                   logger: logger)
         let printing = commands.printing
+        let uploads = UploadSlot()
         lan = config.lanMode ? try LanService(config: config, identity: identity, printerName: commands.state.printerName,
-                                              inUse: { printing.isPrinting($0) }, reactor: reactor, logger: logger) : nil
+                                              inUse: { printing.isPrinting($0) }, uploads: uploads, reactor: reactor,
+                                              logger: logger) : nil
+        octoApi = config.httpApi ? Self.startOctoApi(config, identity, commands, uploads, reactor, logger) : nil
         let topics = commands.encoder.topics
         link = try BrokerLink(options: MQTTOptions(
             broker: config.broker,
@@ -56,6 +61,20 @@ final class Agent {
             queueCapacity: config.offlineQueueSize, reactor: reactor, logger: logger)
         home = config.home.broker == nil ? nil
             : try HomeService(config: config, identity: identity, commands: commands, reactor: reactor, logger: logger)
+    }
+
+    /// The OctoPrint-compatible API, or nil when it cannot start (its port taken, or 80
+    /// without the right to bind it): logged, and the agent goes on without it, since the
+    /// printer's own clients do not need it.
+    private static func startOctoApi(_ config: AgentConfig, _ identity: Identity, _ commands: CommandService,
+                                     _ uploads: UploadSlot, _ reactor: Reactor, _ logger: Logger) -> OctoApiService? {
+        do {
+            return try OctoApiService(config: config, identity: identity, commands: commands, uploads: uploads,
+                                      reactor: reactor, logger: logger)
+        } catch {
+            logger.log(.error, "the OctoPrint-compatible API is off: \(error.message)")
+            return nil
+        }
     }
 
     /// Runs until SIGTERM or SIGINT; returns the exit status.
@@ -79,10 +98,8 @@ final class Agent {
             return 1
         }
         if let signals { reactor.add(signals) }
-        lan?.onUpload = { [unowned(unsafe) self] path in
-            commands.localFilesChanged()
-            home?.uploaded(path)
-        }
+        lan?.onUpload = { [unowned(unsafe) self] path in stored(path) }
+        octoApi?.onUpload = { [unowned(unsafe) self] path in stored(path) }
         commands.state.fileUploadUrl = lanUploadUrl()
         usb.log = { [unowned(unsafe) self] level, message in logger.log(level, message) }
         usb.onChange = { [unowned(unsafe) self] state in usbChanged(state) }
@@ -116,6 +133,13 @@ final class Agent {
         guard let lan else { return nil }
         let host = config.lanListen == "0.0.0.0" ? commands.state.ip : config.lanListen
         return host.map { lan.uploadUrl(host: $0) }
+    }
+
+    /// A file an upload (LAN mode or the API) stored in the local storage: the clients are told
+    /// to list again, and the home broker hears of it.
+    private func stored(_ path: String) {
+        commands.localFilesChanged()
+        home?.uploaded(path)
     }
 
     /// A stick was inserted, mounted, unmounted or removed: tell the clients.

@@ -22,7 +22,7 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     case .version:
         StandardStreams.out("printer-agent \(AgentVersion.current)\n")
         return 0
-    case .run, .checkConfig, .printIdentity:
+    case .run, .checkConfig, .printIdentity, .approveApp:
         break
     }
     let startup: Startup
@@ -37,7 +37,20 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
         StandardStreams.out("configuration OK (\(startup.configFile ?? "no file, defaults")): device \(startup.identity.deviceId.value), model \(startup.identity.modelId.value), broker \(startup.config.broker.url)\n")
         return 0
     case .printIdentity:
-        StandardStreams.out(startup.identity.description.joined(separator: "\n") + "\n")
+        var lines = startup.identity.description
+        if startup.config.httpApi { lines += OctoApiService.identityLines(startup.config, startup.identity) }
+        StandardStreams.out(lines.joined(separator: "\n") + "\n")
+        return 0
+    case .approveApp(let code):
+        do {
+            // Readable by the agent's user whoever writes it (root, say); the code is in the log anyway.
+            try StateFile(directory: startup.config.stateDirectory, name: OctoApiService.approvalFileName)
+                .write(code + "\n", mode: 0o644)
+        } catch {
+            StandardStreams.err("printer-agent: \(error.message)\n")
+            return 1
+        }
+        StandardStreams.out("approval of \(code) handed to the agent: the application gets the key at its next poll\n")
         return 0
     default:
         break

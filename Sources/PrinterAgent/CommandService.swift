@@ -76,8 +76,8 @@ public final class CommandService {
     }
 
     /// Carries out `command` that came another way than the command topics (a Home Assistant
-    /// control): the same handler and checks as from the broker; its report is pushed, as
-    /// there is no msgid to answer. Returns the report, for the log.
+    /// control, the OctoPrint-compatible API): the same handler and checks as from the broker;
+    /// with no msgid to answer, its report is published like any report, and returned.
     @discardableResult
     func perform(_ command: Command) -> Report? {
         var answer: Report?

@@ -5,7 +5,7 @@ import AgentPlatform
 /// LAN mode (docs/lan-mode.md): the stock firmware's HTTP endpoints on the agent's HTTP
 /// server. `GET /info` gives the discovery document with the LAN token; `POST /ctrl` checks
 /// the signed request (`LanControlGate`) and answers the LAN broker's login, encrypted with
-/// the token; `POST /gcode_upload?s=<token>` stores a file on local storage (`LanUpload`).
+/// the token; `POST /gcode_upload?s=<token>` stores a file on local storage (`FileUpload`).
 /// The token is 32 random letters and digits kept in the state directory (`lan-token`):
 /// removing that file and restarting the agent makes a new one.
 final class LanService {
@@ -25,15 +25,16 @@ final class LanService {
     private let logger: Logger
     private let reactor: Reactor
     private var gate = LanControlGate()
-    /// The upload under way; one at a time.
-    private var upload: LanUpload?
+    /// The upload under way, one at a time, shared with the OctoPrint API.
+    private let uploads: UploadSlot
     /// Called with the name of each file an upload stored.
     var onUpload: (String) -> Void = { _ in }
 
     /// Sets up LAN mode for `config` and `identity` (the token read or made, the broker login
     /// read) and starts listening; fails with a sentence naming what is missing.
     init(config: AgentConfig, identity: Identity, printerName: String, inUse: @escaping (String) -> Bool,
-         reactor: Reactor, logger: Logger) throws(SystemError) {
+         uploads: UploadSlot, reactor: Reactor, logger: Logger) throws(SystemError) {
+        self.uploads = uploads
         if let missing = Self.missingLogin(config, identity) { throw SystemError(call: "lan_mode", message: missing) }
         let username = config.lanUsername ?? identity.lanUsername?.value ?? ""
         var password = identity.lanPassword?.value ?? ""
@@ -42,7 +43,7 @@ final class LanService {
             if password.isEmpty { throw SystemError(call: "lan_mode", message: "lan_password_file \(file): the first line (the LAN broker password) is empty") }
         }
         login = (username, password)
-        token = try Self.token(in: config.stateDirectory)
+        token = try StateFile(directory: config.stateDirectory, name: Self.tokenFileName).keptWord(length: 32)
         let modelId = identity.modelId.value
         let modelName = ModelCatalog.name(of: modelId)
         printer = LanDocuments.Printer(modelId: modelId,
@@ -142,15 +143,21 @@ final class LanService {
         guard let given = request.query("s"), given == token else {
             return .respond(Self.refusal(403, "the upload URL's token is wrong: take fileUploadurl from /info again"))
         }
-        if upload != nil { return .respond(Self.refusal(409, "another upload is under way: try again when it has finished")) }
-        do throws(LanUploadError) {
-            let started = try LanUpload(announced: request.header("X-File-Length"), body: request.header("Content-Length"),
-                                        storage: storage, inUse: inUse, logger: logger)
-            started.onEnd = { [unowned(unsafe) self] stored in
-                upload = nil
-                if let stored { onUpload(stored) }
+        if uploads.isBusy { return .respond(Self.refusal(409, "another upload is under way: try again when it has finished")) }
+        do throws(UploadError) {
+            let started = try FileUpload(.lan, announced: request.header("X-File-Length"), body: request.header("Content-Length"),
+                                         storage: storage, inUse: inUse, logger: logger)
+            started.onEnd = { [unowned(unsafe) self] outcome in
+                uploads.release()
+                switch outcome {
+                case .success(let stored):
+                    onUpload(stored.name)
+                    return .json(200, "{\"code\":200,\"message\":\"success\"}")
+                case .failure(let failure):
+                    return Self.refusal(failure.status, failure.message)
+                }
             }
-            upload = started
+            uploads.hold(started)
             return .receiveForm(started)
         } catch {
             return .respond(Self.refusal(error.status, error.message))
@@ -160,20 +167,5 @@ final class LanService {
     /// A JSON error answer with `status` as both the HTTP status and the `code`.
     static func refusal(_ status: Int, _ message: String) -> HttpResponse {
         .json(status, JSONCodec.print(.object(LanDocuments.refused(code: status, message: message))))
-    }
-
-    /// The token kept in `directory`, made (and kept) when there is none or it is not 32
-    /// letters and digits.
-    private static func token(in directory: String) throws(SystemError) -> String {
-        let file = StateFile(directory: directory, name: tokenFileName)
-        if let bytes = file.read(limit: 64) {
-            let text = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            if text.utf8.count == 32, text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) }) {
-                return text
-            }
-        }
-        let made = LanCrypto.randomWord(32)
-        try file.write(made + "\n")
-        return made
     }
 }

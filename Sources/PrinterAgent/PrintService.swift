@@ -71,6 +71,9 @@ final class PrintService {
         reactor.every(Self.tickMs) { [self] in send(supervisor.tick(now: now)) }
     }
 
+    /// Whether a controller is configured and connected, ready for commands.
+    var controllerConnected: Bool { backend != nil && backend?.unavailableReason == nil }
+
     /// Whether the file at `absolutePath` is being printed (and so must not be deleted).
     func isPrinting(_ absolutePath: String) -> Bool { supervisor.job?.absolutePath == absolutePath }
 

@@ -48,13 +48,19 @@ struct CommandLineOptionsTests {
     @Test(arguments: [
         (["--check-config"], CommandLineOptions.Mode.checkConfig), (["--print-identity"], .printIdentity),
         (["-h"], .help), (["--help"], .help), (["--version"], .version),
-        (["-c", "/x.conf", "--check-config", "-v"], .checkConfig),
+        (["-c", "/x.conf", "--check-config", "-v"], .checkConfig), (["--approve-app", "K3J9x2QD"], .approveApp("K3J9x2QD")),
     ])
     func modes(arguments: [String], mode: CommandLineOptions.Mode) throws {
         #expect(try parse(arguments).mode == mode)
     }
 
-    @Test(arguments: ["-c", "--config", "--broker", "--model-id", "--device-id", "--storage", "--identity"])
+    @Test(arguments: ["", "../x", "a b", String(repeating: "a", count: 33)])
+    func anApprovalCodeIsLettersAndDigits(code: String) throws {
+        let error = try #require(configError { _ = try parse(["--approve-app", code]) })
+        #expect(error.message.contains("letters and digits"))
+    }
+
+    @Test(arguments: ["-c", "--config", "--broker", "--model-id", "--device-id", "--storage", "--identity", "--approve-app"])
     func optionWithoutValueIsAnError(option: String) throws {
         let error = try #require(configError { _ = try parse(["-v", option]) })
         #expect(error.origin == "command line")

@@ -80,6 +80,10 @@ private let fullFile = [
     "home_topic_base = printers/kobra",
     "home_discovery = no",
     "home_discovery_prefix = ha",
+    "http_api = yes",
+    "http_api_listen = 192.168.1.21",
+    "http_api_port = 8081",
+    "http_api_auto_approve = yes",
 ]
 
 struct ConfigFileTests {
@@ -152,6 +156,10 @@ struct ConfigFileTests {
         expected.home.topicBase = "printers/kobra/"
         expected.home.discovery = false
         expected.home.discoveryPrefix = "ha"
+        expected.httpApi = true
+        expected.httpApiListen = "192.168.1.21"
+        expected.httpApiPort = 8081
+        expected.httpApiAutoApprove = true
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"

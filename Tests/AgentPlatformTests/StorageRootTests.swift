@@ -20,6 +20,19 @@ import TestSupport
         ])
     }
 
+    @Test func missingDirectoriesAreMadeInsideTheRootOnly() throws {
+        let fixture = try StorageFixture()
+        try fixture.root.makeDirectories(StoragePath(validating: "models/new/deeper"))
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: fixture.rootPath + "/models/new/deeper", isDirectory: &isDirectory)
+                && isDirectory.boolValue)
+        try fixture.root.makeDirectories(StoragePath(validating: "models/new"))  // there already: nothing to do
+        for through in ["to-outside/made", "to-outside-relative/made", "to-slash/tmp/made", "model.gcode/made"] {
+            #expect(throws: StorageError.self, "\(through)") { try fixture.root.makeDirectories(StoragePath(validating: through)) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.base + "/outside/made"), "nothing made through a link")
+    }
+
     @Test func theRootIsListedForEmptyAndSlashPaths() throws {
         let fixture = try StorageFixture()
         let expected = ["empty", "full", "hardlink.gcode", "model.gcode", "models"]

@@ -11,6 +11,9 @@ enum ClientDriver {
     /// The venv's python, made once per test run (the script caches the venv across runs).
     static let python = venvPython("clients")
 
+    /// The python of the venv of the OctoPrint client libraries.
+    static let octoprintPython = venvPython("octoprint")
+
     /// The python of the venv `scripts/client-venv` makes for `Tests/Fixtures/<fixture>/requirements.txt`.
     static func venvPython(_ fixture: String) -> Result<String, TestFailure> {
         do {
@@ -62,6 +65,34 @@ enum ClientDriver {
                                          + (handshakePort.map { ["--handshake-port", "\($0)"] } ?? [])
                                          + (upload.map { ["--upload", $0] } ?? []),
                                      stdout: out, stderr: err)
+        return try finish(child, library, out: out, err: err)
+    }
+
+    /// The steps of `octoprint_drive.py` for `octorest`.
+    static let octorestSteps = ["version", "files", "upload", "select-print", "printing", "pause", "resume", "cancel", "delete"]
+    /// The steps of `octoprint_drive.py` for `pyoctoprintapi`.
+    static let pyoctoprintapiSteps = ["appkey", "server", "discovery", "webcam", "printer", "temperature", "printing", "pause",
+                                      "resume", "cancel"]
+
+    /// Runs `octoprint_drive.py` for `library` against the OctoPrint API on `port`, with
+    /// `key` and `upload` (a path) when given; `meanwhile` runs while the driver does (it
+    /// approves an app key on the printer). Returns the driver's steps.
+    static func runOctoPrint(_ library: String, port: Int, key: String? = nil, upload: String? = nil,
+                             meanwhile: () throws -> Void = {}) throws -> [Step] {
+        let python = try octoprintPython.get()
+        let files = try TemporaryDirectory()
+        let out = files.path + "/out", err = files.path + "/err"
+        let script = Fixture.folder.appendingPathComponent("clients/octoprint_drive.py").path
+        let child = try ChildProcess(python, [script, "--library", library, "--port", "\(port)", "--timeout", "30"]
+                                         + (key.map { ["--key", $0] } ?? []) + (upload.map { ["--upload", $0] } ?? []),
+                                     stdout: out, stderr: err)
+        try meanwhile()
+        return try finish(child, library, out: out, err: err)
+    }
+
+    /// Waits for a driver to exit and returns the steps it printed on `out`; fails when it
+    /// did not run to its end, with what it wrote on `err`.
+    private static func finish(_ child: ChildProcess, _ library: String, out: String, err: String) throws -> [Step] {
         let status = try child.waitForExit(timeout: 600)
         let printed = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         let steps = printed.split(separator: "\n").compactMap { line -> Step? in

@@ -100,18 +100,10 @@ import TestSupport
     @Test func aClientThatStopsMidUploadLeavesNoPartialFileAndFreesTheSlot() throws {
         let rig = try LanRig()
         let token = try rig.token()
-        var connection: RawConnection? = try RawConnection(port: rig.port)
-        let head = "POST /gcode_upload?s=\(token) HTTP/1.1\r\nHost: printer\r\n"
-            + "Content-Type: multipart/form-data; boundary=agent-test-boundary\r\nX-File-Length: 100000\r\n"
-            + "Content-Length: 100300\r\n\r\n"
-        let partial = LanRig.form(filename: "half.gcode", file: Data(repeating: 0x47, count: 100_000)).prefix(60_000)
-        #expect(connection?.send(Data(head.utf8) + partial) == true)
-        try waitUntil("the partial file in the storage root", timeout: 10) {
-            rig.rootNames.contains { $0.hasPrefix(".agent-download-") }
-        }
+        let connection = try rig.startPartialUpload()
         let busy = try rig.upload("other.gcode", Data("G28\n".utf8), token: token)
         #expect(busy.status == 409, "one upload at a time: \(busy.text)")
-        connection = nil  // the client goes away
+        connection.hangUp()
         try rig.harness.agent.waitForLog("LAN upload abandoned", timeout: 60)
         #expect(rig.rootNames.isEmpty, "the partial file is removed")
         let stored = try rig.upload("after.gcode", Data("G28\n".utf8), token: token)

@@ -37,44 +37,30 @@ final class LanRig {
     /// Every name in the storage root, hidden ones included, sorted.
     var rootNames: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() }
 
-    /// An HTTP answer: the status and the body parsed as a JSON object (empty when it is not one).
-    struct Answer {
-        let status: Int
-        let json: [String: Any]
-        let text: String
-    }
+    /// An HTTP answer of the LAN server.
+    typealias Answer = LoopbackHttp.Answer
 
     /// Sends `method` `path` (with its query) to the LAN server and waits for the answer,
     /// failing when none comes within `timeout` seconds.
     func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil,
                  timeout: TimeInterval = 15) throws -> Answer {
-        guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { throw TestFailure("bad path \(path)") }
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.httpBody = body
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Outcome()
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            outcome.data = data
-            outcome.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            outcome.error = error
-            done.signal()
-        }.resume()
-        guard done.wait(timeout: .now() + timeout + 5) == .success else {
-            throw TestFailure("\(method) \(path): no answer in \(Int(timeout) + 5) s")
-        }
-        if let error = outcome.error { throw error }
-        let data = outcome.data ?? Data()
-        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return Answer(status: outcome.status, json: json, text: String(decoding: data, as: UTF8.self))
+        try LoopbackHttp.request(port: port, method, path, headers: headers, body: body, timeout: timeout)
     }
 
-    /// What URLSession's completion handler hands back, read once the semaphore says it ran.
-    private final class Outcome: @unchecked Sendable {
-        var data: Data?
-        var status = 0
-        var error: Error?
+    /// Starts a LAN upload of `half.gcode` (100,000 bytes announced) that sends 60,000 bytes
+    /// and stops; returns once its partial file is in the storage root. Dropping the
+    /// connection makes the client go away.
+    func startPartialUpload() throws -> RawConnection {
+        let connection = try RawConnection(port: port)
+        let head = "POST /gcode_upload?s=\(try token()) HTTP/1.1\r\nHost: printer\r\n"
+            + "Content-Type: multipart/form-data; boundary=agent-test-boundary\r\nX-File-Length: 100000\r\n"
+            + "Content-Length: 100300\r\n\r\n"
+        let partial = Self.form(filename: "half.gcode", file: Data(repeating: 0x47, count: 100_000)).prefix(60_000)
+        guard connection.send(Data(head.utf8) + partial) else { throw TestFailure("the server closed the upload's connection") }
+        try waitUntil("the partial file in the storage root", timeout: 10) {
+            rootNames.contains { $0.hasPrefix(".agent-download-") }
+        }
+        return connection
     }
 
     /// The discovery document's token.
@@ -161,7 +147,7 @@ final class UdpProbe {
 
 /// A raw TCP connection to 127.0.0.1, for clients that stop half way or say nothing.
 final class RawConnection {
-    private let fd: Int32
+    private var fd: Int32
 
     /// Connects to 127.0.0.1:`port`.
     init(port: Int) throws {
@@ -180,7 +166,13 @@ final class RawConnection {
         }
     }
 
-    deinit { close(fd) }
+    deinit { hangUp() }
+
+    /// Closes the connection: the client goes away.
+    func hangUp() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
 
     /// Writes `data` whole (false when the server closed the connection meanwhile).
     @discardableResult

@@ -99,6 +99,16 @@ public struct AgentConfig: Equatable {
     public var lanUsername: String? = nil
     /// The file holding the LAN broker password (first line); nil: `device_account.json`'s.
     public var lanPasswordFile: String? = nil
+    /// The OctoPrint-compatible API slicers and Home Assistant print through, on
+    /// `httpApiListen`:`httpApiPort`, behind the API key. Off by default.
+    public var httpApi = false
+    /// The IPv4 address the API server listens on (`0.0.0.0`: every interface).
+    public var httpApiListen = "0.0.0.0"
+    /// The API server's port (OctoPrint's clients expect 80).
+    public var httpApiPort = 80
+    /// Whether an application asking for a key (`/plugin/appkeys/request`) gets it with no
+    /// approval by the printer's owner.
+    public var httpApiAutoApprove = false
     public var versionFile = "/useremain/dev/version"
     public var logLevel = LogLevel.info
     public var maxPayloadBytes = 262_144

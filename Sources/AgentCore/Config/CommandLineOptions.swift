@@ -12,6 +12,8 @@ public struct CommandLineOptions: Equatable {
         case help
         /// Print the version and exit.
         case version
+        /// Approve the application whose app-key request has this code (OctoPrint API), then exit.
+        case approveApp(String)
     }
 
     /// The default configuration file; the agent runs on defaults when it does not exist.
@@ -53,6 +55,12 @@ public struct CommandLineOptions: Equatable {
                 case "-v", "--verbose": options.overrides.append(("log_level", "debug", argument))
                 case "--check-config": options.mode = .checkConfig
                 case "--print-identity": options.mode = .printIdentity
+                case "--approve-app":
+                    let code = try value(for: argument)
+                    guard AsciiText.isWord(code, maxBytes: 32) else {
+                        throw ConfigError("command line", "--approve-app needs the code the agent logged (letters and digits), not \"\(code)\"")
+                    }
+                    options.mode = .approveApp(code)
                 case "-h", "--help": options.mode = .help
                 case "--version": options.mode = .version
                 default: throw ConfigError("command line", "unknown option \"\(argument)\" (see --help)")
@@ -91,7 +99,10 @@ public struct CommandLineOptions: Equatable {
       --storage DIR         internal storage root
       -v, --verbose         log debug lines
       --check-config        check the configuration and identity, then exit
-      --print-identity      print the identity found and where, then exit
+      --print-identity      print the identity found and where (and the API key when
+                            http_api is on), then exit
+      --approve-app CODE    let the application that asked for the API key with CODE
+                            (shown in the log) have it, then exit
       --version             print the version, then exit
       -h, --help            print this text, then exit
 

@@ -67,6 +67,10 @@ public enum ConfigKeys {
         ("lan_broker_port", { config, value throws(ConfigError) in config.lanBrokerPort = try integer(value, in: 1...65535) }),
         ("lan_username", { config, value throws(ConfigError) in config.lanUsername = value }),
         ("lan_password_file", { config, value throws(ConfigError) in config.lanPasswordFile = try directory(value) }),
+        ("http_api", { config, value throws(ConfigError) in config.httpApi = try boolean(value) }),
+        ("http_api_listen", { config, value throws(ConfigError) in config.httpApiListen = try ipv4(value) }),
+        ("http_api_port", { config, value throws(ConfigError) in config.httpApiPort = try integer(value, in: 1...65535) }),
+        ("http_api_auto_approve", { config, value throws(ConfigError) in config.httpApiAutoApprove = try boolean(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level

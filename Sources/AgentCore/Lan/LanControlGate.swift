@@ -70,10 +70,10 @@ public struct LanControlGate {
         guard tsText.utf8.count <= 16, tsText.utf8.allSatisfy(Self.isDigit), let ts = Int64(tsText) else {
             return .refuse(status: 400, message: "ts must be the time in milliseconds since 1970, not \"\(StoragePath.printable(tsText, maxBytes: 32))\"")
         }
-        guard Self.isWord(nonce, maxBytes: 64) else {
+        guard AsciiText.isWord(nonce, maxBytes: 64) else {
             return .refuse(status: 400, message: "nonce must be 1 to 64 letters or digits")
         }
-        guard Self.isWord(did, maxBytes: 64) else {
+        guard AsciiText.isWord(did, maxBytes: 64) else {
             return .refuse(status: 400, message: "did must be 1 to 64 letters or digits")
         }
         guard token.utf8.count == 32 else {
@@ -86,7 +86,7 @@ public struct LanControlGate {
         let expected = md5Hex(md5Hex(String(decoding: token.utf8.prefix(16), as: UTF8.self)) + tsText + nonce)
         // Hex digits in either case (ASCII only: the device build has no Unicode tables).
         let given = sign.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
-        guard Self.equalInConstantTime(Array(expected.utf8), given) else {
+        guard AsciiText.equalInConstantTime(given, Array(expected.utf8)) else {
             return .refuse(status: 403, message: "the signature does not match: sign md5(md5(token[0:16]) + ts + nonce) with the token /info gives now")
         }
         nonces.removeAll { $0.expiresMs <= wallMs }
@@ -118,20 +118,4 @@ public struct LanControlGate {
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
-    /// Whether `text` is 1 to `maxBytes` ASCII letters or digits.
-    private static func isWord(_ text: String, maxBytes: Int) -> Bool {
-        let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= maxBytes && bytes.allSatisfy {
-            isDigit($0) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a)
-        }
-    }
-
-    /// Compares two byte strings in a time that depends on their lengths only.
-    private static func equalInConstantTime(_ left: [UInt8], _ right: [UInt8]) -> Bool {
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
-    }
 }

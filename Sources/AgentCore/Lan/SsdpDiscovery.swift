@@ -30,28 +30,12 @@ public enum SsdpDiscovery {
     /// `port`, on the interface of hardware address `mac` (nil when unknown).
     public static func reply(_ printer: LanDocuments.Printer, host: String, port: Int, mac: String?) -> String {
         let location = LanDocuments.url(host: host, port: port, path: "/info") + "?ip=" + host
-            + "&modelId=" + queryEscaped(printer.modelId) + "&modelName=" + queryEscaped(printer.modelName)
-            + "&cn=" + queryEscaped(printer.serial) + "&deviceName=" + queryEscaped(printer.deviceName) + "&ctrlType=lan"
+            + "&modelId=" + AsciiText.percentEncoded(printer.modelId) + "&modelName=" + AsciiText.percentEncoded(printer.modelName)
+            + "&cn=" + AsciiText.percentEncoded(printer.serial) + "&deviceName=" + AsciiText.percentEncoded(printer.deviceName) + "&ctrlType=lan"
         var lines = ["HTTP/1.1 200 OK", "CACHE-CONTROL: max-age=1800", "EXT:", "LOCATION: " + location,
                      "SERVER: ac:fdm:ssdp", "ST: " + searchTarget]
         if let mac { lines.append("USN: uuid:fdm:" + mac) }
         return lines.joined(separator: "\r\n") + "\r\n\r\n"
-    }
-
-    /// `text` with every byte but letters, digits and `-._~` percent-encoded.
-    static func queryEscaped(_ text: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        for byte in text.utf8 {
-            let plain = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
-            if plain {
-                out.append(byte)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func lowercased(_ bytes: ArraySlice<UInt8>) -> [UInt8] {

@@ -1,11 +1,13 @@
 /// Fresh msgids for reports the printer pushes: random (version 4) UUIDs in the usual
 /// 8-4-4-4-12 lowercase form.
 public enum MessageID {
-    /// The UUID made of 16 random bytes (fewer are padded with zeros, extra ignored).
-    public static func uuid(from random: [UInt8]) -> String {
+    /// The UUID made of 16 random bytes (fewer are padded with zeros, extra ignored), of
+    /// `version` 4 (random), or 3 when the bytes are the MD5 of a name (a UUID that stays
+    /// the same for the same name).
+    public static func uuid(from random: [UInt8], version: UInt8 = 4) -> String {
         var bytes = Array(random.prefix(16))
         while bytes.count < 16 { bytes.append(0) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[6] = (bytes[6] & 0x0F) | (version << 4)
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []

@@ -1,0 +1,124 @@
+import AgentCore
+import AgentJSON
+import Testing
+
+/// The pure parts of the OctoPrint-compatible API: the app-key requests, the state words and
+/// flags, the request bodies, the documents' encodings.
+struct OctoApiTests {
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func anAppKeyIsHandedOutOnceAfterApproval() throws {
+        var requests = AppKeyRequests(autoApprove: false)
+        try requests.request(app: "Home Assistant", token: "T1", code: "C1", now: 0)
+        #expect(requests.poll(token: "T1", now: 1_000) == .waiting)
+        #expect(requests.approve(code: "wrong", now: 1_000) == nil, "a wrong code approves nothing")
+        #expect(requests.poll(token: "T1", now: 1_000) == .waiting)
+        #expect(requests.approve(code: "C1", now: 2_000) == "Home Assistant")
+        #expect(requests.poll(token: "C1", now: 2_000) == .unknown, "the code is not the poll token")
+        #expect(requests.poll(token: "T1", now: 3_000) == .approved)
+        #expect(requests.poll(token: "T1", now: 3_000) == .unknown, "the key is handed out once")
+    }
+
+    @Test func anUnapprovedRequestTimesOut() throws {
+        var requests = AppKeyRequests(autoApprove: false)
+        try requests.request(app: "app", token: "T", code: "C", now: 0)
+        #expect(requests.poll(token: "T", now: AppKeyRequests.lifetimeMs) == .waiting)
+        #expect(requests.approve(code: "C", now: AppKeyRequests.lifetimeMs + 1) == nil, "too late to approve")
+        #expect(requests.poll(token: "T", now: AppKeyRequests.lifetimeMs + 1) == .unknown)
+    }
+
+    @Test func autoApprovalApprovesAtOnce() throws {
+        var requests = AppKeyRequests(autoApprove: true)
+        try requests.request(app: "app", token: "T", code: "C", now: 0)
+        #expect(requests.poll(token: "T", now: 0) == .approved)
+    }
+
+    @Test func tooManyWaitingRequestsAreRefused() throws {
+        var requests = AppKeyRequests(autoApprove: false)
+        for index in 0..<AppKeyRequests.maxPending {
+            try requests.request(app: "app", token: "T\(index)", code: "C\(index)", now: 0)
+        }
+        #expect(throws: CommandFailure.self) { try requests.request(app: "app", token: "X", code: "Y", now: 0) }
+        try requests.request(app: "app", token: "X", code: "Y", now: AppKeyRequests.lifetimeMs + 1)
+    }
+
+    @Test func statesAreOctoPrintsWords() {
+        #expect(OctoState(connected: false, phase: .printing).text == "Offline")
+        #expect(OctoState(connected: true, phase: nil).text == "Operational")
+        let words: [(PrintPhase, String)] = [(.downloading, "Starting"), (.preheating, "Starting"), (.printing, "Printing"),
+                                             (.pausing, "Pausing"), (.paused, "Paused"), (.resuming, "Resuming"),
+                                             (.stopping, "Cancelling"), (.finished, "Operational")]
+        for (phase, word) in words { #expect(OctoState(connected: true, phase: phase).text == word, "\(phase)") }
+        let paused = OctoState(connected: true, phase: .paused).flags
+        #expect(paused["paused"] == .bool(true) && paused["printing"] == .bool(false) && paused["ready"] == .bool(false))
+        let idle = OctoState(connected: true, phase: nil).flags
+        #expect(idle["ready"] == .bool(true) && idle["operational"] == .bool(true) && idle["closedOrError"] == .bool(false))
+        #expect(OctoState(connected: false, phase: nil).flags["closedOrError"] == .bool(true))
+    }
+
+    @Test func jobCommandsAreRead() throws {
+        #expect(try OctoRequest.jobCommand(Self.bytes("{\"command\":\"start\"}")) == .start)
+        #expect(try OctoRequest.jobCommand(Self.bytes("{\"command\":\"cancel\"}")) == .cancel)
+        #expect(try OctoRequest.jobCommand(Self.bytes("{\"command\":\"pause\"}")) == .pause(.toggle))
+        #expect(try OctoRequest.jobCommand(Self.bytes("{\"command\":\"pause\",\"action\":\"resume\"}")) == .pause(.resume))
+        for bad in ["", "[]", "{}", "{\"command\":1}", "{\"command\":\"restart\"}", "{\"command\":\"pause\",\"action\":\"up\"}"] {
+            #expect(throws: CommandFailure.self, "\(bad)") { try OctoRequest.jobCommand(Self.bytes(bad)) }
+        }
+    }
+
+    @Test func fileAndPrinterCommandsAreRead() throws {
+        #expect(try OctoRequest.fileCommand(Self.bytes("{\"command\":\"select\"}")) == false)
+        #expect(try OctoRequest.fileCommand(Self.bytes("{\"command\":\"select\",\"print\":true}")) == true)
+        #expect(try OctoRequest.fileCommand(Self.bytes("{\"command\":\"select\",\"print\":\"yes\"}")) == true)
+        #expect(throws: CommandFailure.self) { try OctoRequest.fileCommand(Self.bytes("{\"command\":\"move\"}")) }
+        #expect(throws: CommandFailure.self) { try OctoRequest.fileCommand(Self.bytes("{\"command\":\"select\",\"print\":2}")) }
+        #expect(try OctoRequest.printerCommands(Self.bytes("{\"command\":\"G28\"}")) == ["G28"])
+        #expect(try OctoRequest.printerCommands(Self.bytes("{\"commands\":[\"G28\",\"M114\"]}")) == ["G28", "M114"])
+        #expect(throws: CommandFailure.self) { try OctoRequest.printerCommands(Self.bytes("{\"commands\":[]}")) }
+        #expect(throws: CommandFailure.self) { try OctoRequest.printerCommands(Self.bytes("{\"commands\":[1]}")) }
+        #expect(try OctoRequest.appName(Self.bytes("{\"app\":\"Home Assistant\",\"user\":\"x\"}")) == "Home Assistant")
+        #expect(throws: CommandFailure.self) { try OctoRequest.appName(Self.bytes("{\"app\":\"\"}")) }
+        #expect(throws: CommandFailure.self) { try OctoRequest.appName(Self.bytes("{\"app\":\"a\\nb\"}")) }
+    }
+
+    @Test func heaterTargetsBecomeTemperatureSettings() throws {
+        #expect(try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\",\"targets\":{\"tool0\":205}}"), bed: false)
+                == .object(JSONObject([("target_nozzle_temp", .number(205))])))
+        #expect(try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\",\"target\":65}"), bed: true)
+                == .object(JSONObject([("target_hotbed_temp", .number(65))])))
+        for bad in ["{\"command\":\"offset\",\"offsets\":{\"tool0\":5}}", "{\"command\":\"target\",\"targets\":{\"tool1\":200}}",
+                    "{\"command\":\"target\",\"targets\":{\"tool0\":200,\"tool1\":200}}",
+                    "{\"command\":\"target\",\"targets\":{\"tool0\":\"hot\"}}"] {
+            #expect(throws: CommandFailure.self, "\(bad)") { try OctoRequest.heaterTarget(Self.bytes(bad), bed: false) }
+        }
+        #expect(throws: CommandFailure.self) { try OctoRequest.heaterTarget(Self.bytes("{\"command\":\"target\"}"), bed: true) }
+    }
+
+    @Test func theConnectionShowsTheControllersPort() {
+        let connection = OctoDocuments.connection(state: OctoState(connected: true, phase: nil), port: "/dev/ttyS1", baudrate: 115_200)
+        #expect(connection["current"]?["state"] == .string("Operational"))
+        #expect(connection["current"]?["port"] == .string("/dev/ttyS1"))
+        #expect(connection["options"]?["baudrates"] == .array([.int(115_200)]))
+        let none = OctoDocuments.connection(state: OctoState(connected: false, phase: nil), port: nil, baudrate: nil)
+        #expect(none["current"]?["port"] == .null && none["options"]?["ports"] == .array([]))
+    }
+
+    @Test func flagsAndStatusesFollowOctoPrint() {
+        for word in ["true", "True", "yes", "y", "1"] { #expect(OctoRequest.flag(word), "\(word)") }
+        for word in ["false", "no", "0", "", "truthy"] { #expect(!OctoRequest.flag(word), "\(word)") }
+        #expect(!OctoRequest.flag(nil))
+        #expect(OctoRequest.status(.printActive) == 409)
+        #expect(OctoRequest.status(.forbidden) == 403)
+        #expect(OctoRequest.status(.ok) == 500)
+    }
+
+    @Test func pathsAreEscapedForURLs() {
+        #expect(OctoDocuments.escaped("models/a b+c%.gcode") == "models/a%20b%2Bc%25.gcode")
+        #expect(OctoDocuments.escaped("é") == "%C3%A9")
+    }
+
+    @Test func theDiscoveryUuidIsAVersion3Uuid() {
+        let uuid = OctoDocuments.uuid(deviceIdMD5: Array(repeating: 0xFF, count: 16))
+        #expect(uuid == "ffffffff-ffff-3fff-bfff-ffffffffffff")
+    }
+}
