@@ -115,6 +115,16 @@ struct HomeFeedEventTests {
         #expect(try events(rig.handle(.progress(PrintProgress(fraction: 0.3, z: 0.4)))).isEmpty, "the same height is no change")
     }
 
+    @Test func aHeightReachedInTheTurnThePrintEndsComesBeforePrintDone() throws {
+        var rig = FeedRig()
+        _ = rig.start()
+        _ = rig.handle(.progress(PrintProgress(fraction: 0.5, z: 5)))
+        _ = rig.supervisor.handle(.progress(PrintProgress(fraction: 1, z: 10)), now: rig.now)
+        let ended = try events(rig.handle(.finished))
+        #expect(ended.map(\.0) == ["ZChange", "PrintDone", "PrinterStateChanged"])
+        #expect(ended.first?.1["new"] == .number(10) && ended.first?.1["old"] == .number(5))
+    }
+
     @Test func theControllerConnectingAndGoingAreEvents() throws {
         var rig = FeedRig()
         rig.controllerReady = false

@@ -104,6 +104,13 @@ public struct HomeFeed {
         return topics.event("Connected", fields, epochSeconds: epochSeconds)
     }
 
+    /// `ZChange` when the commanded height of `job` differs from that of `old`.
+    private func zChange(from old: PrintJob?, to job: PrintJob, epochSeconds: Int64) -> [Publication] {
+        guard let z = job.currentZ, z != old?.currentZ else { return [] }
+        return [topics.event("ZChange", [("new", .number(z)), ("old", old?.currentZ.map { .number($0) } ?? .null)],
+                             epochSeconds: epochSeconds)]
+    }
+
     /// The print's events: the end of the job followed until now, its start, a pause, a
     /// resume, and each change of the commanded height (`ZChange`, retained, as OctoPrint
     /// fires it for every Z it sends, hops included).
@@ -113,6 +120,8 @@ public struct HomeFeed {
         let newJob = new.job.flatMap { $0.phase.isFetching ? nil : $0 }
         if let ended = oldJob, newJob?.taskId != ended.taskId {
             let last = new.lastJob.flatMap { $0.taskId == ended.taskId ? $0 : nil } ?? ended
+            // A height reached in the same turn as the end still comes before it.
+            out += zChange(from: ended, to: last, epochSeconds: epochSeconds)
             out += endEvents(last, size: old.fileSize, failure: new.lastFailure, epochSeconds: epochSeconds)
         }
         guard let job = newJob else { return out }
@@ -122,10 +131,7 @@ public struct HomeFeed {
             lastProgress = nil
             return out + progress(job, percent: 0, epochSeconds: epochSeconds)
         }
-        if let z = job.currentZ, z != oldJob?.currentZ {
-            out.append(topics.event("ZChange", [("new", .number(z)), ("old", oldJob?.currentZ.map { .number($0) } ?? .null)],
-                                    epochSeconds: epochSeconds))
-        }
+        out += zChange(from: oldJob, to: job, epochSeconds: epochSeconds)
         let before = oldJob?.phase
         if job.phase == .paused, before != .paused {
             out += events("PrintPaused", fields, epochSeconds: epochSeconds)
