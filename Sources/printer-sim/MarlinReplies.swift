@@ -61,6 +61,12 @@ enum MarlinReplies {
     /// The host keepalive printed while a long command runs.
     static let busy = "echo:busy: processing"
 
+    /// Seconds as M113 reports them: whole (`2`, as Marlin), or with the fraction a faster
+    /// simulated board uses (`0.2`).
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
     /// `value` (not negative) with one decimal, as `%.1f` prints it.
     static func oneDecimal(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())

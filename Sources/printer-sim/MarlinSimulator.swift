@@ -222,7 +222,9 @@ final class MarlinSimulator: Simulator {
             sendAll(MarlinReplies.firmwareInfo(autoreport: options.autoreport, keepalive: options.keepalive))
         case "M155" where options.autoreport:
             setAutoReport(seconds: command.number("S"))
-        case "M108", "M110", "G29", "M290", "M355", "M150", "M42":
+        case "M113" where command.number("S") == nil:
+            send("echo:M113 S" + MarlinReplies.seconds(options.keepalive ? options.busyInterval : 0))
+        case "M108", "M110", "M113", "G29", "M290", "M355", "M150", "M42":
             break
         case "M114":
             send(machine.marlinPosition)

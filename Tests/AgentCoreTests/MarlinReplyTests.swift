@@ -89,6 +89,13 @@ private func readings(_ nozzle: Double?, _ nozzleTarget: Double?, _ bed: Double?
         #expect(parse("//action:prompt_begin Filament runout") == .hostAction("prompt_begin Filament runout"))
     }
 
+    @Test func m113ReportsTheKeepaliveInterval() {
+        #expect(parse("echo:M113 S2") == .keepaliveInterval(2_000))
+        #expect(parse("echo:M113 S0.25") == .keepaliveInterval(250))
+        #expect(parse("echo:M113 S0") == .keepaliveInterval(0))
+        #expect(parse("echo:M113 S99999") == .echo("M113 S99999"), "beyond Marlin's 60 s")
+    }
+
     @Test(arguments: [
         "Error:checksum mismatch, Last Line: 5",
         "Error:Line Number is not Last Line Number+1, Last Line: 5",
@@ -97,7 +104,17 @@ private func readings(_ nozzle: Double?, _ nozzleTarget: Double?, _ bed: Double?
         "Error:Missing checksum",
     ])
     func lineErrorsAreCommunicationErrors(line: String) {
-        #expect(parse(line) == .communicationError(String(line.dropFirst("Error:".count))))
+        let expected = line.hasSuffix("Last Line: 5") ? 6 : nil
+        #expect(parse(line) == .communicationError(String(line.dropFirst("Error:".count)), expectedRequest: expected,
+                                                   fragment: line.hasPrefix("Error:No Line Number")))
+    }
+
+    /// A corrupted byte that became a line end cut the error short (found by
+    /// MarlinLinkFaultTests: the print failed with "Line").
+    @Test(arguments: ["Error:Line", "Error:Line Numb", "Error:checks", "Error:No Che", "Error:no line number w"])
+    func lineErrorsCutShortAreStillCommunicationErrors(line: String) {
+        #expect(parse(line) == .communicationError(String(line.dropFirst("Error:".count)), expectedRequest: nil,
+                                                   fragment: line.lowercased().hasPrefix("error:no line number")))
     }
 
     @Test(arguments: [

@@ -81,9 +81,56 @@ import Testing
             _ = sender.received(SenderLines.bytes("ok"), now: 0)
         }
         #expect(!sender.hasFailed)
-        // The third copy is refused too: the limit of two lost copies is passed.
-        let last = sender.received(SenderLines.bytes("Resend: 1"), now: 0)
+        // A second request with copies behind the refused one may be a miscount: once the
+        // board is silent, a probe alone asks where it stands.
+        #expect(SenderLines.writes(sender.tick(now: 3_000)) == [SenderLines.write(6, "M105")])
+        // It lacks line 1 still: the limit of two lost copies is passed.
+        let last = sender.received(SenderLines.bytes("Resend: 1"), now: 3_010)
         #expect(last.contains { if case .failed(let text) = $0 { return text.contains("line 1") } else { return false } })
+    }
+
+    @Test func anExtraRefusalIsNotAnsweredWithCopiesTheBoardWouldRefuseAgain() {
+        // A board that does not flush: a corrupted byte became a line end and cut line 1 in
+        // two, so four refusals answer three lines; the board then takes the copies.
+        var sender = Self.senderWithThreeInFlight()
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).count == 3)
+        _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        for _ in 1...2 {
+            #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).isEmpty)
+            _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        }
+        // The fourth looks like a request for the copy of 1, with the copies of 2 and 3 behind it.
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 1)).isEmpty,
+                "no second copies: the board took the first ones")
+        _ = sender.received(SenderLines.bytes("ok"), now: 1)
+        for _ in 1...3 { #expect(SenderLines.writes(sender.received(SenderLines.bytes("ok"), now: 2)).isEmpty) }
+        #expect(!sender.canSend)
+        #expect(sender.tick(now: 2_999).isEmpty)
+        #expect(SenderLines.writes(sender.tick(now: 3_002)) == [SenderLines.write(4, "M105")], "a probe, alone")
+        _ = sender.received(SenderLines.bytes("ok T:25.0 /0.0 B:25.0 /0.0 @:0 B@:0"), now: 3_010)
+        #expect(sender.isIdle)
+        #expect(SenderLines.writes(sender.send(SenderLines.bytes("G1 X4"), now: 3_011)) == [SenderLines.write(5, "G1 X4")])
+        #expect(!sender.hasFailed)
+    }
+
+    @Test func theRefusalOfALinesTailAnswersNoCopy() {
+        // A corrupted byte became a line end and cut line 1 in two: the board refuses the
+        // head, then the tail (no line number), then 2 and 3; it takes the copies.
+        var sender = Self.senderWithThreeInFlight()
+        _ = sender.received(SenderLines.bytes("Error:No Checksum with line number, Last Line: 0"), now: 0)
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).count == 3)
+        _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        _ = sender.received(SenderLines.bytes("Error:No Line Number with checksum, Last Line: 0"), now: 0)
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).isEmpty)
+        #expect(sender.received(SenderLines.bytes("ok"), now: 0) == [])
+        for _ in 2...3 {
+            _ = sender.received(SenderLines.bytes("Error:Line Number is not Last Line Number+1, Last Line: 0"), now: 0)
+            #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).isEmpty)
+            _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        }
+        for _ in 1...3 { _ = sender.received(SenderLines.bytes("ok"), now: 1) }
+        #expect(sender.isIdle, "the three copies taken, nothing more to write")
+        #expect(!sender.hasFailed)
     }
 
     @Test func silenceAfterARepeatedRequestProbesAtOnce() {
@@ -119,6 +166,55 @@ import Testing
         #expect(sender.busySeen)
         #expect(sender.tick(now: 2_999).isEmpty)
         #expect(SenderLines.writes(sender.tick(now: 3_000)) == [SenderLines.write(4, "M105")])
+    }
+
+    @Test func theBoardsOwnKeepaliveIntervalSetsTheTimeout() {
+        var sender = Self.senderWithThreeInFlight()
+        _ = sender.received(SenderLines.bytes("Cap:HOST_KEEPALIVE:1"), now: 0)
+        _ = sender.received(SenderLines.bytes("echo:M113 S5"), now: 0)
+        #expect(sender.tick(now: 7_499).isEmpty, "no false timeout during a long move on a board that says every 5 s")
+        #expect(SenderLines.writes(sender.tick(now: 7_500)) == [SenderLines.write(4, "M105")])
+        var silent = Self.senderWithThreeInFlight()
+        _ = silent.received(SenderLines.bytes("Cap:HOST_KEEPALIVE:1"), now: 0)
+        _ = silent.received(SenderLines.bytes("echo:M113 S0"), now: 0)
+        #expect(!silent.busySeen, "M113 S0: no keepalive at all")
+        #expect(silent.tick(now: 29_999).isEmpty)
+    }
+
+    @Test func theLostOkProbeIsAnsweredWithTheTemperaturesOnItsOk() {
+        // Stock Marlin answers M105 with its report on the ok line; that is the probe's ok.
+        var sender = Self.senderWithThreeInFlight()
+        _ = sender.received(SenderLines.bytes("Cap:HOST_KEEPALIVE:1"), now: 0)
+        _ = sender.received(SenderLines.bytes("ok"), now: 10)
+        _ = sender.received(SenderLines.bytes("ok"), now: 10)
+        // Line 3's ok was lost.
+        #expect(SenderLines.writes(sender.tick(now: 3_010)) == [SenderLines.write(4, "M105")])
+        let answer = sender.received(SenderLines.bytes("ok T:200.0 /200.0 B:60.0 /60.0 @:0 B@:0"), now: 3_020)
+        #expect(answer.contains(.readings(ControllerReadings(nozzleTemperature: 200, nozzleTarget: 200,
+                                                             bedTemperature: 60, bedTarget: 60))))
+        #expect(sender.isIdle, "the probe is acknowledged")
+        #expect(SenderLines.writes(sender.send(SenderLines.bytes("G1 X5"), now: 3_030)) == [SenderLines.write(5, "G1 X5")])
+        #expect(sender.tick(now: 3_500).isEmpty)
+    }
+
+    @Test func aGarbledRequestIsAnsweredFromItsLineError() {
+        // A board that does not flush refuses 1, 2 and 3; the request of 2's refusal is
+        // corrupted on its way to the host: its error line says what it asked for.
+        var sender = Self.senderWithThreeInFlight()
+        _ = sender.received(SenderLines.bytes("Error:checksum mismatch, Last Line: 0"), now: 0)
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).first == SenderLines.write(1, "G1 X1"))
+        _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        _ = sender.received(SenderLines.bytes("Error:Line Number is not Last Line Number+1, Last Line: 0"), now: 0)
+        _ = sender.received(SenderLines.bytes("Resend\u{FFFD} 1"), now: 0)
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("ok"), now: 0)).isEmpty,
+                "the garbled request's ok acknowledges no copy")
+        _ = sender.received(SenderLines.bytes("Error:Line Number is not Last Line Number+1, Last Line: 0"), now: 0)
+        #expect(SenderLines.writes(sender.received(SenderLines.bytes("Resend: 1"), now: 0)).isEmpty,
+                "3's refusal is a repeat too: no new copies")
+        _ = sender.received(SenderLines.bytes("ok"), now: 0)
+        for _ in 1...3 { _ = sender.received(SenderLines.bytes("ok"), now: 0) }
+        #expect(sender.isIdle)
+        #expect(!sender.hasFailed)
     }
 
     @Test func heaterWaitReportsHoldOffTheTimeoutWhateverIsInFlight() {

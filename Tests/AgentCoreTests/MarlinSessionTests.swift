@@ -21,6 +21,19 @@ import Testing
         #expect(harness.written.count == 3, "an auto-reporting board is not polled")
     }
 
+    @Test func aBoardWithKeepaliveIsAskedItsIntervalBeforeItIsReady() {
+        var harness = SessionHarness()
+        harness.take(harness.session.opened(now: 0))
+        harness.receive("ok")
+        harness.receive("Cap:HOST_KEEPALIVE:1")
+        harness.receive("ok")
+        #expect(harness.written == ["M110 N0", "M115", "M113"])
+        #expect(harness.session.unavailableReason(linkProblem: "") != nil)
+        harness.receive("echo:M113 S2")
+        harness.receive("ok")
+        #expect(harness.session.unavailableReason(linkProblem: "") == nil)
+    }
+
     @Test func boardWithoutAutoReportIsPolledEveryTwoSeconds() {
         var harness = SessionHarness.ready()
         harness.tick(at: 1_999)

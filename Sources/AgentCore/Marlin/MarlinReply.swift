@@ -11,6 +11,9 @@ public enum MarlinReply: Equatable {
     case resend(Int)
     /// `echo:busy: processing`, `busy: paused for user`: a keepalive during a long command.
     case busy
+    /// `echo:M113 S2`, M113's report: the board sends a keepalive every this many
+    /// milliseconds during long commands (0: it does not).
+    case keepaliveInterval(Int64)
     /// `start`: the board booted (its line numbering restarted).
     case start
     /// An auto-report or heating-wait line (` T:25.0 /0.0 B:25.0 /0.0 @:0 B@:0`).
@@ -21,8 +24,11 @@ public enum MarlinReply: Equatable {
     case firmwareInfo(String)
     /// `//action:pause`: what the firmware asks of the host, after `//action:`.
     case hostAction(String)
-    /// An error about a corrupted or missing line (checksum, line number); a `Resend` follows.
-    case communicationError(String)
+    /// An error about a corrupted or missing line (checksum, line number); a `Resend` follows,
+    /// for the line after Marlin's `Last Line: 12` (`expectedRequest` 13; nil when the error
+    /// does not say). `fragment`: Marlin's `No Line Number with checksum`, the refusal of the
+    /// tail of a line a corrupted byte cut in two (its head is refused on its own).
+    case communicationError(String, expectedRequest: Int?, fragment: Bool)
     /// An error the firmware reports and carries on after (a missing or unreadable SD card),
     /// without `Error:`.
     case nonFatalError(String)
@@ -58,7 +64,10 @@ public enum MarlinReply: Equatable {
             return reply
         }
         if GcodeText.after("FIRMWARE_NAME:", in: text) != nil { return .firmwareInfo(string(text)) }
-        if let message = GcodeText.after("echo:", in: text) { return .echo(string(message)) }
+        if let message = GcodeText.after("echo:", in: text) {
+            if let interval = keepaliveInterval(GcodeText.trimmed(message)) { return .keepaliveInterval(interval) }
+            return .echo(string(message))
+        }
         if let found = readings(text) { return .temperatures(found) }
         if let found = position(text) { return .position(found) }
         return .other(string(text))
@@ -79,8 +88,22 @@ public enum MarlinReply: Equatable {
         return GcodeNumbers.count(number)
     }
 
+    /// The milliseconds of `M113 S2` (at most Marlin's 60 s); nil for any other text.
+    private static func keepaliveInterval(_ text: ArraySlice<UInt8>) -> Int64? {
+        guard let seconds = GcodeText.after("M113 S", in: text), let milliseconds = GcodeDecimal.parse(seconds)?.value(shift: 3),
+              milliseconds <= 60_000 else { return nil }
+        return Int64(milliseconds)
+    }
+
     /// Words of the errors about a corrupted or missing line (lowercase).
     private static let communicationErrorWords: [StaticString] = ["checksum", "line number", "last line", "expected line"]
+
+    /// Marlin's errors about a line (lowercase): a corrupted byte that became a line end can cut
+    /// one short before its telling word, and what is left of it must not pass for a fatal error.
+    private static let communicationErrorTexts: [StaticString] = [
+        "line number is not last line number+1", "checksum mismatch", "no checksum with line number",
+        "no line number with checksum",
+    ]
 
     /// Words of the SD card errors Marlin reports and carries on after (lowercase; the list
     /// OctoPrint ignores).
@@ -93,7 +116,12 @@ public enum MarlinReply: Equatable {
     /// survived, everything else stops the firmware.
     private static func error(_ message: ArraySlice<UInt8>) -> MarlinReply {
         if communicationErrorWords.contains(where: { contains($0, ignoringCaseIn: message) }) {
-            return .communicationError(string(message))
+            let lastLine = afterLast("last line:", ignoringCaseIn: message).flatMap { GcodeNumbers.count(GcodeText.trimmed($0)) }
+            return .communicationError(string(message), expectedRequest: lastLine.map { $0 + 1 },
+                                       fragment: begins("no line number with checksum", with: message.prefix(28)))
+        }
+        if !message.isEmpty, communicationErrorTexts.contains(where: { begins($0, with: message) }) {
+            return .communicationError(string(message), expectedRequest: nil, fragment: false)
         }
         if storageErrorWords.contains(where: { contains($0, ignoringCaseIn: message) }) {
             return .nonFatalError(string(message))
@@ -221,6 +249,13 @@ public enum MarlinReply: Equatable {
         }
     }
 
+    /// Whether `full` (lowercase ASCII) begins with `text` in any letter case.
+    private static func begins(_ full: StaticString, with text: ArraySlice<UInt8>) -> Bool {
+        full.withUTF8Buffer { whole in
+            text.count <= whole.count && zip(text, whole).allSatisfy { lowercased($0) == $1 }
+        }
+    }
+
     /// Whether `needle` (lowercase ASCII) occurs in `text` in any letter case.
     private static func contains(_ needle: StaticString, ignoringCaseIn text: ArraySlice<UInt8>) -> Bool {
         var start = text.startIndex
@@ -229,6 +264,16 @@ public enum MarlinReply: Equatable {
             start += 1
         }
         return false
+    }
+
+    /// `text` after the last occurrence of `needle` (lowercase ASCII) in any letter case.
+    private static func afterLast(_ needle: StaticString, ignoringCaseIn text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        var start = text.endIndex
+        while start > text.startIndex {
+            start -= 1
+            if let rest = after(needle, ignoringCaseIn: text[start...]) { return rest }
+        }
+        return nil
     }
 
     /// `byte` with an ASCII capital letter made small.

@@ -19,7 +19,10 @@
 /// request. So one request is answered by one rewind; the copies sent before it are doomed,
 /// their refusals are recognised and not answered again, and their bytes count against the
 /// receive buffer until the board refuses them or reads past them. Silence while lines are in
-/// flight means lost oks: a numbered `M105` asks the board where it stands.
+/// flight means lost oks: a numbered `M105` asks the board where it stands. Noise on the
+/// board's replies is allowed for: a garbled `Resend:` is recovered from its error line, the
+/// refusal of a line's tail (cut off by a byte turned line end) answers no copy, and a count
+/// of answers in doubt is set right by silence and the probe.
 public struct MarlinSender {
     /// When the sender gives up or speaks up.
     public struct Limits: Equatable {
@@ -110,6 +113,32 @@ public struct MarlinSender {
         let epoch: Int
     }
 
+    /// The line the `Resend:` after a line error will ask for (Marlin's `Last Line:` plus one),
+    /// until it comes; should the ok after it come first, the request was lost on the way.
+    private var expectedRequest: Int?
+    /// Whether the line error awaiting its `Resend:` (or, that lost, its ok) refused a fragment.
+    private var fragmentRefused = false
+    /// Whether the board was seen to flush its receive buffer after a line error (an ok read
+    /// past doomed copies): a second request for a line then means its copy was flushed, not
+    /// that the answers were miscounted.
+    private var boardFlushes = false
+    /// `nextNumber` when the latest request for a lost copy was answered (0 after a probe that
+    /// followed silence). Another request for a line before it, with copies in flight behind
+    /// the one it refuses, on a board not seen to flush (and not the answer to the probe after
+    /// a repeat), may come from an extra refusal the sender could not tell apart (noise it did
+    /// not recognise): answered with a rewind, the sender's count of answers would stay one
+    /// off, each rewind causing the next. The sender then writes nothing until the board has
+    /// answered everything (`resync`), and a probe, alone in flight, finds where it stands.
+    private var rewindEnd = 0
+    private var resync: Resync?
+
+    /// Where a resynchronisation is (see `rewindEnd`).
+    private enum Resync {
+        /// Waiting for silence: the board has answered every copy.
+        case waiting
+        /// The probe is out, alone: its ok or its request says where the board stands.
+        case probing
+    }
     /// Requests for lost copies answered so far: each starts a rewind.
     private var epoch = 0
     /// Whether a repeated request was recognised since the current rewind was written and no
@@ -133,6 +162,9 @@ public struct MarlinSender {
     /// this connection or announced `Cap:HOST_KEEPALIVE:1`. Silence then means a lost ok
     /// after `busyTimeoutMs` instead of `communicationTimeoutMs`.
     public private(set) var busySeen = false
+    /// The board's keepalive interval, when it told it (M113): silence for half as long again
+    /// then means a lost ok (instead of `busyTimeoutMs`, made for stock Marlin's 2 s).
+    private var keepaliveMs: Int64?
 
     /// Creates a sender for a freshly opened connection: nothing is sent until `restartNumbering`.
     public init(limits: Limits = Limits()) {
@@ -147,12 +179,13 @@ public struct MarlinSender {
     /// under way, and the sender has not failed. Nothing is sent ahead of a heater wait: the
     /// print has not started until the heaters are hot, and what is sent is what has started.
     public var canSend: Bool {
-        numbered && !failed && held == nil && rewind == nil
+        numbered && !failed && held == nil && rewind == nil && resync == nil
             && (inFlight.isEmpty || (inFlightBytes < limits.receiveBufferBytes && inFlight.last?.heaterWait != true))
     }
 
-    /// Whether nothing awaits an ok, is held or is to be resent.
-    public var isIdle: Bool { inFlight.isEmpty && held == nil && rewind == nil }
+    /// Whether nothing awaits an ok, is held or is to be resent, and the copies in flight are
+    /// accounted for.
+    public var isIdle: Bool { inFlight.isEmpty && held == nil && rewind == nil && resync == nil }
 
     /// Whether the connection cannot go on (a `failed` action was returned).
     public var hasFailed: Bool { failed }
@@ -192,16 +225,47 @@ public struct MarlinSender {
         }
         switch reply {
         case .ok(let readings):
+            if fragmentRefused {
+                // The refusal of a fragment whose `Resend:` was lost: its ok answers no copy.
+                fragmentRefused = false
+                expectedRequest = nil
+                return [.log(.debug, "the printer refused the tail of a line cut in two")]
+            }
+            var said: [Action] = []
+            if let number = expectedRequest {
+                // The line error's `Resend:` was lost (corrupted on its way): this ok is the
+                // refusal's own, and the request the error announced is answered as if it came.
+                expectedRequest = nil
+                said = [.log(.debug, "the printer's request for line \(number) was garbled; answering its error")]
+                    + resendRequested(number)
+                if failed { return said }
+            }
             acknowledge()
+            if resync == .probing { resync = nil }
             let writes = writeWhatFits(now: now)
-            guard let readings else { return writes }
-            return [.readings(readings)] + writes
+            guard let readings else { return said + writes }
+            return said + [.readings(readings)] + writes
         case .resend(let number):
+            expectedRequest = nil
+            if fragmentRefused {
+                // The tail of a line a corrupted byte cut in two: its head was (or will be)
+                // refused on its own, so this refusal answers no copy. Copies may have been
+                // flushed with it: silence then probes soon.
+                fragmentRefused = false
+                oksToIgnore += 1
+                repeatSinceRewind = true
+                return [.log(.debug, "the printer refused the tail of a line cut in two (it asked for line \(number))")]
+            }
+            if resync == .probing { resync = nil }
             let said = resendRequested(number)
             return failed ? said : said + writeWhatFits(now: now)
         case .busy:
             busySeen = true
             return []
+        case .keepaliveInterval(let interval):
+            keepaliveMs = interval > 0 ? interval : nil
+            busySeen = interval > 0
+            return [.log(.debug, "the printer sends a keepalive every \(interval) ms during long commands")]
         case .start:
             forgetLines()
             numbered = false
@@ -215,7 +279,9 @@ public struct MarlinSender {
             return [.log(.info, "controller firmware: " + text)]
         case .hostAction(let text):
             return [.hostAction(text)]
-        case .communicationError(let text):
+        case .communicationError(let text, let request, let fragment):
+            expectedRequest = request
+            fragmentRefused = fragment
             return [.log(.debug, "controller: " + text)]
         case .nonFatalError(let text):
             return [.log(.warning, "controller error: " + text)]
@@ -237,13 +303,16 @@ public struct MarlinSender {
     /// nothing received, the sender fails.
     public mutating func tick(now: Int64) -> [Action] {
         guard !failed, !isIdle else { return [] }
+        if resync == .waiting {
+            guard now - quietSince >= (busySeen ? lostOkTimeoutMs : limits.busyTimeoutMs) else { return [] }
+            return [.log(.debug, "the printer's answers have ended; asking where it stands"), probeAlone(now: now)]
+        }
         if repeatSinceRewind, !rewindProbed, now - quietSince >= Self.flushedCopyProbeMs {
             rewindProbed = true
             return [.log(.debug, "the rewind may have been flushed; asking where the printer stands"),
                     writeNew(Array("M105".utf8), now: now)]
         }
-        let timeout = busySeen ? limits.busyTimeoutMs : limits.communicationTimeoutMs
-        guard now - quietSince >= timeout else { return [] }
+        guard now - quietSince >= (busySeen ? lostOkTimeoutMs : limits.communicationTimeoutMs) else { return [] }
         if timeouts == 0 { silentSince = quietSince }
         timeouts += 1
         let silence = now - silentSince
@@ -251,12 +320,28 @@ public struct MarlinSender {
             failed = true
             return [.failed("the printer stopped answering: no reply for \(silence / 1000) s")]
         }
+        return [.log(.warning, "no reply from the printer for \(silence / 1000) s; asking where it stands"),
+                probeAlone(now: now)]
+    }
+
+    /// Silence that means a lost ok on a board that sends keepalives: half as long again as
+    /// the interval it told (M113), else `busyTimeoutMs`, made for stock Marlin's 2 s.
+    private var lostOkTimeoutMs: Int64 { keepaliveMs.map { $0 * 3 / 2 } ?? limits.busyTimeoutMs }
+
+    /// After silence, when the board has answered all it will: forgets the copies in flight
+    /// and any resend, and writes a numbered `M105` that the board takes when it has every
+    /// line, or refuses with the first one it lacks. Nothing goes with it: on a board that
+    /// flushes, lines behind a refused probe would be lost unanswered.
+    private mutating func probeAlone(now: Int64) -> Action {
+        resync = .probing
         inFlight.removeAll()
         oksToIgnore = 0
         rewind = nil
-        let probe = writeNew(Array("M105".utf8), now: now)
-        return [.log(.warning, "no reply from the printer for \(silence / 1000) s; asking where it stands"), probe]
-            + writeWhatFits(now: now)
+        expectedRequest = nil
+        fragmentRefused = false
+        repeatSinceRewind = false
+        rewindEnd = 0
+        return writeNew(Array("M105".utf8), now: now)
     }
 
     /// A plain ok: the board took the oldest copy it had not answered (copies are answered in
@@ -269,6 +354,7 @@ public struct MarlinSender {
         }
         guard let taken = inFlight.firstIndex(where: { !$0.doomed }) ?? inFlight.indices.first else { return }
         if inFlight[taken].epoch == epoch { repeatSinceRewind = false }
+        if taken > inFlight.startIndex, !inFlight[taken].doomed { boardFlushes = true }
         inFlight.removeSubrange(...taken)
     }
 
@@ -290,6 +376,7 @@ public struct MarlinSender {
             return [.failed("the printer asked for line \(number) \(repeats - 1) times in a row: the serial link is "
                 + "unreliable (check the cable and the baud rate)")]
         }
+        if resync == .waiting { return [] }
         if let doomed = refused, inFlight[doomed].doomed, rewindProbed {
             // The probe went out after the silence that followed the doomed lines' refusals:
             // what the board refuses now is the probe or a copy.
@@ -314,6 +401,12 @@ public struct MarlinSender {
             return [.failed("the printer keeps asking for line \(number), which "
                 + (neverSent ? "was never sent" : "is no longer kept") + ": its line numbering is out of step")]
         }
+        if kept, !boardFlushes, number < rewindEnd, !rewindProbed, let refused, refused + 1 < inFlight.endIndex {
+            resync = .waiting
+            rewind = nil
+            return [.log(.debug, "the printer asked for line \(number) again after its copy went out; the answers may be "
+                + "miscounted: waiting for them to end")]
+        }
         if let refused {
             inFlight.remove(at: refused)
             if !neverSent {
@@ -331,6 +424,7 @@ public struct MarlinSender {
         repeatSinceRewind = false
         rewindProbed = false
         rewind = number
+        rewindEnd = nextNumber
         return [.log(.debug, "the printer asked for the lines from \(number) on again")]
     }
 
@@ -342,6 +436,11 @@ public struct MarlinSender {
         held = nil
         oksToIgnore = 0
         rewind = nil
+        expectedRequest = nil
+        fragmentRefused = false
+        boardFlushes = false
+        resync = nil
+        rewindEnd = 0
         requestedLine = -1
         requests = 0
         repeatedLine = -1
@@ -365,6 +464,7 @@ public struct MarlinSender {
     /// Writes what the receive buffer has room for: the lines of a resend, then the held
     /// command.
     private mutating func writeWhatFits(now: Int64) -> [Action] {
+        guard resync == nil else { return [] }
         var writes: [Action] = []
         while let next = rewind {
             guard next < nextNumber, let line = storedLine(next) else {

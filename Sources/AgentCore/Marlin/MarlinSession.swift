@@ -322,6 +322,8 @@ public struct MarlinSession<File: PrintFileLines> {
                 note(readings.merging(temperatures: latest))
             case .capability(let name, let enabled):
                 if name == "AUTOREPORT_TEMP" { autoReport = enabled }
+                // How often the board's keepalive comes: how soon silence means a lost ok.
+                if name == "HOST_KEEPALIVE", enabled, handshake == .identifying { queue.append(Array("M113".utf8)) }
             case .hostAction(let text):
                 hostAction(text, now: now)
             case .controllerReset:
