@@ -52,6 +52,7 @@ import TestSupport
         for step in steps where !step.ok { Issue.record("the page, step \(step.name): \(step.error ?? "failed")") }
         let details = Dictionary(steps.map { ($0.name, $0.details) }, uniquingKeysWith: { first, _ in first })
         #expect(details["key"]?["stored_key"] as? String == octo.key, "the key is kept in the browser")
+        print("WebPageTests: the page loaded in \((details["key"]?["load_ms"] as? Double).map { Int($0) } ?? -1) ms")
         #expect((details["key"]?["version"] as? String)?.contains("agent ") == true, "the version line shows")
         #expect(details["upload"]?["progress"] as? Double == 100, "the progress bar is full")
         #expect(FileManager.default.contents(atPath: octo.root + "/page-cube.gcode") == (try Fixture.data("cube.gcode")),

@@ -6,7 +6,8 @@ pin is in Tests/Fixtures/browser/requirements.txt), on Debian's chromium and chr
     python page_drive.py --url http://127.0.0.1:8080/ --key KEY --upload cube.gcode --screens DIR
 
 Steps: ``key`` (the page asks for the key, it is typed in, the page shows the printer
-Operational with its temperatures), ``upload`` (a file chosen and uploaded: the progress bar
+Operational with its temperatures; ``load_ms`` is the page's load time, from the request to
+the load event), ``upload`` (a file chosen and uploaded: the progress bar
 full, the file in the list), ``print`` (its Print button: the state becomes Printing, the job's
 file and progress show), ``pause`` and ``resume`` (the buttons: Paused, then Printing), and
 ``console`` (a line sent: the API's answer shown, the refusal when the console is off). Each
@@ -83,11 +84,13 @@ def main() -> int:
         driver.get(args.url)
         form = wait.until(lambda d: d.find_element(By.ID, "key-form"))
         wait.until(lambda _: form.is_displayed())
+        load_ms = driver.execute_script(
+            "const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime;")
         driver.find_element(By.ID, "key").send_keys(args.key)
         driver.find_element(By.CSS_SELECTOR, "#key-form button").click()
         wait.until(state_is("Operational"))
         wait.until(lambda _: text("tool-temp") not in ("", "–"))
-        return {"state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
+        return {"load_ms": load_ms, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
                 "version": text("version"), "stored_key": driver.execute_script(
                     "return localStorage.getItem('printer-api-key')")}
 
