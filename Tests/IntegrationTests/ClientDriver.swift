@@ -94,10 +94,11 @@ enum ClientDriver {
     static let browserPython = venvPython("browser")
 
     /// The steps of `page_drive.py`.
-    static let pageSteps = ["key", "upload", "print", "pause", "resume", "console"]
+    static let pageSteps = ["key", "targets", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
 
     /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
-    /// (a path), prints, pauses and resumes it, saving a screenshot of each step in `screens`.
+    /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another
+    /// client starts, saving a screenshot of each step in `screens`.
     static func runPage(url: String, key: String, upload: String, screens: String) throws -> [Step] {
         let python = try browserPython.get()
         let files = try TemporaryDirectory()

@@ -10,7 +10,11 @@ Operational with its temperatures; ``load_ms`` is the page's load time, from the
 the load event), ``upload`` (a file chosen and uploaded: the progress bar
 full, the file in the list), ``print`` (its Print button: the state becomes Printing, the job's
 file and progress show), ``pause`` and ``resume`` (the buttons: Paused, then Printing), and
-``console`` (a line sent: the API's answer shown, the refusal when the console is off). Each
+``console`` (a line sent: the API's answer shown, the refusal when the console is off),
+``targets`` (before the print: new nozzle and bed targets shown), ``stop`` (the Stop button,
+confirmed: Operational, no print), ``delete`` (the uploaded file's Delete, confirmed: gone from
+the list) and ``outside-print`` (another client prints a listed file through the API: the
+page shows Printing and that file). Each
 step prints one JSON object on standard output, ``{"step", "ok", "error", "details"}``, and
 saves a screenshot ``NN-step.png`` in DIR. Steps go on after a failure; the exit status is 0
 when the driver ran to the end.
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import traceback
+import urllib.request
 from typing import Any, Callable
 
 from selenium import webdriver
@@ -29,7 +34,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-STEPS = ("key", "upload", "print", "pause", "resume", "console")
+STEPS = ("key", "targets", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
 
 
 def report(step: str, ok: bool, error: str | None = None, **details: Any) -> None:
@@ -59,6 +64,15 @@ def main() -> int:
     wait = WebDriverWait(driver, args.timeout, poll_frequency=0.2)
     name = os.path.basename(args.upload)
     number = 0
+
+    def api(method: str, path: str, body: Any = None) -> Any:
+        """A request to the API beside the browser, as another client with the key sends it."""
+        request = urllib.request.Request(args.url.rstrip("/") + path, method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"X-Api-Key": args.key, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=args.timeout) as answer:
+            data = answer.read()
+        return json.loads(data) if data else None
 
     def text(element_id: str) -> str:
         return driver.find_element(By.ID, element_id).text
@@ -99,7 +113,7 @@ def main() -> int:
         driver.find_element(By.CSS_SELECTOR, "#upload-form button").click()
         row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-path="{name}"]'))
         progress = driver.find_element(By.ID, "upload-progress")
-        return {"row": row.text, "progress": float(progress.get_attribute("value") or 0),
+        return {"row": row.text, "stored_size": api("GET", "/api/files/local/" + urllib.request.quote(name))["size"], "progress": float(progress.get_attribute("value") or 0),
                 "progress_shown": progress.is_displayed(), "message": text("message")}
 
     def print_file() -> dict[str, Any]:
@@ -122,9 +136,39 @@ def main() -> int:
         wait.until(lambda _: text("console-answer") != "")
         return {"answer": text("console-answer"), "key_form_hidden": not driver.find_element(By.ID, "key-form").is_displayed()}
 
+    def targets() -> dict[str, Any]:
+        for form, value, shown in (("tool", "190", "tool-target"), ("bed", "55", "bed-target")):
+            field = driver.find_element(By.ID, form + "-set")
+            field.clear()
+            field.send_keys(value)
+            driver.find_element(By.CSS_SELECTOR, f"#{form}-form button").click()
+            wait.until(lambda _, shown=shown, value=value: text(shown) == value)
+        return {"nozzle_target": text("tool-target"), "bed_target": text("bed-target"), "message": text("message")}
+
+    def stop() -> dict[str, Any]:
+        driver.find_element(By.ID, "stop").click()
+        wait.until(lambda d: d.switch_to.alert).accept()
+        wait.until(state_is("Operational"))
+        wait.until(lambda _: text("job-file") == "No print")
+        return {"state": text("state"), "file": text("job-file")}
+
+    def delete() -> dict[str, Any]:
+        driver.find_element(By.CSS_SELECTOR, f'tr[data-path="{name}"] button.danger').click()
+        wait.until(lambda d: d.switch_to.alert).accept()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'tr[data-path="{name}"]'))
+        return {"files": text("files"), "message": text("message")}
+
+    def outside_print() -> dict[str, Any]:
+        """Another client (a slicer, Home Assistant) prints the first listed file: the page follows."""
+        other = driver.find_element(By.CSS_SELECTOR, "tr[data-path]").get_attribute("data-path")
+        api("POST", "/api/files/local/" + urllib.request.quote(other), {"command": "select", "print": True})
+        wait.until(state_is("Printing"))
+        wait.until(lambda _: text("job-file") == other)
+        return {"state": text("state"), "file": text("job-file")}
+
     try:
-        for title, run in zip(STEPS, (key, upload, print_file, button_to("pause", "Paused"),
-                                      button_to("resume", "Printing"), console)):
+        for title, run in zip(STEPS, (key, targets, upload, print_file, button_to("pause", "Paused"),
+                                      button_to("resume", "Printing"), console, stop, delete, outside_print)):
             step(title, run)
     finally:
         driver.quit()
