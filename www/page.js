@@ -212,7 +212,7 @@ $("resume").onclick = () => act("POST", "/api/job", { command: "pause", action: 
 $("stop").onclick = () => confirm("Stop the print?") && act("POST", "/api/job", { command: "cancel" });
 numberForm("tool-form", "tool-set", (t) => act("POST", "/api/printer/tool", { command: "target", targets: { tool0: t } }, "Nozzle target " + t + " °C"));
 numberForm("bed-form", "bed-set", (t) => act("POST", "/api/printer/bed", { command: "target", target: t }, "Bed target " + t + " °C"));
-numberForm("fan-form", "fan-set", (p) => act("POST", "/api/printer/command", { commands: ["M106 S" + Math.round(p * 2.55)] }, "Fan " + p + " %"));
+numberForm("fan-form", "fan-set", (p) => act("POST", "/api/printer/command", { commands: ["M106 S" + Math.round((p * 255) / 100)] }, "Fan " + p + " %"));
 $("fan-off").onclick = () => act("POST", "/api/printer/command", { commands: ["M107"] }, "Fan off");
 $("upload-form").onsubmit = upload;
 $("console-form").onsubmit = (event) => {

@@ -94,7 +94,7 @@ enum ClientDriver {
     static let browserPython = venvPython("browser")
 
     /// The steps of `page_drive.py`.
-    static let pageSteps = ["key", "targets", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
+    static let pageSteps = ["key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
 
     /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
     /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another

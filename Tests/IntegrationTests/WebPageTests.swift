@@ -38,13 +38,14 @@ import TestSupport
     }
 
     /// In Chromium: the page asks for the key, then shows the printer Operational with its
-    /// temperatures and version; new targets reach the board; a file uploaded with the
-    /// progress bar shows in the list; its Print button starts the print (Printing, the file
-    /// and its progress); Pause, Resume and Stop work; the console shows the API's refusal
-    /// (off by default); Delete removes the file; a print another client starts shows. The
-    /// Anycubic clients see the same print. The screenshots stay in the folder the test prints.
+    /// temperatures and version; new targets and the fan's commands reach the board (M106 and
+    /// M107 allowed on the console); a file uploaded with the progress bar shows in the list;
+    /// its Print button starts the print (Printing, the file and its progress); Pause, Resume
+    /// and Stop work; the console shows the API's refusal of a command not allowed; Delete
+    /// removes the file; a print another client starts shows. The Anycubic clients see the
+    /// same print. The screenshots stay in the folder the test prints.
     @Test func aPersonPrintsFromThePage() throws {
-        let octo = try OctoRig()
+        let octo = try OctoRig(config: ["gcode_console = M106 M107"])
         let upload = try octo.rig.storage.write("upload/page-cube.gcode", try Fixture.data("cube.gcode"))
         let screens = ClientDriver.repository.appendingPathComponent(".build/page-screenshots/\(Int(Date().timeIntervalSince1970))").path
         print("WebPageTests: the browser's screenshots are in \(screens)")
@@ -59,11 +60,15 @@ import TestSupport
         #expect(details["upload"]?["stored_size"] as? Int == (try Fixture.data("cube.gcode")).count,
                 "the uploaded file is stored whole")
         #expect(details["print"]?["file"] as? String == "page-cube.gcode")
-        #expect((details["console"]?["answer"] as? String)?.contains("console") == true, "the refusal is shown: \(details["console"] ?? [:])")
+        let received = octo.rig.simulator.commandsReceived
+        let fanOn = received.firstIndex(of: "M106 S128")
+        #expect(fanOn.map { received.dropFirst($0 + 1).first == "M107" } == true,
+                "the page's fan commands (50 %, then off) reached the board: \(received.filter { $0.hasPrefix("M10") })")
+        #expect((details["console"]?["answer"] as? String)?.contains("M115 is not allowed") == true,
+                "the refusal is shown: \(details["console"] ?? [:])")
         #expect(details["console"]?["key_form_hidden"] as? Bool == true, "a refused command does not ask for the key again")
         #expect(octo.rig.printStates.contains("paused") && octo.rig.printStates.contains("stoped"),
                 "the Anycubic clients saw the pause and the stop: \(octo.rig.printStates)")
-        let received = octo.rig.simulator.commandsReceived
         #expect(received.contains { $0.hasPrefix("M104 S190") } && received.contains { $0.hasPrefix("M140 S55") },
                 "the page's targets reached the board")
         #expect(!FileManager.default.fileExists(atPath: octo.root + "/page-cube.gcode"), "the page deleted the file")

@@ -10,8 +10,9 @@ Operational with its temperatures; ``load_ms`` is the page's load time, from the
 the load event), ``upload`` (a file chosen and uploaded: the progress bar
 full, the file in the list), ``print`` (its Print button: the state becomes Printing, the job's
 file and progress show), ``pause`` and ``resume`` (the buttons: Paused, then Printing), and
-``console`` (a line sent: the API's answer shown, the refusal when the console is off),
-``targets`` (before the print: new nozzle and bed targets shown), ``stop`` (the Stop button,
+``console`` (a line sent: the API's answer shown, here a refusal),
+``targets`` (before the print: new nozzle and bed targets shown), ``fan`` (50 %, then off:
+the page says each was done; the test allows M106 and M107 on the console), ``stop`` (the Stop button,
 confirmed: Operational, no print), ``delete`` (the uploaded file's Delete, confirmed: gone from
 the list) and ``outside-print`` (another client prints a listed file through the API: the
 page shows Printing and that file). Each
@@ -34,7 +35,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-STEPS = ("key", "targets", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
+STEPS = ("key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
 
 
 def report(step: str, ok: bool, error: str | None = None, **details: Any) -> None:
@@ -145,6 +146,17 @@ def main() -> int:
             wait.until(lambda _, shown=shown, value=value: text(shown) == value)
         return {"nozzle_target": text("tool-target"), "bed_target": text("bed-target"), "message": text("message")}
 
+    def fan() -> dict[str, Any]:
+        field = driver.find_element(By.ID, "fan-set")
+        field.clear()
+        field.send_keys("50")
+        driver.find_element(By.CSS_SELECTOR, "#fan-form button").click()
+        wait.until(lambda _: text("message") == "Fan 50 %")
+        on = text("message")
+        driver.find_element(By.ID, "fan-off").click()
+        wait.until(lambda _: text("message") == "Fan off")
+        return {"on": on, "off": text("message")}
+
     def stop() -> dict[str, Any]:
         driver.find_element(By.ID, "stop").click()
         wait.until(lambda d: d.switch_to.alert).accept()
@@ -167,7 +179,7 @@ def main() -> int:
         return {"state": text("state"), "file": text("job-file")}
 
     try:
-        for title, run in zip(STEPS, (key, targets, upload, print_file, button_to("pause", "Paused"),
+        for title, run in zip(STEPS, (key, targets, fan, upload, print_file, button_to("pause", "Paused"),
                                       button_to("resume", "Printing"), console, stop, delete, outside_print)):
             step(title, run)
     finally:
