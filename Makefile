@@ -29,7 +29,8 @@
 #
 # ARCH is x86_64, armv7 or aarch64 (default: this machine's). The paths may be changed (for
 # example PREFIX=/usr/local); the unit and init scripts are rewritten to the binary's and
-# configuration's real paths as they are installed.
+# configuration's real paths as they are installed, and agent.conf to the web page's
+# (http_api_www).
 
 ARCHES := x86_64 armv7 aarch64
 ARCH ?= $(patsubst armv7%,armv7,$(shell uname -m))
@@ -82,7 +83,7 @@ check-arch:
 install-bin: check-arch $(BINARY)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/printer-agent $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/printer-agent
-	install -m 0640 etc/agent.conf $(DESTDIR)$(SYSCONFDIR)/printer-agent/agent.conf
+	$(call install_edited,etc/agent.conf,$(DESTDIR)$(SYSCONFDIR)/printer-agent/agent.conf,0640)
 	gzip -9n <packaging/printer-agent.8 >$(DESTDIR)$(MANDIR)/man8/printer-agent.8.gz
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/printer-agent.8.gz
 	install -d $(DESTDIR)$(DATADIR)/www
