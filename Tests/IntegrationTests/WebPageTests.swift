@@ -37,9 +37,10 @@ import TestSupport
         #expect(try octo.request("GET", "/api/version").status == 200)
     }
 
-    /// In Chromium: the page asks for the key, then shows the printer Operational with its
-    /// temperatures and version; new targets and the fan's commands reach the board (M106 and
-    /// M107 allowed on the console); a file uploaded with the progress bar shows in the list;
+    /// In Chromium: the page asks for the key (a wrong one is refused, saying where the right
+    /// one is), then shows the printer Operational with its temperatures and version; new
+    /// targets and the fan's commands reach the board (M106 and M107 allowed on the
+    /// console); a file uploaded with the progress bar shows in the list;
     /// its Print button starts the print (Printing, the file and its progress); Pause, Resume
     /// and Stop work; the console shows the API's refusal of a command not allowed; Delete
     /// removes the file; a print another client starts shows. The Anycubic clients see the
@@ -54,6 +55,8 @@ import TestSupport
         for step in steps where !step.ok { Issue.record("the page, step \(step.name): \(step.error ?? "failed")") }
         let details = Dictionary(steps.map { ($0.name, $0.details) }, uniquingKeysWith: { first, _ in first })
         #expect(details["key"]?["stored_key"] as? String == octo.key, "the key is kept in the browser")
+        #expect((details["key"]?["wrong_key"] as? String)?.contains("printer-agent --print-identity") == true,
+                "a wrong key is refused saying where the right one is")
         print("WebPageTests: the page loaded in \((details["key"]?["load_ms"] as? Double).map { Int($0) } ?? -1) ms")
         #expect((details["key"]?["version"] as? String)?.contains("agent ") == true, "the version line shows")
         #expect(details["upload"]?["progress"] as? Double == 100, "the progress bar is full")

@@ -5,7 +5,8 @@ pin is in Tests/Fixtures/browser/requirements.txt), on Debian's chromium and chr
 
     python page_drive.py --url http://127.0.0.1:8080/ --key KEY --upload cube.gcode --screens DIR
 
-Steps: ``key`` (the page asks for the key, it is typed in, the page shows the printer
+Steps: ``key`` (the page asks for the key; a wrong one is refused and asked again; the
+right one is typed in, the page shows the printer
 Operational with its temperatures; ``load_ms`` is the page's load time, from the request to
 the load event), ``upload`` (a file chosen and uploaded: the progress bar
 full, the file in the list), ``print`` (its Print button: the state becomes Printing, the job's
@@ -101,11 +102,17 @@ def main() -> int:
         wait.until(lambda _: form.is_displayed())
         load_ms = driver.execute_script(
             "const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime;")
-        driver.find_element(By.ID, "key").send_keys(args.key)
+        field = driver.find_element(By.ID, "key")
+        field.send_keys("not-the-key")
+        driver.find_element(By.CSS_SELECTOR, "#key-form button").click()
+        wait.until(lambda _: "wrong API key" in text("message") and form.is_displayed())
+        refusal = text("message")
+        field.clear()
+        field.send_keys(args.key)
         driver.find_element(By.CSS_SELECTOR, "#key-form button").click()
         wait.until(state_is("Operational"))
         wait.until(lambda _: text("tool-temp") not in ("", "–"))
-        return {"load_ms": load_ms, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
+        return {"load_ms": load_ms, "wrong_key": refusal, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
                 "version": text("version"), "stored_key": driver.execute_script(
                     "return localStorage.getItem('printer-api-key')")}
 
