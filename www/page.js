@@ -45,16 +45,18 @@ function askKey() {
 function start() {
   $("key-form").hidden = true;
   $("panels").hidden = false;
-  api("GET", "/api/server").then((server) => {
+  readServer().then(() => { say(""); refresh(); listFiles(); }, (error) => say(error.message));
+}
+
+/** The printer's name, versions and the firmware update under way (every 10 s). */
+function readServer() {
+  return api("GET", "/api/server").then((server) => {
     const p = server.printer || {};
     $("name").textContent = p.name || "Printer";
     document.title = p.name || "Printer";
-    $("version").textContent = [p.model !== p.name && p.model, p.firmware && "firmware " + p.firmware, p.agent && "agent " + p.agent]
-      .filter(Boolean).join(" · ");
-    say("");
-    refresh();
-    listFiles();
-  }, (error) => say(error.message));
+    $("version").textContent = [p.model !== p.name && p.model, p.firmware && "firmware " + p.firmware, p.agent && "agent " + p.agent,
+      p.ota && "updating to " + p.ota.version + " (" + p.ota.percent + " %)"].filter(Boolean).join(" · ");
+  });
 }
 
 function setState(text) {
@@ -223,4 +225,4 @@ $("console-form").onsubmit = (event) => {
 };
 if (key) start(); else askKey();
 setInterval(refresh, 2000);
-setInterval(() => { if (!$("panels").hidden) listFiles(); }, 10000);
+setInterval(() => { if (!$("panels").hidden) { listFiles(); readServer().catch(() => {}); } }, 10000);

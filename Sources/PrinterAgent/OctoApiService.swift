@@ -107,7 +107,7 @@ final class OctoApiService {
         server.route("GET", under: "/plugin/appkeys/request/") { [unowned(unsafe) self] request in
             .respond(pollAppKey(request.path(below: "/plugin/appkeys/request/")))
         }
-        keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state))) }
+        keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state, ota: commands.ota.pending))) }
         keyed("POST", "/api/login") { _ in .respond(Self.json(200, OctoDocuments.login(session: LanCrypto.randomWord(32)))) }
         keyed("GET", "/api/settings") { [unowned(unsafe) self] _ in
             .respond(Self.json(200, OctoDocuments.settings(name: commands.state.printerName, uuid: uuid)))

@@ -16,11 +16,14 @@ public enum OctoDocuments {
     }
 
     /// `GET /api/server`, with the agent's own `printer` object (the web page shows it): the
-    /// printer's name and model, its firmware's version (null when unknown) and the agent's.
-    public static func server(_ state: PrinterState) -> JSONValue {
+    /// printer's name and model, its firmware's version (null when unknown), the agent's, and
+    /// the firmware update under way (`ota`: its `version` and `percent`; null when none).
+    public static func server(_ state: PrinterState, ota: (version: String, percent: Int)?) -> JSONValue {
+        let update = ota.map { JSONValue.object(JSONObject([("version", .string($0.version)), ("percent", .int($0.percent))])) }
         let printer = JSONObject([
             ("name", .string(state.printerName)), ("model", .string(state.modelName)),
             ("firmware", state.firmwareVersion.map(JSONValue.string) ?? .null), ("agent", .string(state.agentVersion)),
+            ("ota", update ?? .null),
         ])
         return .object(JSONObject([("version", .string(serverVersion)), ("safemode", .null), ("printer", .object(printer))]))
     }
