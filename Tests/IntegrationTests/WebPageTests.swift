@@ -74,6 +74,8 @@ import TestSupport
                 "the Anycubic clients saw the pause and the stop: \(octo.rig.printStates)")
         #expect(received.contains { $0.hasPrefix("M104 S190") } && received.contains { $0.hasPrefix("M140 S55") },
                 "the page's targets reached the board")
+        #expect(details["stop"]?["enabled"] as? [String: Bool] == ["pause": false, "resume": false, "stop": false],
+                "without a print, the print's buttons are off")
         #expect(!FileManager.default.fileExists(atPath: octo.root + "/page-cube.gcode"), "the page deleted the file")
         #expect(details["outside-print"]?["file"] as? String == "cube.gcode", "the page follows a print started elsewhere")
         for step in steps {

@@ -169,7 +169,8 @@ def main() -> int:
         wait.until(lambda d: d.switch_to.alert).accept()
         wait.until(state_is("Operational"))
         wait.until(lambda _: text("job-file") == "No print")
-        return {"state": text("state"), "file": text("job-file")}
+        buttons = {b: driver.find_element(By.ID, b).is_enabled() for b in ("pause", "resume", "stop")}
+        return {"state": text("state"), "file": text("job-file"), "enabled": buttons}
 
     def delete() -> dict[str, Any]:
         driver.find_element(By.CSS_SELECTOR, f'tr[data-path="{name}"] button.danger').click()
