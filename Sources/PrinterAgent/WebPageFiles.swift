@@ -33,9 +33,10 @@ struct WebPageFiles {
         }
     }
 
-    /// The content type of `name` by its ending, or nil for a type not served.
+    /// The content type of `name` by its ending (compared byte for byte: the device's String
+    /// has no Unicode tables), or nil for a type not served.
     static func contentType(of name: String) -> String? {
-        contentTypes.first { name.utf8.count > $0.ending.utf8.count && name.hasSuffix($0.ending) }?.type
+        contentTypes.first { name.utf8.count > $0.ending.utf8.count && name.utf8.reversed().starts(with: $0.ending.utf8.reversed()) }?.type
     }
 
     /// Adds `GET /` and `GET /<name>` for each file to `server`. `/` without an `index.html`
