@@ -1,7 +1,8 @@
 # Makefile: the install layout of the printer agent, and the packages made from it.
 #
 #   make install DESTDIR=/tmp/root ARCH=armv7   the device binary, configuration, man page,
-#                                               systemd unit and SysV init script (below)
+#                                               web page, systemd unit and SysV init script
+#                                               (below)
 #   make install-bin | install-systemd | install-sysv | install-procd
 #                                               one part of it (Buildroot and OpenWrt install
 #                                               only the init system they use)
@@ -28,7 +29,8 @@
 #
 # ARCH is x86_64, armv7 or aarch64 (default: this machine's). The paths may be changed (for
 # example PREFIX=/usr/local); the unit and init scripts are rewritten to the binary's and
-# configuration's real paths as they are installed.
+# configuration's real paths as they are installed, and agent.conf to the web page's
+# (http_api_www).
 
 ARCHES := x86_64 armv7 aarch64
 ARCH ?= $(patsubst armv7%,armv7,$(shell uname -m))
@@ -46,6 +48,8 @@ LAN_BROKER_INITSCRIPT ?= printer-agent-lan-broker
 
 VERSION := $(shell sed -n 's/^ *static let current = "\(.*\)"$$/\1/p' Sources/PrinterAgent/AgentVersion.swift)
 BINARY := out/$(ARCH)/printer-agent
+# The web page the OctoPrint-compatible API serves (docs/web-page.md; http_api_www).
+WWW_FILES := www/index.html www/page.css www/page.js
 PRINTERCTL ?= .build/release/printerctl
 
 ifeq ($(VERSION),)
@@ -79,9 +83,11 @@ check-arch:
 install-bin: check-arch $(BINARY)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/printer-agent $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/printer-agent
-	install -m 0640 etc/agent.conf $(DESTDIR)$(SYSCONFDIR)/printer-agent/agent.conf
+	$(call install_edited,etc/agent.conf,$(DESTDIR)$(SYSCONFDIR)/printer-agent/agent.conf,0640)
 	gzip -9n <packaging/printer-agent.8 >$(DESTDIR)$(MANDIR)/man8/printer-agent.8.gz
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/printer-agent.8.gz
+	install -d $(DESTDIR)$(DATADIR)/www
+	install -m 0644 $(WWW_FILES) $(DESTDIR)$(DATADIR)/www/
 
 install-systemd:
 	$(call install_edited,packaging/systemd/printer-agent.service,$(DESTDIR)$(SYSTEMDUNITDIR)/printer-agent.service,0644)
@@ -130,7 +136,7 @@ deb:
 	packaging/deb/build $(if $(filter command line,$(origin ARCH)),$(ARCH),$(ARCHES))
 
 # The tree `make install` reads, with the device binaries of every architecture built.
-DIST_FILES := Makefile Sources/PrinterAgent/AgentVersion.swift etc/agent.conf \
+DIST_FILES := Makefile Sources/PrinterAgent/AgentVersion.swift etc/agent.conf $(WWW_FILES) \
 	packaging/printer-agent.8 packaging/systemd packaging/sysv packaging/openwrt/printer-agent.init \
 	packaging/lan-broker packaging/openwrt/printer-agent-lan-broker.init \
 	$(foreach arch,$(ARCHES),out/$(arch)/printer-agent)

@@ -7,7 +7,7 @@ import AgentPlatform
 /// request maps onto the agent's own services: prints, pauses, deletes and the console go
 /// through the command router as the broker's commands do (so the Anycubic clients see them
 /// in the reports), uploads through `FileUpload` into the same sandbox. Every route but
-/// `/api/version` and the app-key flow needs the API key (`X-Api-Key`, `Authorization: Bearer`
+/// `/api/version`, the app-key flow and the web page's files (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer`
 /// or `?apikey=`); a wrong
 /// or missing key is answered 403 before anything is done.
 final class OctoApiService {
@@ -61,8 +61,13 @@ final class OctoApiService {
         appKeys = AppKeyRequests(autoApprove: config.httpApiAutoApprove)
         server = try HttpServer(options: HttpServer.Options(address: config.httpApiListen, port: config.httpApiPort))
         registerRoutes()
+        let page = WebPageFiles(folder: config.httpApiWww)
+        page.register(on: server)
         server.start(on: reactor)
         logger.log(.info, "OctoPrint-compatible API on http://\(config.httpApiListen):\(server.port)")
+        if !page.files.contains(where: { $0.name == "index.html" }) {
+            logger.log(.warning, "no web page at / : \(config.httpApiWww)/index.html is missing (http_api_www)")
+        }
     }
 
     /// Stops the server while this service is still whole (an upload it abandons calls back).
@@ -102,7 +107,7 @@ final class OctoApiService {
         server.route("GET", under: "/plugin/appkeys/request/") { [unowned(unsafe) self] request in
             .respond(pollAppKey(request.path(below: "/plugin/appkeys/request/")))
         }
-        keyed("GET", "/api/server") { _ in .respond(Self.json(200, OctoDocuments.server())) }
+        keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state, ota: commands.ota.pending))) }
         keyed("POST", "/api/login") { _ in .respond(Self.json(200, OctoDocuments.login(session: LanCrypto.randomWord(32)))) }
         keyed("GET", "/api/settings") { [unowned(unsafe) self] _ in
             .respond(Self.json(200, OctoDocuments.settings(name: commands.state.printerName, uuid: uuid)))

@@ -84,6 +84,7 @@ private let fullFile = [
     "http_api_listen = 192.168.1.21",
     "http_api_port = 8081",
     "http_api_auto_approve = yes",
+    "http_api_www = /opt/printer-page",
 ]
 
 struct ConfigFileTests {
@@ -160,6 +161,7 @@ struct ConfigFileTests {
         expected.httpApiListen = "192.168.1.21"
         expected.httpApiPort = 8081
         expected.httpApiAutoApprove = true
+        expected.httpApiWww = "/opt/printer-page"
         for (index, line) in fullFile.enumerated() where !line.hasPrefix("#") {
             let key = String(line.prefix { $0 != " " })
             expected.origins[key] = "\(path):\(index + 1)"

@@ -103,6 +103,22 @@ struct OctoApiTests {
         #expect(none["current"]?["port"] == .null && none["options"]?["ports"] == .array([]))
     }
 
+    /// `/api/server` keeps OctoPrint's keys and adds the agent's `printer`: what the web page
+    /// shows as the versions and the update under way.
+    @Test func theServerNamesThePrinterAndItsUpdate() {
+        let state = PrinterState(printerName: "Shop", modelId: "20025", deviceUnionId: nil, firmwareVersion: "2.4.1",
+                                 agentVersion: "0.1.0", ip: nil)
+        let updating = OctoDocuments.server(state, ota: (version: "2.4.2", percent: 40))
+        #expect(updating["version"] == .string(OctoDocuments.serverVersion) && updating["safemode"] == .null)
+        #expect(updating["printer"]?["name"] == .string("Shop") && updating["printer"]?["firmware"] == .string("2.4.1"))
+        #expect(updating["printer"]?["agent"] == .string("0.1.0"))
+        #expect(updating["printer"]?["ota"]?["version"] == .string("2.4.2") && updating["printer"]?["ota"]?["percent"] == .int(40))
+        var unknown = state
+        unknown.firmwareVersion = nil
+        let idle = OctoDocuments.server(unknown, ota: nil)
+        #expect(idle["printer"]?["ota"] == .null && idle["printer"]?["firmware"] == .null)
+    }
+
     @Test func flagsAndStatusesFollowOctoPrint() {
         for word in ["true", "True", "yes", "y", "1"] { #expect(OctoRequest.flag(word), "\(word)") }
         for word in ["false", "no", "0", "", "truthy"] { #expect(!OctoRequest.flag(word), "\(word)") }

@@ -90,6 +90,25 @@ enum ClientDriver {
         return try finish(child, library, out: out, err: err)
     }
 
+    /// The python of the venv of the browser driver (Selenium).
+    static let browserPython = venvPython("browser")
+
+    /// The steps of `page_drive.py`.
+    static let pageSteps = ["key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
+
+    /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
+    /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another
+    /// client starts, saving a screenshot of each step in `screens`.
+    static func runPage(url: String, key: String, upload: String, screens: String) throws -> [Step] {
+        let python = try browserPython.get()
+        let files = try TemporaryDirectory()
+        let out = files.path + "/out", err = files.path + "/err"
+        let script = Fixture.folder.appendingPathComponent("browser/page_drive.py").path
+        let child = try ChildProcess(python, [script, "--url", url, "--key", key, "--upload", upload, "--screens", screens],
+                                     stdout: out, stderr: err)
+        return try finish(child, "browser", out: out, err: err)
+    }
+
     /// Waits for a driver to exit and returns the steps it printed on `out`; fails when it
     /// did not run to its end, with what it wrote on `err`.
     private static func finish(_ child: ChildProcess, _ library: String, out: String, err: String) throws -> [Step] {

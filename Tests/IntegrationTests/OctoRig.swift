@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 
 /// An agent with the OctoPrint-compatible API on (on a free loopback port) printing through a
-/// Marlin or Klipper simulator (a 60 s print of the fixture), with its broker and test client:
+/// Marlin or Klipper simulator (a 60 s print of the fixture), serving the repository's web page
+/// (www/), with its broker and test client:
 /// what a slicer or Home Assistant on the LAN sees, and what the Anycubic clients see meanwhile.
 final class OctoRig {
     let rig: PrintRig
@@ -11,12 +12,14 @@ final class OctoRig {
     /// The API key the agent made in its state directory.
     let key: String
 
-    /// Starts the rig on `controller` (`marlin` or `klipper`) with `config` lines added; waits
-    /// until the controller answers.
-    init(controller: String = "marlin", config: [String] = []) throws {
+    /// Starts the rig on `controller` (`marlin` or `klipper`) with `config` lines added and the
+    /// web page of the folder `www`; waits until the controller answers.
+    init(controller: String = "marlin", config: [String] = [],
+         www: String = ClientDriver.repository.appendingPathComponent("www").path) throws {
         port = try FreePort.find()
         let simulator = ["--speed", "20", "--heat-rate", "instant"]
-        let lines = ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(port)"] + config
+        let lines = ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(port)",
+                     "http_api_www = \(www)"] + config
         rig = controller == "klipper" ? try PrintRig.klipper(simulator, config: lines) : try PrintRig.marlin(simulator, config: lines)
         try rig.harness.agent.waitForLog("OctoPrint-compatible API on")
         key = try String(contentsOfFile: rig.storage.path + "/state/api-key", encoding: .utf8)

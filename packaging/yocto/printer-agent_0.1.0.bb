@@ -59,7 +59,7 @@ do_install() {
 
 FILES:${PN} = "${bindir}/printer-agent ${sysconfdir}/printer-agent/agent.conf \
 ${sysconfdir}/default/printer-agent ${INIT_D_DIR}/printer-agent \
-${systemd_system_unitdir}/printer-agent.service ${datadir}/printer-agent/systemd"
+${systemd_system_unitdir}/printer-agent.service ${datadir}/printer-agent/systemd ${datadir}/printer-agent/www"
 FILES:${PN}-doc = "${mandir}/man8/printer-agent.8.gz"
 FILES:${PN}-lan-broker = "${datadir}/printer-agent/lan-broker ${sysconfdir}/default/printer-agent-lan-broker \
 ${INIT_D_DIR}/printer-agent-lan-broker ${systemd_system_unitdir}/printer-agent-lan-broker.service"

@@ -109,6 +109,8 @@ public struct AgentConfig: Equatable {
     /// Whether an application asking for a key (`/plugin/appkeys/request`) gets it with no
     /// approval by the printer's owner.
     public var httpApiAutoApprove = false
+    /// The folder of the web page the API server serves at `/` (docs/web-page.md).
+    public var httpApiWww = "/usr/share/printer-agent/www"
     public var versionFile = "/useremain/dev/version"
     public var logLevel = LogLevel.info
     public var maxPayloadBytes = 262_144

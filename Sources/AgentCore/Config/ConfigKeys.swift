@@ -71,6 +71,7 @@ public enum ConfigKeys {
         ("http_api_listen", { config, value throws(ConfigError) in config.httpApiListen = try ipv4(value) }),
         ("http_api_port", { config, value throws(ConfigError) in config.httpApiPort = try integer(value, in: 1...65535) }),
         ("http_api_auto_approve", { config, value throws(ConfigError) in config.httpApiAutoApprove = try boolean(value) }),
+        ("http_api_www", { config, value throws(ConfigError) in config.httpApiWww = try directory(value) }),
         ("log_level", { config, value throws(ConfigError) in
             guard let level = LogLevel(name: value) else { throw ConfigError("", "log_level must be error, warn, info or debug, not \"\(value)\"") }
             config.logLevel = level

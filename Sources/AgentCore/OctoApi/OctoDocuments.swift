@@ -15,9 +15,17 @@ public enum OctoDocuments {
                             ("text", .string("OctoPrint " + serverVersion))]))
     }
 
-    /// `GET /api/server`.
-    public static func server() -> JSONValue {
-        .object(JSONObject([("version", .string(serverVersion)), ("safemode", .null)]))
+    /// `GET /api/server`, with the agent's own `printer` object (the web page shows it): the
+    /// printer's name and model, its firmware's version (null when unknown), the agent's, and
+    /// the firmware update under way (`ota`: its `version` and `percent`; null when none).
+    public static func server(_ state: PrinterState, ota: (version: String, percent: Int)?) -> JSONValue {
+        let update = ota.map { JSONValue.object(JSONObject([("version", .string($0.version)), ("percent", .int($0.percent))])) }
+        let printer = JSONObject([
+            ("name", .string(state.printerName)), ("model", .string(state.modelName)),
+            ("firmware", state.firmwareVersion.map(JSONValue.string) ?? .null), ("agent", .string(state.agentVersion)),
+            ("ota", update ?? .null),
+        ])
+        return .object(JSONObject([("version", .string(serverVersion)), ("safemode", .null), ("printer", .object(printer))]))
     }
 
     /// `POST /api/login` with the API key: the API user, an administrator.
@@ -120,6 +128,7 @@ public enum OctoDocuments {
                 ("printTime", .int64(printSeconds)),
                 ("printTimeLeft", job.remainingMinutes.map { .int64(Int64($0) * 60) } ?? .null),
                 ("printTimeLeftOrigin", .string(job.slicerRemainingMinutes != nil ? "estimate" : "linear")),
+                ("layer", job.currentLayer.map(JSONValue.int) ?? .null), ("layerCount", job.totalLayers.map(JSONValue.int) ?? .null),
             ])
             estimate = job.estimatedSeconds.map(JSONValue.int64) ?? .null
             if let length = job.filamentLengthMm {
@@ -129,7 +138,8 @@ public enum OctoDocuments {
             file = JSONObject([("name", .null), ("display", .null), ("path", .null), ("origin", .null),
                                ("size", .null), ("date", .null)])
             progress = JSONObject([("completion", .null), ("filepos", .null), ("printTime", .null),
-                                   ("printTimeLeft", .null), ("printTimeLeftOrigin", .null)])
+                                   ("printTimeLeft", .null), ("printTimeLeftOrigin", .null), ("layer", .null),
+                                   ("layerCount", .null)])
         }
         return .object(JSONObject([
             ("job", .object(JSONObject([("file", .object(file)), ("estimatedPrintTime", estimate),
