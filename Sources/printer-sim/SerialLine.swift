@@ -12,6 +12,8 @@ final class SerialLine {
     private let corruptionRate: Double
     /// Bytes to pass before the next corrupted one.
     private var untilCorruption: Int
+    /// The bits changed so far in the line being sent (XOR of the changes since its start).
+    private var lineChange: UInt8 = 0
     /// Bytes on the wire, not delivered yet.
     private var pending: [UInt8] = []
     private var timer: EventLoop.TimerID?
@@ -40,17 +42,28 @@ final class SerialLine {
     func send(_ bytes: [UInt8]) {
         var bytes = bytes
         if corruptionRate > 0 {
+            let newline = UInt8(ascii: "\n")
             var index = untilCorruption
+            var scanned = 0
             while index < bytes.count {
+                if bytes[scanned..<index].contains(newline) { lineChange = 0 }
+                scanned = index
                 // Line ends are left alone: two lines merged into one pass Marlin's 8-bit XOR
                 // checksum once in 256, and would run a corrupted command.
-                if bytes[index] == UInt8(ascii: "\n") {
+                if bytes[index] == newline {
                     index += 1
                     continue
                 }
-                bytes[index] ^= UInt8(truncatingIfNeeded: random.next() % 255 + 1)
+                // Nor is a second change that undoes the line's first for that checksum (the
+                // same bits flipped twice): it would pass, and no host could notice.
+                let change = UInt8(truncatingIfNeeded: random.next() % 255 + 1)
+                if change != lineChange {
+                    bytes[index] ^= change
+                    lineChange ^= change
+                }
                 index += 1 + nextGap()
             }
+            if bytes[scanned...].contains(newline) { lineChange = 0 }
             untilCorruption = index - bytes.count
         }
         guard bytesPerSecond != nil else { return deliver(bytes) }
