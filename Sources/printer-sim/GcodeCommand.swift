@@ -38,6 +38,16 @@ struct GcodeCommand {
         String(line.prefix { $0 != ";" }).trimmed
     }
 
+    /// `line`'s bytes before any `;` comment, without leading and trailing spaces and tabs:
+    /// what Marlin checks a line's number and checksum on.
+    static func withoutComment(_ line: [UInt8]) -> ArraySlice<UInt8> {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let code = line.prefix { $0 != UInt8(ascii: ";") }
+        guard let start = code.firstIndex(where: { !isBlank($0) }),
+              let end = code.lastIndex(where: { !isBlank($0) }) else { return [] }
+        return code[start...end]
+    }
+
     /// The number given for parameter `letter` (`X10` → 10), nil when absent or not a number.
     func number(_ letter: Character) -> Double? {
         parameters[letter].flatMap { Double($0) }

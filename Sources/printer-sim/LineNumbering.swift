@@ -31,30 +31,30 @@ struct LineNumbering {
     /// The number of the last line taken.
     private(set) var lastLine = 0
 
-    /// Checks `line` (comment already removed) without taking it.
-    func check(_ line: String) -> Result<Accepted, Failure> {
-        let characters = Array(line)
-        let checksumStart = characters.lastIndex(of: "*")
-        let body = String(characters[..<(checksumStart ?? characters.count)])
+    /// Checks `line`, its bytes as received with the comment removed, without taking it. The
+    /// checksum is over those bytes, as Marlin's is: read as UTF-8 first, every corrupted byte
+    /// that is not UTF-8 would become the same U+FFFD, and two of them cancel in the XOR.
+    func check(_ line: ArraySlice<UInt8>) -> Result<Accepted, Failure> {
+        let checksumStart = line.lastIndex(of: UInt8(ascii: "*"))
+        let body = line[..<(checksumStart ?? line.endIndex)]
         // Any line that starts with N is numbered, as in Marlin's queue.cpp: a corrupted
         // number reads as 0 (strtol) and is refused, never run as a command.
-        guard characters.first == "N" || characters.first == "n" else {
+        guard line.first == UInt8(ascii: "N") || line.first == UInt8(ascii: "n") else {
             // A line with a checksum but no number is the rest of a line cut short.
             if checksumStart != nil { return .failure(.noLineNumber) }
-            let command = body.trimmed
+            let command = String(decoding: body, as: UTF8.self).trimmed
             return .success(Accepted(command: command, lineNumber: nil, newLastLine: Self.m110Number(command)))
         }
-        let numberText = body.dropFirst().prefix { $0.isNumber || $0 == "-" }
-        let lineNumber = Int(numberText) ?? 0
-        let command = String(body.dropFirst(1 + numberText.count)).trimmed
+        let numberBytes = body.dropFirst().prefix { Self.isDigit($0) || $0 == UInt8(ascii: "-") }
+        let lineNumber = Int(String(decoding: numberBytes, as: UTF8.self)) ?? 0
+        let command = String(decoding: body.dropFirst(1 + numberBytes.count), as: UTF8.self).trimmed
         let m110Number = Self.m110Number(command)
         let isM110 = GcodeCommand(command)?.name == "M110"
         if !isM110 && lineNumber != lastLine + 1 { return .failure(.wrongLineNumber) }
         guard let checksumStart else { return .failure(.noChecksum) }
-        let given = Int(String(characters[(checksumStart + 1)...].prefix { $0.isNumber })) ?? -1
-        guard given == Self.checksum(of: String(characters[..<checksumStart])) else {
-            return .failure(.checksumMismatch)
-        }
+        let givenBytes = line[(checksumStart + 1)...].prefix(while: Self.isDigit)
+        let given = Int(String(decoding: givenBytes, as: UTF8.self)) ?? -1
+        guard given == Self.checksum(of: body) else { return .failure(.checksumMismatch) }
         return .success(Accepted(command: command, lineNumber: lineNumber, newLastLine: m110Number ?? lineNumber))
     }
 
@@ -79,8 +79,13 @@ struct LineNumbering {
         return parsed.number("N").map { Int($0) }
     }
 
-    /// The checksum of `text`: the XOR of its bytes.
-    static func checksum(of text: String) -> Int {
-        Int(text.utf8.reduce(0, ^))
+    /// The checksum of `bytes`: their XOR.
+    static func checksum(of bytes: some Sequence<UInt8>) -> Int {
+        Int(bytes.reduce(0, ^))
+    }
+
+    /// Whether `byte` is an ASCII digit.
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 }

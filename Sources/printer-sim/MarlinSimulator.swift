@@ -28,7 +28,7 @@ final class MarlinSimulator: Simulator {
     private let runner: WorkRunner
     private var partialLine: [UInt8] = []
     /// Lines received and not executed yet.
-    private var queue: [String] = []
+    private var queue: [[UInt8]] = []
     private var numbering = LineNumbering()
     private var pumping = false
     private var autoReportTimer: EventLoop.TimerID?
@@ -107,7 +107,7 @@ final class MarlinSimulator: Simulator {
             }
             switch byte {
             case UInt8(ascii: "\n"):
-                let line = String(decoding: partialLine, as: UTF8.self)
+                let line = partialLine
                 partialLine = []
                 lineReceived(line)
             case UInt8(ascii: "\r"):
@@ -121,14 +121,15 @@ final class MarlinSimulator: Simulator {
     /// Bytes in the receive buffer: the lines behind the command queue (whose first slot the
     /// running command holds) and the line arriving.
     private var receiveBufferUsed: Int {
-        queue.dropFirst(Self.commandQueueLength - (runner.isBusy ? 1 : 0)).reduce(partialLine.count) { $0 + $1.utf8.count + 1 }
+        queue.dropFirst(Self.commandQueueLength - (runner.isBusy ? 1 : 0)).reduce(partialLine.count) { $0 + $1.count + 1 }
     }
 
     /// Records a line, lets the emergency parser see it, and queues it.
-    private func lineReceived(_ line: String) {
-        transcript.received(line)
+    private func lineReceived(_ line: [UInt8]) {
+        let text = String(decoding: line, as: UTF8.self)
+        transcript.received(text)
         guard !halted else { return }
-        emergencyParse(line)
+        emergencyParse(text)
         guard !halted else { return }
         queue.append(line)
         pump()
@@ -156,7 +157,7 @@ final class MarlinSimulator: Simulator {
     }
 
     /// Checks one line, applies the faults due at it, and executes it.
-    private func process(_ line: String) {
+    private func process(_ line: [UInt8]) {
         let text = GcodeCommand.withoutComment(line)
         guard !text.isEmpty else { return }
         let accepted: LineNumbering.Accepted

@@ -28,19 +28,34 @@ import Testing
 
     @Test func lineNumbersAndChecksumsAreCheckedLikeMarlin() throws {
         var numbering = LineNumbering()
-        let first = try numbering.check("N1 G28*18").get()
+        let check = { (numbering: LineNumbering, line: String) in numbering.check(ArraySlice(line.utf8)) }
+        let first = try check(numbering, "N1 G28*18").get()
         #expect(first.command == "G28" && first.lineNumber == 1)
         numbering.take(first)
         #expect(numbering.lastLine == 1)
-        #expect(throws: LineNumbering.Failure.checksumMismatch) { try numbering.check("N2 G28*18").get() }
-        #expect(throws: LineNumbering.Failure.wrongLineNumber) { try numbering.check("N5 G28*19").get() }
-        #expect(throws: LineNumbering.Failure.noChecksum) { try numbering.check("N2 G28").get() }
+        #expect(throws: LineNumbering.Failure.checksumMismatch) { try check(numbering, "N2 G28*18").get() }
+        #expect(throws: LineNumbering.Failure.wrongLineNumber) { try check(numbering, "N5 G28*19").get() }
+        #expect(throws: LineNumbering.Failure.noChecksum) { try check(numbering, "N2 G28").get() }
         // A line cut after its N (a corrupted byte read as a line end) is refused, never run.
         for fragment in ["N", "N ", "Nx2 G28"] {
-            #expect(throws: LineNumbering.Failure.wrongLineNumber) { try numbering.check(fragment).get() }
+            #expect(throws: LineNumbering.Failure.wrongLineNumber) { try check(numbering, fragment).get() }
         }
-        let reset = try numbering.check(SerialLink.numbered(9, "M110 N100")).get()
+        let reset = try check(numbering, SerialLink.numbered(9, "M110 N100")).get()
         #expect(reset.newLastLine == 100)
-        #expect(LineNumbering.checksum(of: "N1 G28") == 18)
+        #expect(LineNumbering.checksum(of: "N1 G28".utf8) == 18)
+    }
+
+    /// Two equal characters corrupted into two different bytes that are not UTF-8: the XOR of
+    /// the bytes changes, so Marlin refuses the line. (Read as UTF-8 first, both became U+FFFD
+    /// and the line passed: a fresh-clone run executed `G1 X18?.? Y11` that way.)
+    @Test func corruptedBytesAreCheckedAsBytes() throws {
+        var numbering = LineNumbering()
+        numbering.take(try numbering.check(ArraySlice(SerialLink.numbered(1, "M110 N42389").utf8)).get())
+        var line = Array(SerialLink.numbered(42_390, "G1 X188.8 Y11 E0.01").utf8)
+        let x = try #require(line.firstIndex(of: UInt8(ascii: "X")))
+        line[x + 3] = 0x98  // X18|8|.8
+        line[x + 5] = 0xB8  // X188.|8|
+        #expect(String(decoding: line, as: UTF8.self).contains("X18\u{FFFD}.\u{FFFD} Y11"))
+        #expect(throws: LineNumbering.Failure.checksumMismatch) { try numbering.check(line[...]).get() }
     }
 }
