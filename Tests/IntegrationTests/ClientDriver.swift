@@ -102,12 +102,12 @@ enum ClientDriver {
     static let pageSteps = ["key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
 
     /// The steps of `page_drive.py` with `--usb`.
-    static let pageUsbSteps = ["key", "usb-list", "usb-delete"]
+    static let pageUsbSteps = ["key", "usb-list", "usb-print", "usb-delete"]
 
     /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
     /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another
     /// client starts, saving a screenshot of each step in `screens`; with `usb` (a file on the
-    /// USB stick), lists and deletes that file instead.
+    /// USB stick), lists, prints and deletes that file instead.
     static func runPage(url: String, key: String, upload: String, screens: String, usb: String? = nil) throws -> [Step] {
         let python = try browserPython.get()
         let files = try TemporaryDirectory()

@@ -70,7 +70,7 @@ import TestSupport
         #expect(octo.rootNames == ["cube.gcode"], "nor to the local storage")
     }
 
-    /// A file on the stick selected with print=true prints on the simulator through the
+    /// A file on the stick, selected, then started by the job command, prints on the simulator through the
     /// Anycubic print path (`filetype` 2 in the reports); `/api/job` shows it with origin
     /// `sdcard` and its size; it cannot be deleted while it prints; after the cancel, DELETE
     /// removes it from the stick, and a second DELETE is 404. Paths out of the stick are 400, a
@@ -92,8 +92,12 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: octo.root + "/cube.gcode"))
         #expect(try octo.jobState() == "Operational", "and printed nothing")
 
-        let start = try octo.request("POST", "/api/files/sdcard/stick-cube.gcode", headers: Self.json, body: Self.selectAndPrint)
-        #expect(start.status == 204, "\(start.text)")
+        // Selected only (octorest's test selects with print=true), then started by the job command.
+        let select = try octo.request("POST", "/api/files/sdcard/stick-cube.gcode", headers: Self.json,
+                                      body: Data("{\"command\":\"select\"}".utf8))
+        #expect(select.status == 204, "\(select.text)")
+        #expect(try octo.jobState() == "Operational", "selecting does not print")
+        #expect(try octo.request("POST", "/api/job", headers: Self.json, body: Data("{\"command\":\"start\"}".utf8)).status == 204)
         let report = try octo.rig.waitForPrint("printing")
         #expect(PrintRig.data(report)["filetype"] as? Int == 2, "the Anycubic clients see a print from the USB stick")
         try octo.waitForJob("Printing")

@@ -86,7 +86,8 @@ import TestSupport
     }
 
     /// With a USB stick in, the page shows its G-code files in their own list (not among the
-    /// local ones); Delete, confirmed, removes the file from the stick.
+    /// local ones); Print prints from the stick (origin sdcard, `filetype` 2 for the Anycubic
+    /// clients); Delete, confirmed, removes the file from the stick.
     @Test(Root.required(reason: "mounts a USB stick's ext2 image on a loop device in a mount namespace"))
     func aStickHasItsOwnList() throws {
         let stick = try UsbStick(files: ["usb-cube.gcode": try Fixture.data("cube.gcode")])
@@ -102,6 +103,9 @@ import TestSupport
         #expect(details["key"]?["usb_shown"] as? Bool == true)
         #expect((details["usb-list"]?["row"] as? String)?.contains("usb-cube.gcode") == true)
         #expect(details["usb-list"]?["local_rows"] as? [String] == ["cube.gcode"], "the stick's file is not among the local ones")
+        #expect(details["usb-print"]?["origin"] as? String == "sdcard")
+        #expect(PrintRig.data(try octo.rig.waitForPrint("printing"))["filetype"] as? Int == 2,
+                "the Anycubic clients saw a print from the USB stick")
         #expect(details["usb-delete"]?["sdcard"] as? [String] == [], "the file is gone from the stick")
         #expect(FileManager.default.fileExists(atPath: octo.root + "/cube.gcode"), "the local file is kept")
     }

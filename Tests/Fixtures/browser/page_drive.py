@@ -18,8 +18,9 @@ the page says each was done; the test allows M106 and M107 on the console), ``st
 confirmed: Operational, no print), ``delete`` (the uploaded file's Delete, confirmed: gone from
 the list) and ``outside-print`` (another client prints a listed file through the API: the
 page shows Printing and that file). With ``--usb NAME`` (a file on the USB stick) the steps are
-``key``, ``usb-list`` (the USB stick's list shows NAME, the local list does not) and
-``usb-delete`` (NAME's Delete, confirmed: gone from the list). ``key`` says whether the USB
+``key``, ``usb-list`` (the USB stick's list shows NAME, the local list does not),
+``usb-print`` (NAME's Print: Printing, the job's file NAME and its origin ``sdcard``; then
+cancelled through the API) and ``usb-delete`` (NAME's Delete, confirmed: gone from the list). ``key`` says whether the USB
 list is shown (``usb_shown``). Each
 step prints one JSON object on standard output, ``{"step", "ok", "error", "details"}``, and
 saves a screenshot ``NN-step.png`` in DIR. Steps go on after a failure; the exit status is 0
@@ -41,7 +42,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 STEPS = ("key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
-USB_STEPS = ("key", "usb-list", "usb-delete")
+USB_STEPS = ("key", "usb-list", "usb-print", "usb-delete")
 
 
 def report(step: str, ok: bool, error: str | None = None, **details: Any) -> None:
@@ -201,6 +202,15 @@ def main() -> int:
         return {"row": row.text, "local_rows": [r.get_attribute("data-path") for r in
                                                  driver.find_elements(By.CSS_SELECTOR, "#files tr[data-path]")]}
 
+    def usb_print() -> dict[str, Any]:
+        driver.find_element(By.CSS_SELECTOR, usb_row + " button").click()
+        wait.until(state_is("Printing"))
+        wait.until(lambda _: text("job-file") == args.usb)
+        origin = api("GET", "/api/job")["job"]["file"]["origin"]
+        api("POST", "/api/job", {"command": "cancel"})
+        wait.until(state_is("Operational"))
+        return {"file": args.usb, "origin": origin}
+
     def usb_delete() -> dict[str, Any]:
         driver.find_element(By.CSS_SELECTOR, usb_row + " button.danger").click()
         wait.until(lambda d: d.switch_to.alert).accept()
@@ -210,7 +220,7 @@ def main() -> int:
 
     try:
         if args.usb:
-            for title, run in zip(USB_STEPS, (key, usb_list, usb_delete)):
+            for title, run in zip(USB_STEPS, (key, usb_list, usb_print, usb_delete)):
                 step(title, run)
             return 0
         for title, run in zip(STEPS, (key, targets, fan, upload, print_file, button_to("pause", "Paused"),
