@@ -6,6 +6,7 @@ const MINUTES = 10;
 const readings = []; // {t, tool, toolTarget, bed, bedTarget}, the last MINUTES minutes
 let key = localStorage.getItem("printer-api-key") || "";
 let files = "";
+let stick = false; // a USB stick is in (the API's sdcard origin)
 
 /** Shows `text` under the header: a refusal, or (ok) what was done. */
 function say(text, ok) {
@@ -135,29 +136,37 @@ function job(data) {
 /** Reads the printer and the job (every 2 s). */
 function refresh() {
   if ($("panels").hidden) return;
-  api("GET", "/api/printer").then((printer) => { setState(printer.state.text); temperatures(printer); },
+  api("GET", "/api/printer").then((printer) => {
+    setState(printer.state.text);
+    temperatures(printer);
+    if (printer.sd.ready !== stick) { stick = printer.sd.ready; listFiles(); }
+  },
     (error) => setState(error.status === 409 ? "Offline" : "?"));
   api("GET", "/api/job").then((data) => { setState(data.state); job(data); }, () => {});
 }
 
-/** The files, every folder's too, with a print and a delete button each. */
+/** The files, every folder's too, and the USB stick's (origin sdcard), with a print and a delete button each. */
 function listFiles() {
   api("GET", "/api/files?recursive=true").then((data) => {
     const rows = [];
     const walk = (entries) => entries.forEach((e) => (e.type === "folder" ? walk(e.children || []) : rows.push(e)));
     walk(data.files);
-    const text = JSON.stringify(rows.map((e) => [e.path, e.size]));
+    const local = rows.filter((e) => e.origin !== "sdcard"), usb = rows.filter((e) => e.origin === "sdcard");
+    const text = JSON.stringify(rows.map((e) => [e.origin, e.path, e.size]));
     if (text !== files) {
       files = text;
-      $("files").replaceChildren(...rows.map(fileRow));
+      $("files").replaceChildren(...local.map(fileRow));
+      $("usb-files").replaceChildren(...usb.map(fileRow));
     }
-    $("free").textContent = rows.length ? "" : "No files.";
+    $("usb").hidden = !(stick || usb.length);
+    $("usb-none").textContent = usb.length ? "" : "No G-code files on the stick.";
+    $("free").textContent = local.length ? "" : "No files.";
     if (typeof data.free === "number") $("free").textContent += " " + (data.free / 1048576).toFixed(0) + " MiB free";
   }, (error) => say(error.message));
 }
 
 function fileRow(entry) {
-  const row = document.createElement("tr"), url = "/api/files/local/" + entry.path.split("/").map(encodeURIComponent).join("/");
+  const row = document.createElement("tr"), url = "/api/files/" + entry.origin + "/" + entry.path.split("/").map(encodeURIComponent).join("/");
   row.dataset.path = entry.path;
   const cell = (text, cls) => { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
   cell(entry.path);

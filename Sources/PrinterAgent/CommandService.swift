@@ -19,6 +19,8 @@ public final class CommandService {
     let files: FileCommands
     /// What the reports show of the printer itself (the print's live values come from the supervisor).
     var state: PrinterState
+    /// Where the USB stick is mounted, nil when none is.
+    let usbRoot: () -> String?
     private let router = CommandRouter()
     private var intake: CommandIntake
     private let logger: Logger
@@ -29,6 +31,7 @@ public final class CommandService {
                 logger: Logger) {
         let topics = DeviceTopics(modelId: identity.modelId.value, deviceId: identity.deviceId.value)
         self.logger = logger
+        self.usbRoot = usbRoot
         encoder = ReportEncoder(topics: topics, wallClockMs: Clock.wallClockMs,
                                 newMessageID: { MessageID.uuid(from: HostInfo.randomBytes(16)) })
         outbox = Outbox(encoder: encoder)

@@ -6,7 +6,8 @@ import AgentPlatform
 /// `http_api` is on: slicers upload and print, Home Assistant follows the printer. Every
 /// request maps onto the agent's own services: prints, pauses, deletes and the console go
 /// through the command router as the broker's commands do (so the Anycubic clients see them
-/// in the reports), uploads through `FileUpload` into the same sandbox. Every route but
+/// in the reports), uploads through `FileUpload` into the same sandbox. The USB stick is
+/// OctoPrint's `sdcard` origin: listed, printed from and deleted, never written. Every route but
 /// `/api/version`, the app-key flow and the web page's files (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer`
 /// or `?apikey=`); a wrong
 /// or missing key is answered 403 before anything is done.
@@ -36,8 +37,8 @@ final class OctoApiService {
     private var appKeys: AppKeyRequests
     /// The upload under way, one at a time, shared with LAN mode.
     private let uploads: UploadSlot
-    /// The file `POST /api/job` `start` prints: the last one selected.
-    private var selected: String?
+    /// The file `POST /api/job` `start` prints: the last one selected, and its storage.
+    private var selected: (path: String, source: PrintSource)?
     /// Called after each upload stored a file, with its path in the local storage.
     var onUpload: (String) -> Void = { _ in }
 
@@ -135,16 +136,29 @@ final class OctoApiService {
         keyed("POST", "/api/job") { [unowned(unsafe) self] _ in
             body { [unowned(unsafe) self] bytes throws(CommandFailure) in try jobCommand(bytes) }
         }
-        for path in ["/api/files", "/api/files/local"] {
-            keyed("GET", path) { [unowned(unsafe) self] request in .respond(list(request)) }
-        }
+        keyed("GET", "/api/files") { [unowned(unsafe) self] request in .respond(list(request, [.local, .udisk])) }
         keyed("POST", "/api/files/local") { [unowned(unsafe) self] request in startUpload(request) }
-        keyed("GET", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in .respond(fileInfo(request)) }
-        keyed("POST", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in
-            let path = Self.filePath(request)
-            return body { [unowned(unsafe) self] bytes throws(CommandFailure) in try select(path, print: OctoRequest.fileCommand(bytes)) }
+        keyed("POST", "/api/files/sdcard") { [unowned(unsafe) self] _ in
+            .respond(Self.error(409, commands.usbRoot() == nil
+                ? "cannot upload to the USB stick (sdcard): none is inserted; upload to local"
+                : "uploads go to the printer's storage (local): the USB stick (sdcard) is read, printed from and cleaned, not written"))
         }
-        keyed("DELETE", "/api/files/local/", prefix: true) { [unowned(unsafe) self] request in .respond(delete(Self.filePath(request))) }
+        for source in [PrintSource.local, .udisk] {
+            let prefix = "/api/files/" + OctoDocuments.origin(source)
+            keyed("GET", prefix) { [unowned(unsafe) self] request in .respond(list(request, [source])) }
+            keyed("GET", prefix + "/", prefix: true) { [unowned(unsafe) self] request in
+                .respond(fileInfo(request.path(below: prefix + "/"), source, base: base(request)))
+            }
+            keyed("POST", prefix + "/", prefix: true) { [unowned(unsafe) self] request in
+                let path = request.path(below: prefix + "/")
+                return body { [unowned(unsafe) self] bytes throws(CommandFailure) in
+                    try select(path, source, print: OctoRequest.fileCommand(bytes))
+                }
+            }
+            keyed("DELETE", prefix + "/", prefix: true) { [unowned(unsafe) self] request in
+                .respond(delete(request.path(below: prefix + "/"), source))
+            }
+        }
     }
 
     /// Adds a route for `path` (every path below it when `prefix`) that answers 403, doing
@@ -188,7 +202,8 @@ final class OctoApiService {
 
     /// The state as OctoPrint names it.
     private var state: OctoState {
-        OctoState(connected: commands.printing.controllerConnected, phase: commands.printing.supervisor.job?.phase)
+        OctoState(connected: commands.printing.controllerConnected, phase: commands.printing.supervisor.job?.phase,
+                  sdReady: commands.usbRoot() != nil)
     }
 
     /// `GET /api/printer`: 409 while the controller is not connected, as OctoPrint answers.
@@ -202,7 +217,7 @@ final class OctoApiService {
     private func job() -> HttpResponse {
         let job = commands.printing.supervisor.job
         var entry: FileEntry?
-        if let job, job.source == .local { entry = try? lookUp(job.relativePath) }
+        if let job, let root = storage(job.source) { entry = try? lookUp(Self.checked(job.relativePath), in: root) }
         return Self.json(200, OctoDocuments.job(job, state: state, size: entry?.size, dateSeconds: entry.map { $0.modifiedMs / 1000 }))
     }
 
@@ -211,7 +226,7 @@ final class OctoApiService {
         switch try OctoRequest.jobCommand(bytes) {
         case .start:
             guard let selected else { throw CommandFailure(.conflict, "no file is selected: upload or select one first") }
-            try startPrint(selected)
+            try startPrint(selected.path, selected.source)
         case .cancel:
             try perform(Command(type: "print", action: "stop"))
         case .pause(let action):
@@ -230,10 +245,11 @@ final class OctoApiService {
         return Self.noContent
     }
 
-    /// Prints the file at `path` below the storage root, as `print/start` does.
-    private func startPrint(_ path: String) throws(CommandFailure) {
+    /// Prints the file at `path` below the root of `source`'s storage, as `print/start` does
+    /// (`filetype` 1 local, 2 the USB stick).
+    private func startPrint(_ path: String, _ source: PrintSource) throws(CommandFailure) {
         try perform(Command(type: "print", action: "start",
-                            data: .object(JSONObject([("filename", .string(path)), ("filetype", .int(1))]))))
+                            data: .object(JSONObject([("filename", .string(path)), ("filetype", .int(source.fileType))]))))
     }
 
     /// Routes `command`; a failed answer is thrown.
@@ -244,57 +260,98 @@ final class OctoApiService {
 
     // MARK: Files
 
-    /// The path below `/api/files/local/`, as the URL names it (decoded by the server).
-    private static func filePath(_ request: HttpRequest) -> String {
-        request.path(below: "/api/files/local/")
+    /// The storage of `source`: the local one, or the USB stick's while one is mounted (nil
+    /// without: OctoPrint's SD card that is not ready).
+    private func storage(_ source: PrintSource) -> StorageRoot? {
+        switch source {
+        case .local: return storage
+        case .udisk: return commands.usbRoot().map { StorageRoot(path: $0, label: "the USB stick") }
+        }
     }
 
-    /// `GET /api/files`, `/api/files/local`: the root's entries, every level with `?recursive=true`.
-    private func list(_ request: HttpRequest) -> HttpResponse {
+    /// `GET /api/files` (both storages), `/api/files/local`, `/api/files/sdcard`: the local
+    /// root's entries (every level with `?recursive=true`) and the free space; the USB stick's
+    /// G-code files at every level, flat, as OctoPrint lists an SD card's (none without a
+    /// stick; a stick that cannot be read is left out of the combined list).
+    private func list(_ request: HttpRequest, _ sources: [PrintSource]) -> HttpResponse {
+        let base = base(request)
         do throws(StorageError) {
-            let entries = try listing(.root, base: base(request),
+            var entries: [JSONValue] = []
+            if sources.contains(.local) {
+                entries = try listing(.root, in: storage, .local, base: base,
                                       depth: OctoRequest.flag(request.query("recursive")) ? Self.maxListingDepth : 0)
-            return Self.json(200, OctoDocuments.files(entries, freeBytes: try? storage.availableBytes()))
+            }
+            if sources.contains(.udisk), let stick = storage(.udisk) {
+                do throws(StorageError) {
+                    entries += try listing(.root, in: stick, .udisk, base: base, depth: Self.maxListingDepth)
+                } catch {
+                    if sources.count == 1 { throw error }
+                    logger.log(.warning, "the USB stick's files are left out of /api/files: \(error.message)")
+                }
+            }
+            let local = sources.contains(.local)
+            return Self.json(200, OctoDocuments.files(entries, freeBytes: local ? (try? storage.availableBytes()) : nil, withFree: local))
         } catch {
             return Self.error(OctoRequest.status(error.code), error.message)
         }
     }
 
-    /// The entries of `directory` (no hidden ones), each folder's listed too while `depth` > 0.
-    private func listing(_ directory: StoragePath, base: String, depth: Int) throws(StorageError) -> [JSONValue] {
+    /// The entries of `directory` in `root` (no hidden ones). Local: each folder's listed too
+    /// while `depth` > 0. The USB stick: its G-code files only, those of its folders
+    /// (while `depth` > 0) beside them.
+    private func listing(_ directory: StoragePath, in root: StorageRoot, _ source: PrintSource, base: String,
+                         depth: Int) throws(StorageError) -> [JSONValue] {
         var entries: [JSONValue] = []
-        for entry in try storage.list(directory) where !entry.isHidden {
+        for entry in try root.list(directory) where !entry.isHidden {
             let path = directory.isRoot ? entry.name : directory.relativeText + "/" + entry.name
-            var children: [JSONValue]?
-            if entry.isDirectory, depth > 0 {
-                children = try listing(try Self.checked(path), base: base, depth: depth - 1)
+            let below = entry.isDirectory && depth > 0 ? try listing(try Self.checked(path), in: root, source, base: base,
+                                                                     depth: depth - 1) : nil
+            if source == .udisk {
+                if let below { entries += below }
+                if !entry.isDirectory, PrintService.isPrintable(entry.name) {
+                    entries.append(OctoDocuments.fileEntry(entry, path: path, base: base, source: .udisk))
+                }
+            } else {
+                entries.append(OctoDocuments.fileEntry(entry, path: path, base: base, children: below))
             }
-            entries.append(OctoDocuments.fileEntry(entry, path: path, base: base, children: children))
         }
         return entries
     }
 
-    /// `GET /api/files/local/<path>`: one file's entry, or a folder's with its entries.
-    private func fileInfo(_ request: HttpRequest) -> HttpResponse {
-        let path = Self.filePath(request)
+    /// `GET /api/files/<origin>/<path>`: one file's entry, or a local folder's with its entries.
+    private func fileInfo(_ path: String, _ source: PrintSource, base: String) -> HttpResponse {
         do throws(StorageError) {
-            let entry = try lookUp(path)
-            let children = entry.isDirectory ? try listing(try Self.checked(path), base: base(request), depth: 0) : nil
-            return Self.json(200, OctoDocuments.fileEntry(entry, path: try Self.checked(path).relativeText, base: base(request),
+            let (checked, entry) = try lookUp(path, source)
+            let children = entry.isDirectory ? try listing(checked, in: storage, .local, base: base, depth: 0) : nil
+            return Self.json(200, OctoDocuments.fileEntry(entry, path: checked.relativeText, base: base, source: source,
                                                           children: children))
         } catch {
             return Self.error(OctoRequest.status(error.code), error.message)
         }
     }
 
-    /// The entry of the file or folder at `path`: 404 when there is none.
-    private func lookUp(_ path: String) throws(StorageError) -> FileEntry {
+    /// The file or folder at `path` in `source`'s storage, checked, and its entry: 404 when
+    /// there is none, on the USB stick for anything but a G-code file (OctoPrint's SD card
+    /// has no folders) and without a stick.
+    private func lookUp(_ path: String, _ source: PrintSource) throws(StorageError) -> (StoragePath, FileEntry) {
         let checked = try Self.checked(path)
-        guard let parent = checked.parent, let name = checked.lastComponent else {
+        guard let root = storage(source) else {
+            throw StorageError(StorageError.notFoundCode, "no USB stick is inserted: the sdcard origin has no files")
+        }
+        let entry = try lookUp(checked, in: root)
+        if source == .udisk, entry.isDirectory || !PrintService.isPrintable(entry.name) {
+            throw StorageError(StorageError.notFoundCode, StoragePath.quoted(checked.displayText) + " is not a G-code file on the USB stick")
+        }
+        return (checked, entry)
+    }
+
+    /// The entry of the file or folder at `path` in `root`: 404 when there is none.
+    private func lookUp(_ path: StoragePath, in root: StorageRoot) throws(StorageError) -> FileEntry {
+        guard let parent = path.parent, let name = path.lastComponent else {
             throw StorageError(.badRequest, "name a file below the storage root")
         }
-        guard let entry = try storage.list(parent).first(where: { $0.name == name }), !entry.isHidden else {
-            throw StorageError(StorageError.notFoundCode, StoragePath.quoted(checked.displayText) + " does not exist")
+        guard let entry = try root.list(parent).first(where: { $0.name == name }), !entry.isHidden else {
+            throw StorageError(StorageError.notFoundCode, StoragePath.quoted(path.displayText) + " does not exist")
         }
         return entry
     }
@@ -308,34 +365,37 @@ final class OctoApiService {
         }
     }
 
-    /// `POST /api/files/local/<path>` `select`: selects the file, and prints it when asked.
-    private func select(_ path: String, print: Bool) throws(CommandFailure) -> HttpResponse {
+    /// `POST /api/files/<origin>/<path>` `select`: selects the file, and prints it when asked.
+    private func select(_ path: String, _ source: PrintSource, print: Bool) throws(CommandFailure) -> HttpResponse {
         let entry: FileEntry
         do throws(StorageError) {
-            entry = try lookUp(path)
+            entry = try lookUp(path, source).1
         } catch {
             throw error.failure
         }
         guard !entry.isDirectory else { throw CommandFailure(.conflict, StoragePath.quoted(path) + " is a folder, not a file") }
-        selected = path
-        if print { try startPrint(path) }
+        selected = (path, source)
+        if print { try startPrint(path, source) }
         return Self.noContent
     }
 
-    /// `DELETE /api/files/local/<path>`, as `file/deleteLocal` does (the file being printed
-    /// is refused with 409).
-    private func delete(_ path: String) -> HttpResponse {
+    /// `DELETE /api/files/<origin>/<path>`, as `file/deleteLocal` and `deleteUdisk` do (the
+    /// file being printed is refused with 409); on the USB stick only what its listing shows.
+    private func delete(_ path: String, _ source: PrintSource) -> HttpResponse {
         do throws(CommandFailure) {
             let checked = try StoragePath(validating: path)
             guard let parent = checked.parent, let name = checked.lastComponent else {
                 throw CommandFailure(.badRequest, "the storage root itself is never deleted")
             }
-            try perform(Command(type: "file", action: "deleteLocal",
+            if source == .udisk {
+                do throws(StorageError) { _ = try lookUp(path, source) } catch { throw error.failure }
+            }
+            try perform(Command(type: "file", action: source == .local ? "deleteLocal" : "deleteUdisk",
                                 data: .object(JSONObject([("path", .string(parent.displayText)), ("filename", .string(name))]))))
         } catch {
             return Self.error(OctoRequest.status(error.code), error.message)
         }
-        if selected == path { selected = nil }
+        if let selected, selected.path == path, selected.source == source { self.selected = nil }
         return Self.noContent
     }
 
@@ -373,10 +433,10 @@ final class OctoApiService {
         onUpload(path)
         let print = OctoRequest.flag(stored.fields["print"])
         let select = print || OctoRequest.flag(stored.fields["select"])
-        if select { selected = path }
+        if select { selected = (path, .local) }
         if print {
             do throws(CommandFailure) {
-                try startPrint(path)
+                try startPrint(path, .local)
             } catch {
                 return Self.error(409, "/" + path + " was stored, but its print did not start: " + error.message)
             }

@@ -133,6 +133,25 @@ struct OctoApiTests {
         #expect(OctoDocuments.escaped("é") == "%C3%A9")
     }
 
+    /// A USB stick's file is an `sdcard` entry as OctoPrint makes an SD card's (named by its
+    /// path, its URL under `/api/files/sdcard/`); the SD card's listing has no free space; the
+    /// flags and `/api/printer` say whether a stick is there.
+    @Test func theUsbStickIsTheSdcardOrigin() {
+        let file = FileEntry(name: "a b.gcode", size: 42, modifiedMs: 1_700_000_000_500, isDirectory: false)
+        let entry = OctoDocuments.fileEntry(file, path: "models/a b.gcode", base: "http://p:80", source: .udisk)
+        #expect(entry["origin"] == .string("sdcard") && entry["name"] == .string("models/a b.gcode"))
+        #expect(entry["display"] == .string("a b.gcode") && entry["size"] == .int64(42) && entry["date"] == .int64(1_700_000_000))
+        #expect(entry["refs"]?["resource"] == .string("http://p:80/api/files/sdcard/models/a%20b.gcode"))
+        let local = OctoDocuments.fileEntry(file, path: "a b.gcode", base: "http://p:80")
+        #expect(local["origin"] == .string("local") && local["name"] == .string("a b.gcode"))
+        #expect(OctoDocuments.files([], freeBytes: nil, withFree: false) == .object(JSONObject([("files", .array([]))])))
+        #expect(OctoDocuments.files([], freeBytes: 7)["free"] == .int64(7))
+        #expect(OctoState(connected: true, phase: nil, sdReady: true).flags["sdReady"] == .bool(true))
+        #expect(OctoState(connected: true, phase: nil).flags["sdReady"] == .bool(false))
+        let printer = OctoDocuments.printer(ControllerReadings(), state: OctoState(connected: true, phase: nil, sdReady: true))
+        #expect(printer["sd"]?["ready"] == .bool(true))
+    }
+
     @Test func theDiscoveryUuidIsAVersion3Uuid() {
         let uuid = OctoDocuments.uuid(deviceIdMD5: Array(repeating: 0xFF, count: 16))
         #expect(uuid == "ffffffff-ffff-3fff-bfff-ffffffffffff")

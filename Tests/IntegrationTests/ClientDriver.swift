@@ -70,21 +70,26 @@ enum ClientDriver {
 
     /// The steps of `octoprint_drive.py` for `octorest`.
     static let octorestSteps = ["version", "files", "upload", "select-print", "printing", "pause", "resume", "cancel", "delete"]
+    /// The steps of `octoprint_drive.py` for `octorest` with `--sdcard`.
+    static let octorestSdcardSteps = ["version", "sd-files", "sd-info", "sd-select-print", "sd-printing", "sd-cancel", "sd-delete",
+                                      "sd-upload"]
     /// The steps of `octoprint_drive.py` for `pyoctoprintapi`.
     static let pyoctoprintapiSteps = ["appkey", "server", "discovery", "webcam", "printer", "temperature", "printing", "pause",
                                       "resume", "cancel"]
 
     /// Runs `octoprint_drive.py` for `library` against the OctoPrint API on `port`, with
-    /// `key` and `upload` (a path) when given; `meanwhile` runs while the driver does (it
-    /// approves an app key on the printer). Returns the driver's steps.
-    static func runOctoPrint(_ library: String, port: Int, key: String? = nil, upload: String? = nil,
+    /// `key` and `upload` (a path) when given, and `sdcard` (a file on the USB stick, for
+    /// octorest's SD card calls); `meanwhile` runs while the driver does (it approves an app
+    /// key on the printer). Returns the driver's steps.
+    static func runOctoPrint(_ library: String, port: Int, key: String? = nil, upload: String? = nil, sdcard: String? = nil,
                              meanwhile: () throws -> Void = {}) throws -> [Step] {
         let python = try octoprintPython.get()
         let files = try TemporaryDirectory()
         let out = files.path + "/out", err = files.path + "/err"
         let script = Fixture.folder.appendingPathComponent("clients/octoprint_drive.py").path
         let child = try ChildProcess(python, [script, "--library", library, "--port", "\(port)", "--timeout", "30"]
-                                         + (key.map { ["--key", $0] } ?? []) + (upload.map { ["--upload", $0] } ?? []),
+                                         + (key.map { ["--key", $0] } ?? []) + (upload.map { ["--upload", $0] } ?? [])
+                                         + (sdcard.map { ["--sdcard", $0] } ?? []),
                                      stdout: out, stderr: err)
         try meanwhile()
         return try finish(child, library, out: out, err: err)
@@ -96,15 +101,20 @@ enum ClientDriver {
     /// The steps of `page_drive.py`.
     static let pageSteps = ["key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
 
+    /// The steps of `page_drive.py` with `--usb`.
+    static let pageUsbSteps = ["key", "usb-list", "usb-print", "usb-delete"]
+
     /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
     /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another
-    /// client starts, saving a screenshot of each step in `screens`.
-    static func runPage(url: String, key: String, upload: String, screens: String) throws -> [Step] {
+    /// client starts, saving a screenshot of each step in `screens`; with `usb` (a file on the
+    /// USB stick), lists, prints and deletes that file instead.
+    static func runPage(url: String, key: String, upload: String, screens: String, usb: String? = nil) throws -> [Step] {
         let python = try browserPython.get()
         let files = try TemporaryDirectory()
         let out = files.path + "/out", err = files.path + "/err"
         let script = Fixture.folder.appendingPathComponent("browser/page_drive.py").path
-        let child = try ChildProcess(python, [script, "--url", url, "--key", key, "--upload", upload, "--screens", screens],
+        let child = try ChildProcess(python, [script, "--url", url, "--key", key, "--upload", upload, "--screens", screens]
+                                         + (usb.map { ["--usb", $0] } ?? []),
                                      stdout: out, stderr: err)
         return try finish(child, "browser", out: out, err: err)
     }

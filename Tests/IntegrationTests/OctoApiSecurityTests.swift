@@ -16,7 +16,8 @@ import TestSupport
             ("GET", "/api/printer"), ("POST", "/api/printer/command"), ("GET", "/api/job"), ("POST", "/api/job"),
             ("GET", "/api/files"), ("GET", "/api/files/local"), ("POST", "/api/files/local"),
             ("GET", "/api/files/local/cube.gcode"), ("POST", "/api/files/local/cube.gcode"),
-            ("DELETE", "/api/files/local/cube.gcode"),
+            ("DELETE", "/api/files/local/cube.gcode"), ("GET", "/api/files/sdcard"), ("POST", "/api/files/sdcard"),
+            ("GET", "/api/files/sdcard/cube.gcode"), ("POST", "/api/files/sdcard/cube.gcode"), ("DELETE", "/api/files/sdcard/cube.gcode"),
         ]
         let job = Data("{\"command\":\"select\",\"print\":true}".utf8)
         for (method, path) in keyed {

@@ -13,15 +13,18 @@ final class OctoRig {
     let key: String
 
     /// Starts the rig on `controller` (`marlin` or `klipper`) with `config` lines added and the
-    /// web page of the folder `www`; waits until the controller answers.
+    /// web page of the folder `www`; waits until the controller answers, and until `stick`
+    /// (Marlin only) is mounted when the agent is started in its namespace.
     init(controller: String = "marlin", config: [String] = [],
-         www: String = ClientDriver.repository.appendingPathComponent("www").path) throws {
+         www: String = ClientDriver.repository.appendingPathComponent("www").path, stick: UsbStick? = nil) throws {
         port = try FreePort.find()
         let simulator = ["--speed", "20", "--heat-rate", "instant"]
         let lines = ["http_api = yes", "http_api_listen = 127.0.0.1", "http_api_port = \(port)",
                      "http_api_www = \(www)"] + config
-        rig = controller == "klipper" ? try PrintRig.klipper(simulator, config: lines) : try PrintRig.marlin(simulator, config: lines)
+        rig = controller == "klipper" ? try PrintRig.klipper(simulator, config: lines)
+            : try PrintRig.marlin(simulator, config: lines, launcher: try stick?.launcher() ?? [])
         try rig.harness.agent.waitForLog("OctoPrint-compatible API on")
+        if let stick { try rig.harness.agent.waitForLog("USB stick \(stick.device) mounted on \(stick.mountPoint)") }
         key = try String(contentsOfFile: rig.storage.path + "/state/api-key", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try rig.waitForController()

@@ -73,6 +73,12 @@ final class UsbStick {
         try "1\n".write(toFile: "/proc/sys/vm/drop_caches", atomically: false, encoding: .utf8)
     }
 
+    /// The names in the stick's root (hidden ones too, sorted), as the process `pid` sees them
+    /// in its namespace.
+    func rootNames(inNamespaceOf pid: Int32) throws -> [String] {
+        try Tool.run("nsenter", ["-t", "\(pid)", "-m", "ls", "-A", mountPoint]).split(separator: "\n").map(String.init).sorted()
+    }
+
     /// Detaches the stick's mount in the namespace of the process `pid`, as an automounter does.
     func unmount(inNamespaceOf pid: Int32) throws {
         try Tool.run("nsenter", ["-t", "\(pid)", "-m", "umount", "-l", mountPoint])

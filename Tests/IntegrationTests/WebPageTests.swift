@@ -55,6 +55,7 @@ import TestSupport
         for step in steps where !step.ok { Issue.record("the page, step \(step.name): \(step.error ?? "failed")") }
         let details = Dictionary(steps.map { ($0.name, $0.details) }, uniquingKeysWith: { first, _ in first })
         #expect(details["key"]?["stored_key"] as? String == octo.key, "the key is kept in the browser")
+        #expect(details["key"]?["usb_shown"] as? Bool == false, "without a USB stick there is no USB list")
         #expect((details["key"]?["wrong_key"] as? String)?.contains("printer-agent --print-identity") == true,
                 "a wrong key is refused saying where the right one is")
         print("WebPageTests: the page loaded in \((details["key"]?["load_ms"] as? Double).map { Int($0) } ?? -1) ms")
@@ -82,5 +83,30 @@ import TestSupport
             let shot = step.details["screenshot"] as? String ?? ""
             #expect(FileManager.default.fileExists(atPath: shot), "the screenshot of \(step.name) is kept")
         }
+    }
+
+    /// With a USB stick in, the page shows its G-code files in their own list (not among the
+    /// local ones); Print prints from the stick (origin sdcard, `filetype` 2 for the Anycubic
+    /// clients); Delete, confirmed, removes the file from the stick.
+    @Test(Root.required(reason: "mounts a USB stick's ext2 image on a loop device in a mount namespace"))
+    func aStickHasItsOwnList() throws {
+        let stick = try UsbStick(files: ["usb-cube.gcode": try Fixture.data("cube.gcode")])
+        let octo = try OctoRig(stick: stick)
+        let upload = try octo.rig.storage.write("upload/page-cube.gcode", try Fixture.data("cube.gcode"))
+        let screens = ClientDriver.repository.appendingPathComponent(".build/page-screenshots/usb-\(Int(Date().timeIntervalSince1970))").path
+        print("WebPageTests: the browser's screenshots are in \(screens)")
+        let steps = try ClientDriver.runPage(url: "http://127.0.0.1:\(octo.port)/", key: octo.key, upload: upload, screens: screens,
+                                             usb: "usb-cube.gcode")
+        #expect(steps.map(\.name) == ClientDriver.pageUsbSteps, "the driver ran every step")
+        for step in steps where !step.ok { Issue.record("the page, step \(step.name): \(step.error ?? "failed")") }
+        let details = Dictionary(steps.map { ($0.name, $0.details) }, uniquingKeysWith: { first, _ in first })
+        #expect(details["key"]?["usb_shown"] as? Bool == true)
+        #expect((details["usb-list"]?["row"] as? String)?.contains("usb-cube.gcode") == true)
+        #expect(details["usb-list"]?["local_rows"] as? [String] == ["cube.gcode"], "the stick's file is not among the local ones")
+        #expect(details["usb-print"]?["origin"] as? String == "sdcard")
+        #expect(PrintRig.data(try octo.rig.waitForPrint("printing"))["filetype"] as? Int == 2,
+                "the Anycubic clients saw a print from the USB stick")
+        #expect(details["usb-delete"]?["sdcard"] as? [String] == [], "the file is gone from the stick")
+        #expect(FileManager.default.fileExists(atPath: octo.root + "/cube.gcode"), "the local file is kept")
     }
 }

@@ -43,7 +43,8 @@ public enum OctoDocuments {
     /// mDNS `uuid`): version 3, from the MD5 of the device id, so it stays the same.
     public static func uuid(deviceIdMD5: [UInt8]) -> String { MessageID.uuid(from: deviceIdMD5, version: 3) }
 
-    /// `GET /api/settings`: the printer's name, no webcam, the discovery UUID.
+    /// `GET /api/settings`: the printer's name, no webcam, the discovery UUID; `sdSupport`
+    /// on, the USB stick being the `sdcard` origin.
     public static func settings(name: String, uuid: String) -> JSONValue {
         let webcam = JSONObject([
             ("webcamEnabled", .bool(false)), ("timelapseEnabled", .bool(false)), ("streamUrl", .string("")),
@@ -57,7 +58,7 @@ public enum OctoDocuments {
         return .object(JSONObject([
             ("api", .object(JSONObject([("allowCrossOrigin", .bool(false))]))),
             ("appearance", .object(JSONObject([("name", .string(name)), ("color", .string("default"))]))),
-            ("feature", .object(JSONObject([("sdSupport", .bool(false))]))),
+            ("feature", .object(JSONObject([("sdSupport", .bool(true))]))),
             ("plugins", .object(JSONObject([("discovery", .object(discovery))]))),
             ("webcam", .object(webcam)),
         ]))
@@ -93,7 +94,8 @@ public enum OctoDocuments {
         ]))
     }
 
-    /// `GET /api/printer`: the temperatures (`tool0`, `bed`), no SD card, the state.
+    /// `GET /api/printer`: the temperatures (`tool0`, `bed`), whether a USB stick is there
+    /// (`sd.ready`: the `sdcard` origin), the state.
     public static func printer(_ readings: ControllerReadings, state: OctoState) -> JSONValue {
         func heater(_ actual: Double?, _ target: Double?) -> JSONValue {
             .object(JSONObject([("actual", actual.map(JSONValue.number) ?? .null),
@@ -104,7 +106,7 @@ public enum OctoDocuments {
                 ("tool0", heater(readings.nozzleTemperature, readings.nozzleTarget)),
                 ("bed", heater(readings.bedTemperature, readings.bedTarget)),
             ]))),
-            ("sd", .object(JSONObject([("ready", .bool(false))]))),
+            ("sd", .object(JSONObject([("ready", .bool(state.sdReady))]))),
             ("state", .object(JSONObject([("text", .string(state.text)), ("flags", .object(state.flags))]))),
         ]))
     }
@@ -153,13 +155,15 @@ public enum OctoDocuments {
     /// second origin).
     public static func origin(_ source: PrintSource) -> String { source == .local ? "local" : "sdcard" }
 
-    /// One entry of a file listing, at `path` below the storage root (no leading `/`);
-    /// `base` is the API's URL (`http://host:port`) the `refs` point into; `children`, for
-    /// a folder listed recursively.
-    public static func fileEntry(_ entry: FileEntry, path: String, base: String, children: [JSONValue]? = nil) -> JSONValue {
+    /// One entry of a file listing, at `path` below the root of `source`'s storage (no
+    /// leading `/`); `base` is the API's URL (`http://host:port`) the `refs` point into;
+    /// `children`, for a folder listed recursively. A USB stick's file is an `sdcard` entry
+    /// as OctoPrint makes it of an SD card's: its `name` is its whole path, `display` its name.
+    public static func fileEntry(_ entry: FileEntry, path: String, base: String, source: PrintSource = .local,
+                                 children: [JSONValue]? = nil) -> JSONValue {
         var object = JSONObject([
-            ("name", .string(entry.name)), ("display", .string(entry.name)), ("path", .string(path)),
-            ("origin", .string("local")),
+            ("name", .string(source == .local ? entry.name : path)), ("display", .string(entry.name)), ("path", .string(path)),
+            ("origin", .string(origin(source))),
         ])
         if entry.isDirectory {
             object["type"] = .string("folder")
@@ -171,13 +175,16 @@ public enum OctoDocuments {
             object["size"] = .int64(entry.size)
             object["date"] = .int64(entry.modifiedMs / 1000)
         }
-        object["refs"] = .object(JSONObject([("resource", .string(resource(path, base: base)))]))
+        object["refs"] = .object(JSONObject([("resource", .string(resource(path, base: base, source: source)))]))
         return .object(object)
     }
 
-    /// `GET /api/files` and `/api/files/local`: the entries and the free space.
-    public static func files(_ entries: [JSONValue], freeBytes: Int64?) -> JSONValue {
-        .object(JSONObject([("files", .array(entries)), ("free", freeBytes.map(JSONValue.int64) ?? .null)]))
+    /// `GET /api/files` and `/api/files/local`: the entries and the free space; `GET
+    /// /api/files/sdcard` (`freeBytes` nil): the entries only, as OctoPrint answers for its SD card.
+    public static func files(_ entries: [JSONValue], freeBytes: Int64?, withFree: Bool = true) -> JSONValue {
+        var object = JSONObject([("files", .array(entries))])
+        if withFree { object["free"] = freeBytes.map(JSONValue.int64) ?? .null }
+        return .object(object)
     }
 
     /// The answer to an upload (201): the stored file at `path`, and what was done with it.
@@ -192,8 +199,10 @@ public enum OctoDocuments {
         ]))
     }
 
-    /// The URL of the file at `path` (below the storage root) on the API at `base`.
-    public static func resource(_ path: String, base: String) -> String { base + "/api/files/local/" + escaped(path) }
+    /// The URL of the file at `path` (below the root of `source`'s storage) on the API at `base`.
+    public static func resource(_ path: String, base: String, source: PrintSource = .local) -> String {
+        base + "/api/files/" + origin(source) + "/" + escaped(path)
+    }
 
     /// An error answer: `{"error": message}`, as OctoPrint 1.10 answers an API error.
     public static func error(_ message: String) -> JSONValue {

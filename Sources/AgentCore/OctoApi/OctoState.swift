@@ -11,11 +11,15 @@ public struct OctoState: Equatable {
     public let operational: Bool
     /// The print phase, when a task is active.
     public let phase: PrintPhase?
+    /// A USB stick is mounted: OctoPrint's SD card is ready (`sdReady`, `sd.ready`).
+    public let sdReady: Bool
 
-    /// The state for a controller that is connected or not, and the active task's `phase`.
-    public init(connected: Bool, phase: PrintPhase?) {
+    /// The state for a controller that is connected or not, the active task's `phase`, and
+    /// whether a USB stick is mounted.
+    public init(connected: Bool, phase: PrintPhase?, sdReady: Bool = false) {
         operational = connected
         self.phase = phase
+        self.sdReady = sdReady
         guard connected else {
             text = "Offline"
             return
@@ -51,7 +55,7 @@ public struct OctoState: Equatable {
             ("error", .bool(false)),
             ("paused", .bool(phase == .paused)),
             ("ready", .bool(operational && (phase == nil || phase?.isFinal == true))),
-            ("sdReady", .bool(false)),
+            ("sdReady", .bool(sdReady)),
         ])
     }
 }

@@ -4,6 +4,7 @@ Run by Tests/IntegrationTests/WebPageTests.swift with the venv of scripts/client
 pin is in Tests/Fixtures/browser/requirements.txt), on Debian's chromium and chromedriver:
 
     python page_drive.py --url http://127.0.0.1:8080/ --key KEY --upload cube.gcode --screens DIR
+    python page_drive.py --url http://127.0.0.1:8080/ --key KEY --upload cube.gcode --screens DIR --usb NAME
 
 Steps: ``key`` (the page asks for the key; a wrong one is refused and asked again; the
 right one is typed in, the page shows the printer
@@ -16,7 +17,11 @@ file and progress show), ``pause`` and ``resume`` (the buttons: Paused, then Pri
 the page says each was done; the test allows M106 and M107 on the console), ``stop`` (the Stop button,
 confirmed: Operational, no print), ``delete`` (the uploaded file's Delete, confirmed: gone from
 the list) and ``outside-print`` (another client prints a listed file through the API: the
-page shows Printing and that file). Each
+page shows Printing and that file). With ``--usb NAME`` (a file on the USB stick) the steps are
+``key``, ``usb-list`` (the USB stick's list shows NAME, the local list does not),
+``usb-print`` (NAME's Print: Printing, the job's file NAME and its origin ``sdcard``; then
+cancelled through the API) and ``usb-delete`` (NAME's Delete, confirmed: gone from the list). ``key`` says whether the USB
+list is shown (``usb_shown``). Each
 step prints one JSON object on standard output, ``{"step", "ok", "error", "details"}``, and
 saves a screenshot ``NN-step.png`` in DIR. Steps go on after a failure; the exit status is 0
 when the driver ran to the end.
@@ -37,6 +42,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 STEPS = ("key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
+USB_STEPS = ("key", "usb-list", "usb-print", "usb-delete")
 
 
 def report(step: str, ok: bool, error: str | None = None, **details: Any) -> None:
@@ -59,6 +65,7 @@ def main() -> int:
     parser.add_argument("--key", required=True)
     parser.add_argument("--upload", required=True, help="a G-code file to upload and print")
     parser.add_argument("--screens", required=True, help="the folder the screenshots go to")
+    parser.add_argument("--usb", help="a file on the USB stick: list and delete it from the page")
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
     os.makedirs(args.screens, exist_ok=True)
@@ -112,7 +119,9 @@ def main() -> int:
         driver.find_element(By.CSS_SELECTOR, "#key-form button").click()
         wait.until(state_is("Operational"))
         wait.until(lambda _: text("tool-temp") not in ("", "–"))
-        return {"load_ms": load_ms, "wrong_key": refusal, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
+        if args.usb:
+            wait.until(lambda d: d.find_element(By.ID, "usb").is_displayed())
+        return {"usb_shown": driver.find_element(By.ID, "usb").is_displayed(),"load_ms": load_ms, "wrong_key": refusal, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
                 "version": text("version"), "stored_key": driver.execute_script(
                     "return localStorage.getItem('printer-api-key')")}
 
@@ -186,7 +195,34 @@ def main() -> int:
         wait.until(lambda _: text("job-file") == other)
         return {"state": text("state"), "file": text("job-file")}
 
+    usb_row = f'#usb-files tr[data-path="{args.usb}"]'
+
+    def usb_list() -> dict[str, Any]:
+        row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, usb_row))
+        return {"row": row.text, "local_rows": [r.get_attribute("data-path") for r in
+                                                 driver.find_elements(By.CSS_SELECTOR, "#files tr[data-path]")]}
+
+    def usb_print() -> dict[str, Any]:
+        driver.find_element(By.CSS_SELECTOR, usb_row + " button").click()
+        wait.until(state_is("Printing"))
+        wait.until(lambda _: text("job-file") == args.usb)
+        origin = api("GET", "/api/job")["job"]["file"]["origin"]
+        api("POST", "/api/job", {"command": "cancel"})
+        wait.until(state_is("Operational"))
+        return {"file": args.usb, "origin": origin}
+
+    def usb_delete() -> dict[str, Any]:
+        driver.find_element(By.CSS_SELECTOR, usb_row + " button.danger").click()
+        wait.until(lambda d: d.switch_to.alert).accept()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, usb_row))
+        return {"message": text("message"), "usb": text("usb-files"),
+                "sdcard": [f["path"] for f in api("GET", "/api/files/sdcard")["files"]]}
+
     try:
+        if args.usb:
+            for title, run in zip(USB_STEPS, (key, usb_list, usb_print, usb_delete)):
+                step(title, run)
+            return 0
         for title, run in zip(STEPS, (key, targets, fan, upload, print_file, button_to("pause", "Paused"),
                                       button_to("resume", "Printing"), console, stop, delete, outside_print)):
             step(title, run)

@@ -4,10 +4,14 @@ Run by Tests/IntegrationTests/OctoApiClientTests.swift with the venv of scripts/
 (the pins are in Tests/Fixtures/octoprint/requirements.txt):
 
     python octoprint_drive.py --library octorest --port 8080 --key KEY --upload cube.gcode
+    python octoprint_drive.py --library octorest --port 8080 --key KEY --upload cube.gcode --sdcard NAME
     python octoprint_drive.py --library pyoctoprintapi --port 8080
 
 ``octorest`` (with the key): version, files, an upload, the uploaded file selected with
-print=true, the job seen printing, paused, resumed, cancelled, the file deleted.
+print=true, the job seen printing, paused, resumed, cancelled, the file deleted. With
+``--sdcard NAME`` (a file on the USB stick, the ``sdcard`` origin), octorest's SD card calls
+instead: the stick's files, NAME's entry, NAME selected with print=true, the job seen printing
+with its origin, cancelled, NAME deleted, and an upload to ``sdcard`` (refused: its status).
 ``pyoctoprintapi`` (the library of Home Assistant's OctoPrint integration), without a key:
 the app-key flow Home Assistant runs (probe, request, poll until the printer's owner approves
 it: the test does, on the printer), then with the key it got: server, the discovery UUID, the
@@ -30,6 +34,8 @@ import traceback
 from typing import Any, Callable
 
 OCTOREST_STEPS = ("version", "files", "upload", "select-print", "printing", "pause", "resume", "cancel", "delete")
+OCTOREST_SDCARD_STEPS = ("version", "sd-files", "sd-info", "sd-select-print", "sd-printing", "sd-cancel", "sd-delete",
+                         "sd-upload")
 PYOCTOPRINTAPI_STEPS = ("appkey", "server", "discovery", "webcam", "printer", "temperature", "printing", "pause", "resume",
                         "cancel")
 
@@ -71,6 +77,9 @@ def run_octorest(args: argparse.Namespace) -> None:
         return client.job_info()["state"]
 
     step("version", connect)
+    if args.sdcard:
+        run_octorest_sdcard(args, client, step, state)
+        return
     step("files", lambda: {"names": [f["name"] for f in client.files()["files"]]})
     step("upload", lambda: {"answer": client.upload(args.upload)})
     name = args.upload.rsplit("/", 1)[-1]
@@ -80,6 +89,35 @@ def run_octorest(args: argparse.Namespace) -> None:
     step("resume", lambda: client.resume() or {"state": wait_for("printing", state, lambda s: s == "Printing", args.timeout)})
     step("cancel", lambda: client.cancel() or {"state": wait_for("operational", state, lambda s: s == "Operational", args.timeout)})
     step("delete", lambda: client.delete(name) or {"names": [f["name"] for f in client.files()["files"]]})
+
+
+def run_octorest_sdcard(args: argparse.Namespace, client: Any, step: Callable[[str, Callable[[], dict]], None],
+                        state: Callable[[], str]) -> None:
+    """octorest's calls on the ``sdcard`` origin, on the file ``args.sdcard`` of the USB stick."""
+    name = args.sdcard
+
+    def paths() -> list[str]:
+        return [f["path"] for f in client.files("sdcard")["files"]]
+
+    def job_origin() -> dict:
+        printing = wait_for("printing", state, lambda s: s == "Printing", args.timeout)
+        return {"state": printing, "origin": client.job_info()["job"]["file"]["origin"]}
+
+    def upload() -> dict:
+        try:
+            client.upload(args.upload, location="sdcard")
+        except RuntimeError as error:  # octorest's refusal: "... (<status>)"
+            return {"status": int(str(error).rsplit("(", 1)[-1].rstrip(")")), "error": str(error)}
+        raise AssertionError("the upload to sdcard was accepted")
+
+    step("sd-files", lambda: {"paths": paths()})
+    step("sd-info", lambda: {"origin": client.files_info("sdcard", name)["origin"]})
+    step("sd-select-print", lambda: client.select("sdcard/" + name, print=True) or {})
+    step("sd-printing", job_origin)
+    step("sd-cancel", lambda: client.cancel() or {"state": wait_for("operational", state, lambda s: s == "Operational",
+                                                                     args.timeout)})
+    step("sd-delete", lambda: client.delete("sdcard/" + name) or {"paths": paths()})
+    step("sd-upload", upload)
 
 
 async def run_pyoctoprintapi(args: argparse.Namespace) -> None:
@@ -163,6 +201,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", help="the API key (octorest)")
     parser.add_argument("--upload", help="a G-code file to upload and print (octorest)")
+    parser.add_argument("--sdcard", help="a file on the USB stick: octorest's SD card calls on it (octorest)")
     parser.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
     if args.library == "octorest":
