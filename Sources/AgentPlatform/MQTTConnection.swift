@@ -66,6 +66,12 @@ public final class MQTTConnection: PollSource {
     /// libmosquitto's latest error line of the current attempt (for a TLS failure, OpenSSL's
     /// reason, such as `certificate verify failed`), which its return codes do not carry.
     private var libraryError: String?
+    /// The broker's host name being looked up before the attempt, nil when none is.
+    /// libmosquitto resolves the name inside its connect call, on the caller's thread; the
+    /// name is therefore looked up first off the reactor (`HostLookup`), and libmosquitto is
+    /// called once it resolves, when its own lookup finds the answer at once. The name itself
+    /// is still what libmosquitto gets, so TLS checks the certificate against it.
+    private var lookup: HostLookup?
     private static var libraryReady = false
 
     /// QoS of everything the agent publishes and subscribes to.
@@ -169,9 +175,10 @@ public final class MQTTConnection: PollSource {
         return Self.describe(rc) + " (" + detail + ")"
     }
 
-    /// Starts an attempt (closing any old socket). Returns the reason when it failed at
-    /// once (name resolution, an immediately refused connection); otherwise the outcome
-    /// comes through `onConnect` or `onDisconnect`.
+    /// Starts an attempt (closing any old socket, and leaving any lookup of an earlier one).
+    /// Returns the reason when it failed at once (an immediately refused connection);
+    /// otherwise the outcome comes through `onConnect` or `onDisconnect`, a host name that
+    /// does not resolve included.
     public func connect() -> String? {
         let will = options.will
         let willRC = will.payload.utf8.withContiguousStorageIfAvailable { bytes in
@@ -179,11 +186,33 @@ public final class MQTTConnection: PollSource {
         } ?? MOSQ_ERR_INVAL.rawValue
         if willRC != MOSQ_ERR_SUCCESS.rawValue { return "cannot set the will: \(Self.describe(willRC))" }
         libraryError = nil
+        lookup = nil
+        if HostLookup.isAddress(options.broker.host) { return connectNow() }
+        do {
+            lookup = try HostLookup(options.broker.host)
+        } catch {
+            return error.message
+        }
+        open = true
+        return nil
+    }
+
+    /// Hands the attempt to libmosquitto; the reason when it failed at once.
+    private func connectNow() -> String? {
         let rc = mosquitto_connect_async(handle, options.broker.host, Int32(options.broker.port),
                                          Int32(options.keepaliveSeconds))
         let failure = queued(rc)
         if failure == nil { open = true }
         return failure
+    }
+
+    /// The lookup answered: the attempt goes on to libmosquitto, or ends with the reason.
+    private func lookupAnswered(_ lookup: HostLookup) {
+        self.lookup = nil
+        if let reason = lookup.answer() {
+            return ended("cannot resolve \(options.broker.host): \(reason)")
+        }
+        if let reason = connectNow() { ended(reason) }
     }
 
     /// Subscribes to `filter`; returns the reason on failure.
@@ -205,12 +234,17 @@ public final class MQTTConnection: PollSource {
     /// Sends DISCONNECT (the broker then does not publish the will) and closes the socket
     /// once it is written; `onDisconnect` follows.
     public func disconnect() {
+        if lookup != nil {
+            lookup = nil
+            return ended("disconnected")
+        }
         _ = mosquitto_disconnect(handle)
         writeKick = true
     }
 
     /// Keepalive pings and timeouts: call about once a second.
     public func tick() {
+        guard lookup == nil else { return }
         checkClosed(mosquitto_loop_misc(handle))
         writeKick = true
     }
@@ -240,11 +274,14 @@ public final class MQTTConnection: PollSource {
     /// Whether libmosquitto still has bytes to write.
     public var wantsWrite: Bool { mosquitto_want_write(handle) }
 
-    public var pollDescriptor: Int32 { mosquitto_socket(handle) }
+    public var pollDescriptor: Int32 { lookup?.descriptor ?? mosquitto_socket(handle) }
 
-    public var pollEvents: Int16 { Int16(POLLIN) | (wantsWrite || writeKick ? Int16(POLLOUT) : 0) }
+    public var pollEvents: Int16 {
+        lookup != nil ? Int16(POLLIN) : Int16(POLLIN) | (wantsWrite || writeKick ? Int16(POLLOUT) : 0)
+    }
 
     public func handle(events: Int16) {
+        if let lookup { return lookupAnswered(lookup) }
         if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
             checkClosed(mosquitto_loop_read(handle, 1))
             writeKick = true

@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netpacket/packet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -404,6 +406,74 @@ static inline int agent_pidfd_open(pid_t pid) {
 /// signal's number for a process a signal killed (WIFSIGNALED and friends are macros).
 static inline int agent_exit_status(int status) {
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/// A host name being looked up: the name, and the pipe's write end the answer goes to.
+struct agent_lookup {
+    int answer;
+    char name[];
+};
+
+/// The lookup thread's body: getaddrinfo, then one message on the pipe (empty when the name
+/// resolves, else the resolver's sentence), and the pipe closed. The reader may be gone by
+/// then (a newer attempt replaced it): the write then fails with EPIPE, which the agent
+/// ignores, and nothing else is shared.
+static void *agent_lookup_run(void *argument) {
+    struct agent_lookup *lookup = argument;
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    struct addrinfo *found = NULL;
+    int rc = getaddrinfo(lookup->name, NULL, &hints, &found);
+    char answer[256] = "";
+    if (rc != 0) snprintf(answer, sizeof answer, "%s", rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    if (found != NULL) freeaddrinfo(found);
+    if (write(lookup->answer, answer, strlen(answer) + 1) < 0) { /* the reader is gone */ }
+    close(lookup->answer);
+    free(lookup);
+    return NULL;
+}
+
+/// Looks `name` up on a detached thread of its own, as libcurl's threaded resolver does:
+/// getaddrinfo may block for the resolver's whole timeout, which the reactor's thread must
+/// never do. Returns the pipe's read end (non-blocking, close-on-exec), readable once the
+/// answer is there (see agent_lookup_run), or -1 with errno set.
+static inline int agent_lookup_start(const char *name) {
+    int ends[2];
+    if (syscall(SYS_pipe2, ends, O_CLOEXEC | O_NONBLOCK) != 0) return -1; /* pipe2 is _GNU_SOURCE only */
+    size_t length = strlen(name) + 1;
+    struct agent_lookup *lookup = malloc(sizeof *lookup + length);
+    if (lookup == NULL) {
+        close(ends[0]);
+        close(ends[1]);
+        errno = ENOMEM;
+        return -1;
+    }
+    lookup->answer = ends[1];
+    memcpy(lookup->name, name, length);
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    /* getaddrinfo and the NSS modules it loads need far less than the default 8 MiB. */
+    pthread_attr_setstacksize(&attributes, 256 * 1024);
+    pthread_t thread;
+    int rc = pthread_create(&thread, &attributes, agent_lookup_run, lookup);
+    pthread_attr_destroy(&attributes);
+    if (rc != 0) {
+        close(ends[0]);
+        close(ends[1]);
+        free(lookup);
+        errno = rc;
+        return -1;
+    }
+    return ends[0];
+}
+
+/// Whether `text` is an IPv4 or IPv6 address (nothing to look up).
+static inline int agent_is_address(const char *text) {
+    unsigned char bytes[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, text, bytes) == 1 || inet_pton(AF_INET6, text, bytes) == 1;
 }
 
 #endif
