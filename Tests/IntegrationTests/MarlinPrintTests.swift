@@ -69,6 +69,43 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: rig.root + "/cube.gcode"))
     }
 
+    /// `print/getSliceParam` answers what the slicer wrote in the running job's file, and
+    /// `print/localtasktrans` gives the job a `localtask` that its reports then carry; both
+    /// need a job (409 when idle or for another task), and a bad `localtask` changes nothing.
+    @Test func sliceParametersAndTheLocalTaskOfTheRunningJob() throws {
+        let rig = try PrintRig.marlin(["--speed", "20", "--heat-rate", "instant"])
+        try rig.waitForController()
+        let idle = try rig.harness.ask("print", "getSliceParam").json ?? [:]
+        #expect(idle["state"] as? String == "failed" && idle["code"] as? Int == 409)
+        #expect(idle["msg"] as? String == "no print is active")
+
+        try rig.start(taskid: "-1")
+        try rig.waitForPrint("printing")
+        let answer = try rig.harness.ask("print", "getSliceParam").json ?? [:]
+        #expect(answer["state"] as? String == "done" && answer["code"] as? Int == 200)
+        let parameters = try #require(PrintRig.data(answer)["slice_param"] as? [String: Any])
+        #expect(parameters["slicer"] as? String == "PrusaSlicer 2.5.0")
+        #expect(parameters["nozzle_temp"] as? Double == 210 && parameters["bed_temp"] as? Double == 60)
+        #expect(parameters["thumbnail"] == nil, "the thumbnail is fileDetails' business")
+
+        let uuid = "b92a3c5e-04d1-4f7a-8e36-2c9b1d0f7a55"
+        let other = try rig.harness.ask("print", "localtasktrans", data: #"{"taskid":"7","localtask":"x"}"#).json ?? [:]
+        #expect(other["code"] as? Int == 409)
+        let missing = try rig.harness.ask("print", "localtasktrans", data: #"{"taskid":"-1","localtask":5}"#).json ?? [:]
+        #expect(missing["code"] as? Int == 400)
+        #expect(missing["msg"] as? String == "\"localtask\" is a number, expected a string")
+        let kept = try rig.harness.ask("print", "localtasktrans", data: "{\"taskid\":\"-1\",\"localtask\":\"\(uuid)\"}").json ?? [:]
+        #expect(kept["state"] as? String == "done" && PrintRig.data(kept)["localtask"] as? String == uuid)
+
+        let project = PrintRig.data(try rig.harness.ask("info", "query").json ?? [:])["project"] as? [String: Any]
+        #expect(project?["localtask"] as? String == uuid)
+        #expect(try rig.harness.ask("print", "pause").json?["state"] as? String == "pausing")
+        let paused = try rig.waitForPrint("paused")
+        #expect(PrintRig.data(paused)["localtask"] as? String == uuid, "the job's reports carry it")
+        #expect(try rig.harness.ask("print", "stop").json?["state"] as? String == "stopping")
+        try rig.waitForPrint("stoped")
+    }
+
     @Test func pauseResumeAndStop() throws {
         let rig = try PrintRig.marlin(["--speed", "300", "--heat-rate", "100"])
         try rig.waitForController()
