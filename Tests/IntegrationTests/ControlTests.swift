@@ -63,6 +63,21 @@ extension PrintRig {
         #expect(!rig.simulator.commandsReceived.contains { $0.hasPrefix("M106") }, "not even the part fan")
     }
 
+    /// A light of each Marlin kind: an LED strip (`M150`) and G-code lines of the
+    /// configuration (`gcode:`), switched and then listed by `light/query` as last set.
+    @Test func ledStripAndGcodeLightsReachTheBoard() throws {
+        let rig = try rig(["light_chamber = marlin-m150", "light_camera = gcode:M42 P4 S{pwm}\\nM400|M42 P4 S0"])
+        #expect(try rig.answer("light", "control", data: #"{"type":2,"status":1,"brightness":100}"#)["state"] as? String == "done")
+        #expect(try rig.answer("light", "control", data: #"{"type":3,"status":1,"brightness":50}"#)["state"] as? String == "done")
+        try rig.simulator.waitForTranscript("M150 R255 U255 B255 W255")
+        try rig.simulator.waitForTranscript("M42 P4 S128")
+        #expect(try rig.answer("light", "control", data: #"{"type":2,"status":0}"#)["state"] as? String == "done")
+        try rig.simulator.waitForTranscript("M150 R0 U0 B0 W0")
+        let lights = PrintRig.data(try rig.answer("light", "query"))["lights"] as? [[String: Any]] ?? []
+        #expect(lights.map { [$0["type"] as? Int, $0["status"] as? Int, $0["brightness"] as? Int] } == [[2, 0, 100], [3, 1, 50]],
+                "\(lights)")
+    }
+
     @Test func aLightThatIsNotConfiguredIsRefusedAndNothingIsSent() throws {
         let rig = try rig(["light_head = marlin-m355"])
         let refused = try rig.answer("light", "control", data: #"{"type":2,"status":1,"brightness":100}"#)
