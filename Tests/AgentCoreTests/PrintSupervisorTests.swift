@@ -157,8 +157,12 @@ struct PrintSupervisorCommandTests {
 
     @Test func minusOneNamesTheActiveJob() throws {
         let supervisor = printing()
-        let pause = command("pause", data: .object(JSONObject([("taskid", .string("-1"))])))
-        #expect(try supervisor.transition(for: pause) == .ask(.pausing))
+        let current = JSONValue.object(JSONObject([("taskid", .string("-1"))]))
+        #expect(try supervisor.transition(for: command("pause", data: current)) == .ask(.pausing))
+        #expect(try supervisor.transition(for: command("stop", data: current)) == .ask(.stopping))
+        for action in ["update", "getSliceParam", "localtasktrans"] {
+            #expect(try supervisor.checkTask(of: command(action, data: current)).taskId == supervisor.job?.taskId)
+        }
     }
 
     /// anycubic-cloud-api shows the job paused as soon as `pausing` arrives and offers resume.
