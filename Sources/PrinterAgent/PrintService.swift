@@ -274,9 +274,11 @@ final class PrintService {
         }
     }
 
+    /// `print/update`: the settings of the running print, or with no print its temperatures
+    /// and fans (`PrintSupervisor.checkUpdate`).
     private func update(_ command: Command) throws(CommandFailure) -> Report {
-        _ = try supervisor.checkTask(of: command)
         let settings = try PrintSettings.parse(command.data, hasAuxFan: config.controls.hasAuxFan(config.controller))
+        try supervisor.checkUpdate(command, settings)
         if let failure = try connectedBackend().apply(settings) { throw failure }
         return supervisor.updated(settings, answering: command)
     }

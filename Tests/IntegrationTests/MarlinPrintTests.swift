@@ -159,8 +159,15 @@ import TestSupport
         #expect(bad.json?["code"] as? Int == 400)
         try rig.harness.ask("print", "stop")
         try rig.waitForPrint("stoped", timeout: 15)
-        let idle = try rig.harness.ask("print", "update", data: #"{"settings":{"fan_speed_pct":10}}"#)
-        #expect(idle.json?["code"] as? Int == 409)
+        // Idle, the temperatures and fans are set as tempature/set and fan/set set them.
+        let idle = try rig.harness.ask("print", "update", data: #"{"taskid":"-1","settings":{"fan_speed_pct":10}}"#)
+        #expect(idle.json?["state"] as? String == "updated")
+        #expect((PrintRig.data(idle.json ?? [:])["settings"] as? [String: Any])?["fan_speed_pct"] as? Int == 10)
+        try rig.simulator.waitForTranscript(" M106 S26*")
+        let speed = try rig.harness.ask("print", "update", data: #"{"taskid":"-1","settings":{"print_speed_mode":3}}"#)
+        #expect(speed.json?["code"] as? Int == 409)
+        #expect(speed.json?["msg"] as? String == "no print is active: print_speed_mode and z_comp change a running print only")
+        #expect(!rig.simulator.transcript.contains(" M220 S150*"))
     }
 
     @Test func boardWithoutAutoReportIsPolled() throws {
