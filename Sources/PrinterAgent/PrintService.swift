@@ -293,7 +293,9 @@ final class PrintService {
     /// `print/localtasktrans`: the client's `localtask` for the active job, echoed in its reports.
     private func localTask(_ command: Command) throws(CommandFailure) -> Report {
         let job = try supervisor.checkTask(of: command)
-        let localTask = try CommandFields.string("localtask", in: command.data)
+        guard let localTask = try CommandFields.optionalIdentifierString("localtask", in: command.data) else {
+            throw CommandFailure(.badRequest, "\"localtask\" is missing")
+        }
         supervisor.noteLocalTask(localTask)
         return .success(command, data: .object(JSONObject([("taskid", .string(job.taskId)), ("localtask", .string(localTask))])))
     }

@@ -94,6 +94,10 @@ import TestSupport
         let missing = try rig.harness.ask("print", "localtasktrans", data: #"{"taskid":"-1","localtask":5}"#).json ?? [:]
         #expect(missing["code"] as? Int == 400)
         #expect(missing["msg"] as? String == "\"localtask\" is a number, expected a string")
+        let long = String(repeating: "a", count: 129)
+        let tooLong = try rig.harness.ask("print", "localtasktrans", data: "{\"taskid\":\"-1\",\"localtask\":\"\(long)\"}").json ?? [:]
+        #expect(tooLong["code"] as? Int == 400)
+        #expect(tooLong["msg"] as? String == "\"localtask\" must be at most 128 printable ASCII characters")
         let kept = try rig.harness.ask("print", "localtasktrans", data: "{\"taskid\":\"-1\",\"localtask\":\"\(uuid)\"}").json ?? [:]
         #expect(kept["state"] as? String == "done" && PrintRig.data(kept)["localtask"] as? String == uuid)
 
