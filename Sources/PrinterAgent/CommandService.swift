@@ -50,9 +50,8 @@ public final class CommandService {
         ota = OtaService(config: config, reactor: reactor, outbox: outbox, logger: logger,
                          isPrinting: { printing.supervisor.isActive }, runningVersion: { Self.firmwareVersion(versionFile, logger: logger) })
         files = FileCommands(localRoot: config.storageLocal, usbRoot: usbRoot, inUse: { path in printing.isPrinting(path) })
-        // A .gcode.3mf prints through either backend (its plate extracted: PlateExtraction).
         PrinterReports.register(in: router, state: { [unowned(unsafe) self] in state }, print: { printing.supervisor },
-                                gcode3mf: true)
+                                canPrint: backend != nil)
         PeripheralReports.register(in: router, udiskPresent: { usbRoot() != nil })
         files.register(in: router)
         printing.register(in: router)

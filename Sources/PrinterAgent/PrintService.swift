@@ -274,9 +274,11 @@ final class PrintService {
         }
     }
 
+    /// `print/update`: the settings of the running print, or with no print its temperatures
+    /// and fans (`PrintSupervisor.checkUpdate`).
     private func update(_ command: Command) throws(CommandFailure) -> Report {
-        _ = try supervisor.checkTask(of: command)
         let settings = try PrintSettings.parse(command.data, hasAuxFan: config.controls.hasAuxFan(config.controller))
+        try supervisor.checkUpdate(command, settings)
         if let failure = try connectedBackend().apply(settings) { throw failure }
         return supervisor.updated(settings, answering: command)
     }
@@ -291,7 +293,9 @@ final class PrintService {
     /// `print/localtasktrans`: the client's `localtask` for the active job, echoed in its reports.
     private func localTask(_ command: Command) throws(CommandFailure) -> Report {
         let job = try supervisor.checkTask(of: command)
-        let localTask = try CommandFields.string("localtask", in: command.data)
+        guard let localTask = try CommandFields.optionalIdentifierString("localtask", in: command.data) else {
+            throw CommandFailure(.badRequest, "\"localtask\" is missing")
+        }
         supervisor.noteLocalTask(localTask)
         return .success(command, data: .object(JSONObject([("taskid", .string(job.taskId)), ("localtask", .string(localTask))])))
     }

@@ -70,6 +70,9 @@ struct PrintStartRequestTests {
         (#"{"filename":7}"#, "\"filename\" is a number, expected a string"),
         (#"{"filename":"a.gcode","file_location":"sd"}"#, "\"file_location\" is \"sd\", expected \"local\" or \"udisk\""),
         (#"{"filename":"a.gcode","taskid":[1]}"#, "\"taskid\" is an array, expected a string or a whole number"),
+        (#"{"filename":"a.gcode","taskid":""# + String(repeating: "7", count: 129) + #""}"#,
+         "\"taskid\" must be at most 128 printable ASCII characters"),
+        (#"{"filename":"a.gcode","localtask":"b92a\n"}"#, "\"localtask\" must be at most 128 printable ASCII characters"),
     ])
     func badRequests(payload: String, message: String) throws {
         #expect(throws: CommandFailure(.badRequest, message)) { try PrintStartRequest.parse(try data(payload)) }

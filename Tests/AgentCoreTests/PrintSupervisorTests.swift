@@ -157,8 +157,32 @@ struct PrintSupervisorCommandTests {
 
     @Test func minusOneNamesTheActiveJob() throws {
         let supervisor = printing()
-        let pause = command("pause", data: .object(JSONObject([("taskid", .string("-1"))])))
-        #expect(try supervisor.transition(for: pause) == .ask(.pausing))
+        let current = JSONValue.object(JSONObject([("taskid", .string("-1"))]))
+        #expect(try supervisor.transition(for: command("pause", data: current)) == .ask(.pausing))
+        #expect(try supervisor.transition(for: command("stop", data: current)) == .ask(.stopping))
+        for action in ["update", "getSliceParam", "localtasktrans"] {
+            #expect(try supervisor.checkTask(of: command(action, data: current)).taskId == supervisor.job?.taskId)
+        }
+    }
+
+    /// Idle, `print/update` sets temperatures and fans for no task or `-1`, as `tempature/set`
+    /// and `fan/set` do; a task that is not running, the speed mode and the Z offset need a print.
+    @Test func idleUpdateTakesTemperaturesAndFansOnly() throws {
+        let idle = PrintSupervisor()
+        let current = JSONValue.object(JSONObject([("taskid", .string("-1"))]))
+        try idle.checkUpdate(command("update", data: current), PrintSettings(nozzleTarget: 200, fanPercent: 50))
+        try idle.checkUpdate(command("update"), PrintSettings(bedTarget: 60))
+        let named = JSONValue.object(JSONObject([("taskid", .string("614707220"))]))
+        #expect(throws: CommandFailure(.conflict, "no print is active (task 614707220 is not running)")) {
+            try idle.checkUpdate(command("update", data: named), PrintSettings(nozzleTarget: 200))
+        }
+        for settings in [PrintSettings(speedMode: 3), PrintSettings(nozzleTarget: 200, zOffset: 0.1)] {
+            #expect(throws: CommandFailure(.conflict, "no print is active: print_speed_mode and z_comp change a running print only")) {
+                try idle.checkUpdate(command("update", data: current), settings)
+            }
+        }
+        try printing().checkUpdate(command("update", data: current), PrintSettings(speedMode: 3))
+        #expect(throws: CommandFailure.self) { try printing().checkUpdate(command("update", data: named), PrintSettings(speedMode: 3)) }
     }
 
     /// anycubic-cloud-api shows the job paused as soon as `pausing` arrives and offers resume.

@@ -35,7 +35,7 @@ struct PrinterReportsTests {
     }
 
     @Test func infoHasTheFirmwaresFields() throws {
-        let report = PrinterReports.info(state(), print: supervisor(), gcode3mf: false, msgid: "m-2")
+        let report = PrinterReports.info(state(), print: supervisor(), canPrint: false, msgid: "m-2")
         #expect(report.type == "info")
         #expect(report.action == "report")
         #expect(report.state == "done")
@@ -57,7 +57,8 @@ struct PrinterReportsTests {
         #expect(data["last_project"] == .null)
         let features = try members(try #require(data["features"]))
         #expect(features["delete_batch_support"] == .bool(true))
-        #expect(features["gcode_3mf_support"] == .bool(false))
+        #expect(features["gcode_3mf_support"] == .bool(false), "no controller: nothing prints")
+        #expect(features["preheating_support"] == .bool(false))
         #expect(features["camera_timelapse_support"] == .bool(false))
     }
 
@@ -65,7 +66,7 @@ struct PrinterReportsTests {
     @Test func nothingMeasuredIsZeroNeverNull() throws {
         var unknown = state(firmware: nil)
         unknown.ip = nil
-        let data = try members(PrinterReports.info(unknown, print: supervisor(), gcode3mf: false, msgid: nil).data)
+        let data = try members(PrinterReports.info(unknown, print: supervisor(), canPrint: false, msgid: nil).data)
         for key in ["fan_speed_pct", "aux_fan_speed_pct", "box_fan_level"] {
             #expect(data[key] == .int(0), "\(key)")
         }
@@ -85,7 +86,7 @@ struct PrinterReportsTests {
         _ = printing.handle(.readings(ControllerReadings(nozzleTemperature: 210.5, nozzleTarget: 215, bedTemperature: 59.8,
                                                          bedTarget: 60, fanSpeedPercent: 80)), now: 0)
         _ = printing.updated(PrintSettings(speedMode: 3), answering: Command(type: "print", action: "update"))
-        let data = try members(PrinterReports.info(state(), print: printing, gcode3mf: true, msgid: nil).data)
+        let data = try members(PrinterReports.info(state(), print: printing, canPrint: true, msgid: nil).data)
         let temp = try members(try #require(data["temp"]))
         #expect(temp["curr_nozzle_temp"] == .int(211))
         #expect(temp["target_nozzle_temp"] == .int(215))
@@ -96,6 +97,7 @@ struct PrinterReportsTests {
         #expect(data["fan_speed_pct"] == .int(80))
         #expect(data["state"] == .string("busy"))
         #expect(data["features"]?["gcode_3mf_support"] == .bool(true))
+        #expect(data["features"]?["preheating_support"] == .bool(true))
         let project = try members(try #require(data["project"]))
         #expect(project["task_id"] == .int(77))
         #expect(project["state"] == .string("preheating"))
@@ -108,7 +110,7 @@ struct PrinterReportsTests {
     @Test func theLastJobStaysAfterItEnds() throws {
         var printing = supervisor(taskId: "78")
         _ = printing.handle(.finished, now: 1_000)
-        let data = try members(PrinterReports.info(state(), print: printing, gcode3mf: false, msgid: nil).data)
+        let data = try members(PrinterReports.info(state(), print: printing, canPrint: false, msgid: nil).data)
         #expect(data["project"] == .null)
         #expect(data["last_project"]?["task_id"] == .int(78))
         #expect(data["last_project"]?["state"] == .string("finished"))
@@ -120,7 +122,7 @@ struct PrinterReportsTests {
         ("20030", "Kobra X"), ("99999", "Anycubic 99999"),
     ])
     func modelNameComesFromTheCatalog(modelId: String, name: String) throws {
-        let data = try members(PrinterReports.info(state(modelId: modelId), print: supervisor(), gcode3mf: false, msgid: nil).data)
+        let data = try members(PrinterReports.info(state(modelId: modelId), print: supervisor(), canPrint: false, msgid: nil).data)
         #expect(data["model"] == .string(name))
     }
 
@@ -161,7 +163,7 @@ struct PrinterReportsTests {
     @Test func registeredHandlersAnswerFromTheCurrentState() throws {
         let router = CommandRouter()
         var printing = supervisor()
-        PrinterReports.register(in: router, state: { state() }, print: { printing }, gcode3mf: false)
+        PrinterReports.register(in: router, state: { state() }, print: { printing }, canPrint: false)
         #expect(router.route(Command(type: "status", action: "query", msgid: "a"))?.state == "free")
         printing = supervisor(taskId: "77")
         let busy = try #require(router.route(Command(type: "status", action: "query", msgid: "b")))

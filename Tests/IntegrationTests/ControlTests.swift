@@ -63,6 +63,35 @@ extension PrintRig {
         #expect(!rig.simulator.commandsReceived.contains { $0.hasPrefix("M106") }, "not even the part fan")
     }
 
+    /// A light of each Marlin kind: an LED strip (`M150`) and G-code lines of the
+    /// configuration (`gcode:`), switched and then listed by `light/query` as last set.
+    @Test func ledStripAndGcodeLightsReachTheBoard() throws {
+        let rig = try rig(["light_chamber = marlin-m150", "light_camera = gcode:M42 P4 S{pwm}\\nM400|M42 P4 S0"])
+        #expect(try rig.answer("light", "control", data: #"{"type":2,"status":1,"brightness":100}"#)["state"] as? String == "done")
+        #expect(try rig.answer("light", "control", data: #"{"type":3,"status":1,"brightness":50}"#)["state"] as? String == "done")
+        try rig.simulator.waitForTranscript("M150 R255 U255 B255 W255")
+        try rig.simulator.waitForTranscript("M42 P4 S128")
+        #expect(try rig.answer("light", "control", data: #"{"type":2,"status":0}"#)["state"] as? String == "done")
+        try rig.simulator.waitForTranscript("M150 R0 U0 B0 W0")
+        let lights = PrintRig.data(try rig.answer("light", "query"))["lights"] as? [[String: Any]] ?? []
+        #expect(lights.map { [$0["type"] as? Int, $0["status"] as? Int, $0["brightness"] as? Int] } == [[2, 0, 100], [3, 1, 50]],
+                "\(lights)")
+    }
+
+    @Test func aLightThatIsNotConfiguredIsRefusedAndNothingIsSent() throws {
+        let rig = try rig(["light_head = marlin-m355"])
+        let refused = try rig.answer("light", "control", data: #"{"type":2,"status":1,"brightness":100}"#)
+        #expect(refused["state"] as? String == "failed" && refused["code"] as? Int == 409)
+        #expect(refused["msg"] as? String == "this printer has no chamber light configured (set light_chamber in the configuration)")
+        let tooBright = try rig.answer("light", "control", data: #"{"type":1,"status":1,"brightness":150}"#)
+        #expect(tooBright["code"] as? Int == 400)
+        #expect(tooBright["msg"] as? String == "\"brightness\" is 150, expected 0 to 100")
+        let lights = PrintRig.data(try rig.answer("light", "query"))["lights"] as? [[String: Any]] ?? []
+        #expect(lights.count == 1 && lights.first?["type"] as? Int == 1 && lights.first?["status"] as? Int == 0,
+                "the head light is still off, and the chamber light is not listed: \(lights)")
+        #expect(!rig.simulator.commandsReceived.contains { $0.hasPrefix("M355") || $0.hasPrefix("M150") })
+    }
+
     @Test func homeJogAndQueryThePosition() throws {
         let rig = try rig()
         let home = try rig.outcome("axis", "move", data: #"{"axis":5,"move_type":2,"distance":0}"#)
@@ -157,6 +186,31 @@ extension PrintRig {
             $0.topic == Wire.report("fan") && (PrintRig.data($0.json ?? [:])["fan_speed_pct"] as? Int) == 100
         }
         try rig.simulator.waitForTranscript(#"M106 S255\nSET_FAN_SPEED FAN=aux_fan SPEED=0.5"#)
+    }
+
+    /// The bad values of the controls, each refused with a message naming what is wrong;
+    /// none of them reaches Klipper (the only script after them is the valid command sent last).
+    @Test func badValuesAreRefusedAndNothingReachesKlipper() throws {
+        let rig = try rig(["light_head = klipper-pin:caselight", "gcode_console = M114"])
+        let before = rig.scriptsReceived.count
+        for (type, action, data, code, message) in [
+            ("tempature", "set", #"{"target_nozzle_temp":350}"#, 400, "\"target_nozzle_temp\" is 350, expected 0 to 300"),
+            ("tempature", "set", #"{"target_hotbed_temp":-5}"#, 400, "\"target_hotbed_temp\" is -5, expected 0 to 120"),
+            ("fan", "setSpeed", #"{"fan_speed_pct":101}"#, 400, "\"fan_speed_pct\" is 101, expected 0 to 100"),
+            ("axis", "move", #"{"axis":7,"move_type":1,"distance":5}"#, 400,
+             "unknown axis 7; this printer's axes are 1 (X), 2 (Y), 3 (Z), 5 (XYZ) (axis_map)"),
+            ("light", "control", #"{"type":3,"status":1}"#, 409,
+             "this printer has no camera light configured (set light_camera in the configuration)"),
+            ("gcode", "send", #"{"gcode":"G28"}"#, 403, "G28 is not allowed on this printer's console; allowed: M114 (gcode_console)"),
+        ] {
+            let refused = try rig.answer(type, action, data: data)
+            #expect(refused["state"] as? String == "failed" && refused["code"] as? Int == code, "\(type)/\(action) \(data)")
+            #expect(refused["msg"] as? String == message)
+        }
+        #expect(try rig.answer("tempature", "set", data: #"{"target_nozzle_temp":0}"#)["state"] as? String == "done")
+        try rig.simulator.waitForTranscript("SET_HEATER_TEMPERATURE HEATER=extruder TARGET=0")
+        let sent = Array(rig.scriptsReceived.dropFirst(before))
+        #expect(sent.count == 1 && sent.first?.contains("TARGET=0") == true, "only the valid command was sent: \(sent)")
     }
 
     @Test func homeJogAndQueryThePositionFromTheToolhead() throws {

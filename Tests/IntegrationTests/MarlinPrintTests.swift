@@ -69,6 +69,47 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: rig.root + "/cube.gcode"))
     }
 
+    /// `print/getSliceParam` answers what the slicer wrote in the running job's file, and
+    /// `print/localtasktrans` gives the job a `localtask` that its reports then carry; both
+    /// need a job (409 when idle or for another task), and a bad `localtask` changes nothing.
+    @Test func sliceParametersAndTheLocalTaskOfTheRunningJob() throws {
+        let rig = try PrintRig.marlin(["--speed", "20", "--heat-rate", "instant"])
+        try rig.waitForController()
+        let idle = try rig.harness.ask("print", "getSliceParam").json ?? [:]
+        #expect(idle["state"] as? String == "failed" && idle["code"] as? Int == 409)
+        #expect(idle["msg"] as? String == "no print is active")
+
+        try rig.start(taskid: "-1")
+        try rig.waitForPrint("printing")
+        let answer = try rig.harness.ask("print", "getSliceParam").json ?? [:]
+        #expect(answer["state"] as? String == "done" && answer["code"] as? Int == 200)
+        let parameters = try #require(PrintRig.data(answer)["slice_param"] as? [String: Any])
+        #expect(parameters["slicer"] as? String == "PrusaSlicer 2.5.0")
+        #expect(parameters["nozzle_temp"] as? Double == 210 && parameters["bed_temp"] as? Double == 60)
+        #expect(parameters["thumbnail"] == nil, "the thumbnail is fileDetails' business")
+
+        let uuid = "b92a3c5e-04d1-4f7a-8e36-2c9b1d0f7a55"
+        let other = try rig.harness.ask("print", "localtasktrans", data: #"{"taskid":"7","localtask":"x"}"#).json ?? [:]
+        #expect(other["code"] as? Int == 409)
+        let missing = try rig.harness.ask("print", "localtasktrans", data: #"{"taskid":"-1","localtask":5}"#).json ?? [:]
+        #expect(missing["code"] as? Int == 400)
+        #expect(missing["msg"] as? String == "\"localtask\" is a number, expected a string")
+        let long = String(repeating: "a", count: 129)
+        let tooLong = try rig.harness.ask("print", "localtasktrans", data: "{\"taskid\":\"-1\",\"localtask\":\"\(long)\"}").json ?? [:]
+        #expect(tooLong["code"] as? Int == 400)
+        #expect(tooLong["msg"] as? String == "\"localtask\" must be at most 128 printable ASCII characters")
+        let kept = try rig.harness.ask("print", "localtasktrans", data: "{\"taskid\":\"-1\",\"localtask\":\"\(uuid)\"}").json ?? [:]
+        #expect(kept["state"] as? String == "done" && PrintRig.data(kept)["localtask"] as? String == uuid)
+
+        let project = PrintRig.data(try rig.harness.ask("info", "query").json ?? [:])["project"] as? [String: Any]
+        #expect(project?["localtask"] as? String == uuid)
+        #expect(try rig.harness.ask("print", "pause").json?["state"] as? String == "pausing")
+        let paused = try rig.waitForPrint("paused")
+        #expect(PrintRig.data(paused)["localtask"] as? String == uuid, "the job's reports carry it")
+        #expect(try rig.harness.ask("print", "stop").json?["state"] as? String == "stopping")
+        try rig.waitForPrint("stoped")
+    }
+
     @Test func pauseResumeAndStop() throws {
         let rig = try PrintRig.marlin(["--speed", "300", "--heat-rate", "100"])
         try rig.waitForController()
@@ -122,8 +163,15 @@ import TestSupport
         #expect(bad.json?["code"] as? Int == 400)
         try rig.harness.ask("print", "stop")
         try rig.waitForPrint("stoped", timeout: 15)
-        let idle = try rig.harness.ask("print", "update", data: #"{"settings":{"fan_speed_pct":10}}"#)
-        #expect(idle.json?["code"] as? Int == 409)
+        // Idle, the temperatures and fans are set as tempature/set and fan/set set them.
+        let idle = try rig.harness.ask("print", "update", data: #"{"taskid":"-1","settings":{"fan_speed_pct":10}}"#)
+        #expect(idle.json?["state"] as? String == "updated")
+        #expect((PrintRig.data(idle.json ?? [:])["settings"] as? [String: Any])?["fan_speed_pct"] as? Int == 10)
+        try rig.simulator.waitForTranscript(" M106 S26*")
+        let speed = try rig.harness.ask("print", "update", data: #"{"taskid":"-1","settings":{"print_speed_mode":3}}"#)
+        #expect(speed.json?["code"] as? Int == 409)
+        #expect(speed.json?["msg"] as? String == "no print is active: print_speed_mode and z_comp change a running print only")
+        #expect(!rig.simulator.transcript.contains(" M220 S150*"))
     }
 
     @Test func boardWithoutAutoReportIsPolled() throws {

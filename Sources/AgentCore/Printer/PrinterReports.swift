@@ -16,9 +16,9 @@ public enum PrinterReports {
 
     /// `info/query`: everything a client's printer card shows, in the firmware's shape
     /// (action `report`, whole numbers, 0 where nothing is measured): the printer's `state`,
-    /// `urls` in LAN mode only (there is nothing to point at otherwise), and the readings, the job, the last job and the speed mode of `print`. `gcode3mf`
-    /// says whether `.gcode.3mf` files are printed.
-    public static func info(_ state: PrinterState, print: PrintSupervisor, gcode3mf: Bool, msgid: String?) -> Report {
+    /// `urls` in LAN mode only (there is nothing to point at otherwise), and the readings, the job, the last job and the speed mode of `print`. `canPrint`
+    /// says whether a controller is configured (`features`).
+    public static func info(_ state: PrinterState, print: PrintSupervisor, canPrint: Bool, msgid: String?) -> Report {
         let readings = print.readings
         let project: (PrintJob?) -> JSONValue = { job in job.map { .object($0.projectData(speedMode: print.speedMode)) } ?? .null }
         var data = JSONObject([
@@ -36,7 +36,7 @@ public enum PrinterReports {
             ("box_fan_level", .int(0)),
             ("project", project(print.job)),
             ("last_project", project(print.lastJob)),
-            ("features", .object(PrinterFeatures.flags(gcode3mf: gcode3mf))),
+            ("features", .object(PrinterFeatures.flags(canPrint: canPrint))),
         ])
         if let upload = state.fileUploadUrl {
             data["urls"] = .object(JSONObject([("fileUploadurl", .string(upload))]))
@@ -69,9 +69,9 @@ public enum PrinterReports {
     /// Registers the handlers of the commands answered from the printer's state and the
     /// print's live values, both read when a command comes.
     public static func register(in router: CommandRouter, state: @escaping () -> PrinterState,
-                                print: @escaping () -> PrintSupervisor, gcode3mf: Bool) {
+                                print: @escaping () -> PrintSupervisor, canPrint: Bool) {
         router.register("status", "query") { status(print: print(), msgid: $0.msgid) }
-        router.register("info", "query") { info(state(), print: print(), gcode3mf: gcode3mf, msgid: $0.msgid) }
+        router.register("info", "query") { info(state(), print: print(), canPrint: canPrint, msgid: $0.msgid) }
         router.register("ota", "reportVersion") { version(state(), msgid: $0.msgid) }
     }
 }

@@ -43,17 +43,18 @@ public struct PrinterState: Equatable {
 /// What this agent can do, as `info`'s `features` says it: the firmware's flags, each true
 /// only where the agent really does it (the app hides what is false).
 public enum PrinterFeatures {
-    /// The flags, given whether `.gcode.3mf` files are printed.
-    public static func flags(gcode3mf: Bool) -> JSONObject {
+    /// The flags, given whether the agent prints (a controller is configured): then it
+    /// preheats and prints `.gcode.3mf` files (their plate extracted) through either backend.
+    public static func flags(canPrint: Bool) -> JSONObject {
         JSONObject([
             ("auto_leveling_support", .bool(false)),
             ("vibration_compensation_support", .bool(false)),
             ("flow_calibration_support", .bool(false)),
             ("drying_first_support", .bool(false)),
             ("camera_timelapse_support", .bool(false)),
-            ("gcode_3mf_support", .bool(gcode3mf)),
+            ("gcode_3mf_support", .bool(canPrint)),
             ("delete_batch_support", .bool(true)),
-            ("preheating_support", .bool(true)),
+            ("preheating_support", .bool(canPrint)),
             ("fod_support", .bool(false)),
             ("pre_cancel_support", .bool(false)),
         ])

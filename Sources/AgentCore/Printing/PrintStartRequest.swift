@@ -84,7 +84,7 @@ public struct PrintStartRequest: Equatable {
         if taskId == TaskNumbering.activeJob || taskId == "" { taskId = nil }
         let directory = try StoragePath(validating: path.dropLast().joined(separator: "/"))
         return PrintStartRequest(taskId: taskId, filename: filename, directory: directory, source: source,
-                                 download: download, localTask: try CommandFields.optionalString("localtask", in: data) ?? "")
+                                 download: download, localTask: try CommandFields.optionalIdentifierString("localtask", in: data) ?? "")
     }
 
     /// The storage `data` names: `filetype` (1 local, 2 USB; 0, a URL, is local) or

@@ -122,6 +122,23 @@ public struct PrintSupervisor {
         return job
     }
 
+    /// Checks that `print/update` can set `settings` now: during a job, for that job
+    /// (`checkTask`); with no job, for no task or `"-1"`, and only temperatures and fans,
+    /// which `tempature/set` and `fan/set` set idle too (Home Assistant's LAN integration sets
+    /// them through `print/update` alone). The speed mode and the Z offset belong to a print.
+    public func checkUpdate(_ command: Command, _ settings: PrintSettings) throws(CommandFailure) {
+        if job != nil {
+            _ = try checkTask(of: command)
+            return
+        }
+        if let taskId = try CommandFields.optionalIdentifier("taskid", in: command.data), taskId != TaskNumbering.activeJob {
+            throw CommandFailure(.conflict, "no print is active (task " + taskId + " is not running)")
+        }
+        if settings.speedMode != nil || settings.zOffset != nil {
+            throw CommandFailure(.conflict, "no print is active: print_speed_mode and z_comp change a running print only")
+        }
+    }
+
     /// What `print/pause`, `resume`, `stop` or `cancel` should do now: `.ask` means the
     /// backend must be asked and `phase` entered; `.answer` is a reply with nothing to do
     /// (the job is already there); a failure explains why it cannot be done.

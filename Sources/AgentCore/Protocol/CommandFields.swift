@@ -44,14 +44,35 @@ public enum CommandFields {
         return Int(value)
     }
 
-    /// A string or whole number member `key` as text (task ids come both ways), or nil.
+    /// The longest id a client gives a job (`taskid`, `localtask`) that is taken: real ones
+    /// are numbers and uuids, and every report of the job repeats them.
+    public static let maxIdentifierBytes = 128
+
+    /// A string or whole number member `key` as text (task ids come both ways), or nil; a
+    /// string must be an id (`identifier`).
     public static func optionalIdentifier(_ key: String, in data: JSONValue) throws(CommandFailure) -> String? {
         switch data[key] {
         case nil, .null?: return nil
-        case .string(let text)?: return text
+        case .string(let text)?: return try identifier(key, text)
         case let number? where number.int64Value != nil: return JSONCodec.print(number)
         case let other?: throw wrongType(key, other, "a string or a whole number")
         }
+    }
+
+    /// The string member `key`, an id the agent repeats in its reports (`localtask`), or nil
+    /// when it is missing or null.
+    public static func optionalIdentifierString(_ key: String, in data: JSONValue) throws(CommandFailure) -> String? {
+        guard let text = try optionalString(key, in: data) else { return nil }
+        return try identifier(key, text)
+    }
+
+    /// `text`, the value of `key`, when it is at most `maxIdentifierBytes` of printable ASCII.
+    private static func identifier(_ key: String, _ text: String) throws(CommandFailure) -> String {
+        guard text.utf8.count <= maxIdentifierBytes, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) else {
+            throw CommandFailure(.badRequest, "\"" + key + "\" must be at most " + String(maxIdentifierBytes)
+                                 + " printable ASCII characters")
+        }
+        return text
     }
 
     private static func wrongType(_ key: String, _ value: JSONValue, _ expected: String) -> CommandFailure {
