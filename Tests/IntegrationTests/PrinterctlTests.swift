@@ -156,6 +156,51 @@ import TestSupport
         #expect(down.status == 3 && down.err.hasPrefix("printerctl: cannot reach the broker mqtt://127.0.0.1:"), "\(down)")
         #expect(down.err.split(separator: "\n").count == 1)
     }
+
+    /// `ota` follows the installation to its end, as `watch` follows a print: the progress,
+    /// then the new version (0) or the failure (2); `--no-wait` returns with the answer; with
+    /// `ota_install = on_request` the update waits for `ota --install`.
+    @Test func otaFollowsTheInstallationToItsEnd() throws {
+        let rig = try OtaTests.Rig()
+        let options = Self.brokerOptions(rig.harness.broker)
+        let image = [rig.server.url(for: "fw-2.0.0.swu"), "--version", "2.0.0", "--size", "\(rig.image.count)"]
+
+        let early = try PrinterctlRun.run(["ota"] + image + ["--md5", String(repeating: "1", count: 32), "--no-wait"] + options)
+        #expect(early.status == 0 && early.out == "firmware 2.0.0: downloading\n", "\(early)")
+        try rig.waitFor("download-failed")
+        let bad = try PrinterctlRun.run(["ota"] + image + ["--md5", String(repeating: "1", count: 32)] + options)
+        #expect(bad.status == 2 && bad.err.hasPrefix("printerctl: firmware 2.0.0: download-failed: ") && bad.err.contains("MD5"), "\(bad)")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed))
+
+        let good = try PrinterctlRun.run(["ota"] + image + ["--md5", rig.md5, "--json"] + options)
+        #expect(good.status == 0, "\(good)")
+        let states = good.objects.compactMap { $0["state"] as? String }
+        #expect(states.first == "downloading" && states.contains("updating") && states.last == "update-success", "\(good)")
+        #expect(good.objects.last?["progress"] as? Int == 100 && good.objects.last?["version"] as? String == "2.0.0", "\(good)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+
+        let usage = try PrinterctlRun.run(["ota", "--install", "--version", "2.0.0"] + options, timeout: 10)
+        #expect(usage.status == 64 && usage.err.contains("--install takes no URL"), "\(usage)")
+    }
+
+    @Test func otaInstallsTheAvailableUpdateOnRequest() throws {
+        let rig = try OtaTests.Rig(config: ["ota_install = on_request"])
+        let options = Self.brokerOptions(rig.harness.broker)
+        let none = try PrinterctlRun.run(["ota", "--install"] + options)
+        #expect(none.status == 1 && none.err.contains("(code 409): no firmware update is available"), "\(none)")
+
+        let offered = try PrinterctlRun.run(["ota", rig.server.url(for: "fw-2.0.0.swu"), "--version", "2.0.0", "--size",
+                                             "\(rig.image.count)", "--md5", rig.md5] + options)
+        #expect(offered.status == 0 && offered.out.contains("firmware 2.0.0 is available"), "\(offered)")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed), "kept, not installed")
+
+        let installed = try PrinterctlRun(["ota", "--install"] + options, terminal: true).finish()
+        #expect(installed.status == 0, "\(installed)")
+        #expect(installed.out.contains("\r\u{1B}[2Kfirmware 2.0.0  "), "the bar is redrawn in place: \(installed.out.debugDescription)")
+        #expect(installed.out.contains("\u{1B}[32m[##############################]\u{1B}[0m  100%  installed"), "\(installed.out.debugDescription)")
+        #expect(installed.out.contains("firmware 2.0.0 installed: it is active after the printer restarts"), "\(installed)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+    }
 }
 
 extension LanRig: AgentPrintRig {}
