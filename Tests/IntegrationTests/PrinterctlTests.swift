@@ -118,6 +118,45 @@ import TestSupport
         #expect(removed.status == 0 && !FileManager.default.fileExists(atPath: root + "/my cube.gcode"), "\(removed)")
     }
 
+    /// `discover` asks SSDP and mDNS together and lists a printer found both ways once, merged
+    /// by address: the agent's SSDP answer in LAN mode, and a real mDNS responder
+    /// (python-zeroconf, `Tests/Fixtures/mdns/announce.py`) announcing the OctoPrint API at the
+    /// same address with the TXT records the printer's Avahi file has.
+    @Test func discoverMergesTheSsdpAndMdnsAnswersOfOnePrinter() throws {
+        let rig = try LanRig()
+        let python = try ClientDriver.venvPython("mdns").get()
+        let files = try TemporaryDirectory()
+        let announcer = try ChildProcess(python, [Fixture.folder.appendingPathComponent("mdns/announce.py").path, "Kobra Test",
+                                                  "127.0.0.1", "8080", "path=/", "version=1.10.3", "api=0.1", "uuid=abc-123",
+                                                  "model=Kobra 2 Pro", "vendor=Anycubic"],
+                                         stdout: files.path + "/out", stderr: files.path + "/err")
+        defer { announcer.send(SIGTERM) }
+        try waitUntil("the service announced", timeout: 30) {
+            ((try? String(contentsOfFile: files.path + "/out", encoding: .utf8)) ?? "").contains("announced")
+        }
+        let api = ["name": "Kobra Test", "host": "printer-under-test.local", "port": "8080", "path": "/",
+                                  "version": "1.10.3", "api": "0.1", "uuid": "abc-123", "model": "Kobra 2 Pro", "vendor": "Anycubic"]
+
+        // Asked at the printer's address: both answer, one printer.
+        let asked = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])
+        let printers = try #require(asked.value as? [[String: Any]], "\(asked)")
+        #expect(printers.count == 1, "\(asked)")
+        let printer = try #require(printers.first)
+        #expect(Set(printer["found"] as? [String] ?? []) == ["ssdp", "mdns"] && printer["ip"] as? String == "127.0.0.1", "\(asked)")
+        #expect(printer["cn"] as? String == AgentProcess.deviceId && printer["modelId"] as? String == AgentProcess.modelId, "\(asked)")
+        #expect((printer["mdns"] as? [String: Any])?.mapValues { "\($0)" } == api, "\(asked)")
+        #expect((printer["mdns"] as? [String: Any])?["port"] is Int, "\(asked)")
+        let human = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2"])
+        #expect(human.out.hasPrefix("127.0.0.1  ") && human.out.contains("device \(AgentProcess.deviceId)")
+                && human.out.hasSuffix("OctoPrint API on port 8080\n") && human.out.split(separator: "\n").count == 1, "\(human)")
+
+        // Through the mDNS group (multicast, looped back by this machine's interface).
+        let group = try PrinterctlRun.run(["discover", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])
+        let announced = (group.value as? [[String: Any]] ?? []).first { $0["ip"] as? String == "127.0.0.1" }
+        #expect(announced?["found"] as? [String] == ["mdns"], "the multicast query is answered: \(group)")
+        #expect((announced?["mdns"] as? [String: Any])?["uuid"] as? String == "abc-123", "\(group)")
+    }
+
     @Test func everyFailureIsOneLineAndItsOwnExitStatus() throws {
         let harness = try Harness()
         let options = Self.brokerOptions(harness.broker)
