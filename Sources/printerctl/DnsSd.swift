@@ -22,15 +22,18 @@ enum DnsSd {
         var txt: [String: String] = [:]
     }
 
-    /// The query for the PTR records of service type `type` (a one-shot query: id 0, no flags).
+    /// The one-shot query for the PTR records of service type `type`, with the unicast-response
+    /// bit and a random id: responders (python-zeroconf) drop a packet identical to one they
+    /// saw within the last second without such a bit, as two runs in a row would send.
     static func query(_ type: String) -> [UInt8] {
-        var bytes: [UInt8] = [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+        let id = UInt16.random(in: 1...UInt16.max)
+        var bytes: [UInt8] = [UInt8(id >> 8), UInt8(id & 0xFF), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
         for label in type.split(separator: ".") {
             let utf8 = Array(label.utf8.prefix(63))
             bytes.append(UInt8(utf8.count))
             bytes += utf8
         }
-        return bytes + [0, 0, 12, 0, 1]
+        return bytes + [0, 0, 12, 0x80, 1]
     }
 
     /// The instances of `type` that `packet` (a response) announces, with what the same
