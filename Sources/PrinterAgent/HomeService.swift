@@ -12,6 +12,8 @@ final class HomeService {
     private var feed: HomeFeed
     private let discovery: HomeAssistantDiscovery
     private let discoveryOn: Bool
+    /// Whether Home Assistant may install the available firmware update (`home_ota_install`).
+    private let installAllowed: Bool
     private let commands: CommandService
     private let reactor: Reactor
     private let logger: Logger
@@ -32,7 +34,8 @@ final class HomeService {
             deviceId: identity.deviceId.value, name: state.printerName, model: state.modelName,
             firmwareVersion: state.firmwareVersion, agentVersion: AgentVersion.current,
             lights: LightType.allCases.filter { config.controls.light($0) != nil },
-            emergencyStop: config.controls.consoleAllowed.contains("M112")))
+            emergencyStop: config.controls.consoleAllowed.contains("M112"), firmwareInstall: home.otaInstall))
+        installAllowed = home.otaInstall
         discoveryOn = home.discovery
         var password: String? = nil
         if let file = home.passwordFile { password = try FileReader.firstLine(file) }
@@ -100,7 +103,7 @@ final class HomeService {
         }
         do {
             let command = try HomeAssistantCommand.command(topic: message.topic, payload: message.payload,
-                                                           commandPrefix: discovery.commandPrefix)
+                                                           commandPrefix: discovery.commandPrefix, installAllowed: installAllowed)
             logger.log(.info, "Home Assistant asks \(command.type)/\(command.action)")
             if let report = commands.perform(command), report.code != .ok {
                 logger.log(.warning, "Home Assistant's \(command.type)/\(command.action) refused (\(report.code.rawValue)): \(report.message)")
@@ -119,7 +122,8 @@ final class HomeService {
         snapshot.lastJob = supervisor.lastJob
         snapshot.lastFailure = supervisor.lastFailure
         snapshot.readings = supervisor.readings
-        snapshot.installedVersion = commands.state.firmwareVersion ?? AgentVersion.current
+        snapshot.installedVersion = commands.ota.installed ?? commands.state.firmwareVersion ?? AgentVersion.current
+        snapshot.availableVersion = commands.ota.available
         snapshot.update = commands.ota.pending
         if let job = supervisor.job {
             if sizedFile?.path != job.absolutePath { sizedFile = (job.absolutePath, FileReader.size(job.absolutePath)) }

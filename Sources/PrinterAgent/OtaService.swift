@@ -24,6 +24,8 @@ final class OtaService {
     private let isPrinting: () -> Bool
     private let runningVersion: () -> String?
     private var update: Update?
+    /// The update `ota/update` announced with `ota_install = on_request`, until it is installed.
+    private var offer: OtaRequest?
 
     /// One update on its way: what was asked, and the piece at work now.
     private final class Update {
@@ -60,9 +62,16 @@ final class OtaService {
         update.map { ($0.request.version, max(0, $0.lastPercent)) }
     }
 
-    /// Registers `ota/update`. The router keeps this object alive.
+    /// The version of the update available to install (`ota_install = on_request`), if any.
+    var available: String? { offer?.version }
+
+    /// The version this agent installed, active after the reboot; nil before any.
+    private(set) var installed: String?
+
+    /// Registers `ota/update` and `ota/install`. The router keeps this object alive.
     func register(in router: CommandRouter) {
         router.register("ota", "update") { self.start($0) }
+        router.register("ota", "install") { self.installAvailable($0) }
     }
 
     /// Removes images left by a killed agent and reports the outcome of the update installed
@@ -81,29 +90,56 @@ final class OtaService {
                 throw CommandFailure(.unavailable, "no firmware installer is configured (ota_installer)")
             }
             if update != nil { throw CommandFailure(.conflict, "a firmware update is already under way") }
-            if isPrinting(), !(request.force && config.otaAllowForce) {
-                throw CommandFailure(.printActive, request.force
-                    ? "a print is active and the configuration does not allow force_update (ota_allow_force)"
-                    : "a print is active: the update waits until it ends (or send force_update)")
-            }
-            if mkdir(config.stateDirectory, 0o700) != 0, agent_errno() != EEXIST {
-                throw CommandFailure(StorageError.ioErrorCode, "cannot create " + config.stateDirectory + ": " + SystemError.describe(agent_errno()))
-            }
-            let current = Update(request, msgid: command.msgid)
-            update = current
-            let target = FileDownload.Target(url: request.url, md5: request.md5, size: request.size, destination: nil,
-                                             needsSHA256: config.otaPublicKey != nil)
-            let download = FileDownload(target, into: state, config: config, logger: logger)
-            download.onProgress = { [unowned(unsafe) self] fraction in progress("downloading", "progress", Int(fraction * 100)) }
-            download.onFinished = { [unowned(unsafe) self] result in downloaded(result) }
-            current.download = download
-            logger.log(.info, "firmware " + request.version + ": downloading " + request.url)
-            // Even a failure right away goes to the outbox after the answer.
-            download.start(on: reactor)
-            return report("downloading", msgid: command.msgid, data: [("progress", .int(0))])
+            guard config.otaInstall == .onRequest else { return try begin(request, msgid: command.msgid, action: "update") }
+            offer = request
+            logger.log(.info, "firmware " + request.version + " is available: it is installed when ota/install asks (ota_install = on_request)")
+            return report("available", msgid: command.msgid, data: [("firmware_version", .string(request.version)),
+                                                                     ("firmware_name", .string(request.name))])
         } catch {
             return .failure(type: "ota", action: "update", msgid: command.msgid, error)
         }
+    }
+
+    /// `ota/install`: installs the update `ota/update` left available (`ota_install = on_request`).
+    private func installAvailable(_ command: Command) -> Report {
+        do throws(CommandFailure) {
+            guard let request = offer else {
+                throw CommandFailure(.conflict, config.otaInstall == .onRequest
+                    ? "no firmware update is available to install (ota/update announces one)"
+                    : "no firmware update waits to be installed: with ota_install = now, ota/update installs at once")
+            }
+            if update != nil { throw CommandFailure(.conflict, "a firmware update is already under way") }
+            logger.log(.info, "firmware " + request.version + ": installing the available update, as ota/install asks")
+            return try begin(request, msgid: command.msgid, action: "install")
+        } catch {
+            return .failure(type: "ota", action: "install", msgid: command.msgid, error)
+        }
+    }
+
+    /// Starts downloading `request`'s image unless a print forbids it; the answer is
+    /// `downloading`, as `action`'s report.
+    private func begin(_ request: OtaRequest, msgid: String?, action: String) throws(CommandFailure) -> Report {
+        if isPrinting(), !(request.force && config.otaAllowForce) {
+            throw CommandFailure(.printActive, request.force
+                ? "a print is active and the configuration does not allow force_update (ota_allow_force)"
+                : "a print is active: the update waits until it ends (or send force_update)")
+        }
+        if mkdir(config.stateDirectory, 0o700) != 0, agent_errno() != EEXIST {
+            throw CommandFailure(StorageError.ioErrorCode, "cannot create " + config.stateDirectory + ": " + SystemError.describe(agent_errno()))
+        }
+        let current = Update(request, msgid: msgid)
+        update = current
+        let target = FileDownload.Target(url: request.url, md5: request.md5, size: request.size, destination: nil,
+                                         needsSHA256: config.otaPublicKey != nil)
+        let download = FileDownload(target, into: state, config: config, logger: logger)
+        download.onProgress = { [unowned(unsafe) self] fraction in progress("downloading", "progress", Int(fraction * 100)) }
+        download.onFinished = { [unowned(unsafe) self] result in downloaded(result) }
+        current.download = download
+        logger.log(.info, "firmware " + request.version + ": downloading " + request.url)
+        // Even a failure right away goes to the outbox after the answer.
+        download.start(on: reactor)
+        return report("downloading", action: action, msgid: msgid, data: [("progress", .int(0)),
+                                                                          ("firmware_version", .string(request.version))])
     }
 
     private func downloaded(_ result: Result<FileDownload.Verified, CommandFailure>) {
@@ -203,6 +239,8 @@ final class OtaService {
             logger.log(.info, "firmware " + current.request.version + " installed; it is active after the reboot")
             outbox.send(report("update-success", data: [("current_progress", .int(100)),
                                                      ("firmware_version", .string(current.request.version))]))
+            installed = current.request.version
+            if offer == current.request { offer = nil }
             update = nil
         } else {
             removeRecord()
@@ -251,8 +289,8 @@ final class OtaService {
         outbox.send(report(state, data: [(key, .int(percent))]))
     }
 
-    private func report(_ state: String, msgid: String? = nil, data: [(String, JSONValue)]) -> Report {
-        Report(type: "ota", action: "update", msgid: msgid, state: state, data: .object(JSONObject(data)))
+    private func report(_ state: String, action: String = "update", msgid: String? = nil, data: [(String, JSONValue)]) -> Report {
+        Report(type: "ota", action: action, msgid: msgid, state: state, data: .object(JSONObject(data)))
     }
 
     private func removeRecord() { recordFile.remove() }

@@ -7,6 +7,8 @@ enum CtlError: Error, CustomStringConvertible {
     case refused(what: String, code: Int, message: String)
     /// The print ended without finishing (stopped or failed), for `watch` and `print --wait`.
     case printEnded(String)
+    /// The firmware update `ota` followed failed (its download, check or installer).
+    case updateFailed(String)
     /// The printer, the broker, the handshake or the upload could not be reached or refused us.
     case connection(String)
     /// The printer says it is offline (its retained will).
@@ -19,7 +21,7 @@ enum CtlError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case let .refused(what, code, message): return "\(what) refused by the printer (code \(code)): \(message)"
-        case let .printEnded(text), let .connection(text), let .offline(text), let .timeout(text), let .usage(text):
+        case let .printEnded(text), let .updateFailed(text), let .connection(text), let .offline(text), let .timeout(text), let .usage(text):
             return text
         }
     }
@@ -28,7 +30,7 @@ enum CtlError: Error, CustomStringConvertible {
     var exitCode: ExitCode {
         switch self {
         case .refused: return ExitCode(1)
-        case .printEnded: return ExitCode(2)
+        case .printEnded, .updateFailed: return ExitCode(2)
         case .connection: return ExitCode(3)
         case .offline: return ExitCode(4)
         case .timeout: return ExitCode(5)

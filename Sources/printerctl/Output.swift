@@ -39,6 +39,37 @@ struct Output {
     func redraw(_ text: String) {
         FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(text)".utf8))
     }
+
+    /// Whether a live view redraws one line in place (a terminal, without --json).
+    private var redraws: Bool { terminal && !json }
+
+    /// Starts a live view (`watch`, `ota`): at a terminal, Ctrl-C leaves the redrawn line
+    /// whole and the prompt on a line of its own, and exits 130.
+    func beginLive() {
+        guard redraws else { return }
+        signal(SIGINT) { _ in
+            _ = write(STDOUT_FILENO, "\n", 1)
+            _exit(130)
+        }
+    }
+
+    /// One step of a live view: `value` in JSON mode, else `text` redrawn in place at a
+    /// terminal, or written as a line when it differs from `shown` (the last step's text).
+    func live(_ text: String, json value: Any, shown: inout String) {
+        if json {
+            emit(value)
+        } else if terminal {
+            redraw(text)
+        } else if text != shown {
+            line(text)
+        }
+        shown = text
+    }
+
+    /// Ends a live view: the redrawn line is closed.
+    func endLive() {
+        if redraws { line("") }
+    }
 }
 
 /// Standard error, for the one-line error printerctl ends with.

@@ -14,25 +14,11 @@ struct Watch: PrinterCommand {
         var from = printer.position
         var readout = Readout(info: try printer.ask("info", "query"))
         guard readout.job != nil, !readout.ended else { throw CtlError.printEnded("no print is running") }
-        if output.terminal && !output.json {
-            // Ctrl-C leaves the bar's line whole and the prompt on a line of its own.
-            signal(SIGINT) { _ in
-                _ = write(STDOUT_FILENO, "\n", 1)
-                _exit(130)
-            }
-        }
+        output.beginLive()
         var shown = ""
         var failure: String?
         while true {
-            let line = render(readout, output)
-            if output.json {
-                output.emit(readout.json)
-            } else if output.terminal {
-                output.redraw(line)
-            } else if line != shown {
-                output.line(line)
-            }
-            shown = line
+            output.live(render(readout, output), json: readout.json, shown: &shown)
             if readout.ended { break }
             let report = try printer.next(from: &from, waiting: "the print's progress", forever: true) {
                 ["print", "tempature", "fan", "status"].contains(printer.reportType($0) ?? "")
@@ -49,7 +35,7 @@ struct Watch: PrinterCommand {
             }
             readout.apply(report: type, report)
         }
-        if output.terminal && !output.json { output.line("") }
+        output.endLive()
         switch readout.phase {
         case "finished": return
         case "stoped": throw CtlError.printEnded("the print was stopped")

@@ -2,11 +2,11 @@ import AgentCore
 import AgentJSON
 import Testing
 
-private func discovery(lights: [LightType] = [], emergencyStop: Bool = false) -> HomeAssistantDiscovery {
+private func discovery(lights: [LightType] = [], emergencyStop: Bool = false, firmwareInstall: Bool = false) -> HomeAssistantDiscovery {
     let feed = HomeFeed(topics: OctoPrintTopics(base: "printers/kobra/"), port: "/tmp/unix_uds1", baudrate: nil)
     return HomeAssistantDiscovery(prefix: "homeassistant", feed: feed, device: HomeAssistantDiscovery.Device(
         deviceId: "0123abc.def", name: "Kobra", model: "Kobra 3", firmwareVersion: "2.3.4", agentVersion: "0.9.0",
-        lights: lights, emergencyStop: emergencyStop))
+        lights: lights, emergencyStop: emergencyStop, firmwareInstall: firmwareInstall))
 }
 
 @Suite("Home Assistant discovery")
@@ -42,7 +42,7 @@ struct HomeAssistantDiscoveryTests {
         #expect(components["nozzle_target"]?["max"] == .number(PrintSettings.maxNozzle))
         #expect(components["pause"]?["platform"] == .string("switch"))
         #expect(components["firmware"]?["platform"] == .string("update"))
-        #expect(components["firmware"]?["command_topic"] == nil, "the update entity cannot install")
+        #expect(components["firmware"]?["command_topic"] == nil, "the update entity installs only when home_ota_install allows it")
         #expect(components["print_event"]?["event_types"] == .array(HomeFeed.printEvents.map { .string($0) }))
     }
 
@@ -53,6 +53,12 @@ struct HomeAssistantDiscoveryTests {
         #expect(components["light_camera"] != nil && components["light_chamber"] == nil)
     }
 
+    @Test func theFirmwareEntityInstallsWhenAllowed() throws {
+        let components = try #require(try jsonObject(discovery(firmwareInstall: true).config.payload)["cmps"]?.objectValue)
+        #expect(components["firmware"]?["command_topic"] == .string("printers/kobra/hass/set/install"))
+        #expect(components["firmware"]?["payload_install"] == .string("install"))
+    }
+
     @Test func removalIsAnEmptyRetainedConfig() {
         let removal = discovery().removal
         #expect(removal.topic == discovery().configTopic && removal.payload.isEmpty && removal.retain)
@@ -61,9 +67,9 @@ struct HomeAssistantDiscoveryTests {
 
 @Suite("Home Assistant commands")
 struct HomeAssistantCommandTests {
-    private func command(_ name: String, _ payload: String) throws(CommandFailure) -> Command {
+    private func command(_ name: String, _ payload: String, installAllowed: Bool = true) throws(CommandFailure) -> Command {
         try HomeAssistantCommand.command(topic: "octoPrint/hass/set/" + name, payload: Array(payload.utf8),
-                                         commandPrefix: "octoPrint/hass/set/")
+                                         commandPrefix: "octoPrint/hass/set/", installAllowed: installAllowed)
     }
 
     @Test func controlsBecomeTheCloudsCommands() throws {
@@ -77,6 +83,14 @@ struct HomeAssistantCommandTests {
         #expect(try command("fan", "40").data["fan_speed_pct"] == .number(40))
         let light = try command("light_chamber", "ON")
         #expect(light.type == "light" && light.data["type"] == .int(2) && light.data["status"] == .int(1))
+        #expect(try command("install", "install") == Command(type: "ota", action: "install"))
+    }
+
+    @Test func installingIsRefusedUnlessAllowed() {
+        #expect(throws: CommandFailure(.forbidden, "installing firmware from Home Assistant is not allowed (home_ota_install = no)")) {
+            try command("install", "install", installAllowed: false)
+        }
+        #expect(throws: CommandFailure(.badRequest, "install takes \"install\", not \"ON\"")) { try command("install", "ON") }
     }
 
     @Test func badInputIsRefusedWithAReason() {
@@ -99,6 +113,11 @@ struct HomeConfigTests {
         #expect(config.home.broker == BrokerAddress(tls: true, host: "ha.local", port: 8883))
         #expect(config.home.topicBase == "printers/kobra/")
         #expect(!config.home.discovery)
+        #expect(!config.home.otaInstall && config.otaInstall == .now)
+        try ConfigFile.apply("home_ota_install = yes\nota_install = on_request\n", path: "t.conf", to: &config)
+        #expect(config.home.otaInstall && config.otaInstall == .onRequest)
+        let error = configError { try ConfigFile.apply("ota_install = later\n", path: "u.conf", to: &config) }
+        #expect(error?.line.contains("ota_install must be now or on_request, not \"later\"") == true)
     }
 
     @Test func aWildcardInTheTopicBaseIsRefused() {

@@ -204,6 +204,11 @@ struct HomeFeedTemperatureTests {
         let done = try jsonObject(try #require(feed.update(snapshot, nowMs: 1, epochSeconds: 0)
             .first { $0.topic == "octoPrint/hass/update" }).payload)
         #expect(done["in_progress"] == .bool(false) && done["latest_version"] == .string("1.2.3") && done["update_percentage"] == nil)
+        snapshot.availableVersion = "1.4.0"
+        let offered = try jsonObject(try #require(feed.update(snapshot, nowMs: 2, epochSeconds: 0)
+            .first { $0.topic == "octoPrint/hass/update" }).payload)
+        #expect(offered["latest_version"] == .string("1.4.0") && offered["in_progress"] == .bool(false),
+                "an update available to install is the latest version")
     }
 
     @Test func announcementsRepeatTheRetainedState() throws {

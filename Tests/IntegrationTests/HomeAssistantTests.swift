@@ -99,4 +99,26 @@ struct HomeAssistantTests {
         }
         #expect(ha.mqttProblems.isEmpty, "Home Assistant took the discovery without a complaint: \(ha.mqttProblems)")
     }
+
+    /// `ota_install = on_request` and `home_ota_install = yes`: the firmware entity shows the
+    /// available update and installs it with Home Assistant's own `update.install`.
+    @Test func theFirmwareEntityInstallsTheAvailableUpdate() throws {
+        let home = try HomeBroker()
+        let ha = try HomeAssistant(brokerPort: home.broker.port)
+        let rig = try OtaTests.Rig(config: home.config + ["printer_name = Kobra", "ota_install = on_request", "home_ota_install = yes"])
+        try home.waitForEntity("update.kobra_firmware", "off", ha: ha, timeout: 180)
+        try rig.update()
+        try home.waitForEntity("update.kobra_firmware", "on", ha: ha)
+        try home.client.waitFor("the latest version in Home Assistant") {
+            $0.topic == "hastate/update/kobra_firmware/latest_version" && $0.payload.contains("2.0.0")
+        }
+        home.client.publish("test/install", "now")
+        try rig.waitFor("update-success")
+        try home.waitForEntity("update.kobra_firmware", "off", ha: ha)
+        try home.client.waitFor("the installed version in Home Assistant") {
+            $0.topic == "hastate/update/kobra_firmware/installed_version" && $0.payload.contains("2.0.0")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+        #expect(ha.mqttProblems.isEmpty, "Home Assistant took the discovery without a complaint: \(ha.mqttProblems)")
+    }
 }

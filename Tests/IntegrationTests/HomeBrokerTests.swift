@@ -53,6 +53,18 @@ final class HomeBroker {
         client = try Self.watcher(broker.port)
     }
 
+    /// The firmware documents of Home Assistant's update entity received, in order.
+    var firmware: [[String: Any]] { messages("octoPrint/hass/update").compactMap(\.json) }
+
+    /// Waits for the firmware document whose latest version is `latest` and installing is `busy`.
+    @discardableResult
+    func waitForFirmware(latest: String, installing busy: Bool, timeout: TimeInterval = 30) throws -> [String: Any] {
+        try client.waitFor("the firmware entity with latest_version \(latest), in_progress \(busy) (so far: \(firmware))", timeout: timeout) {
+            $0.topic == "octoPrint/hass/update" && $0.json?["latest_version"] as? String == latest
+                && $0.json?["in_progress"] as? Bool == busy
+        }.json ?? [:]
+    }
+
     /// The agent's configuration lines for this broker.
     var config: [String] { ["home_broker = \(broker.url)"] }
 
@@ -301,5 +313,65 @@ final class HomeBroker {
         try home.waitForEvent("PrintDone", timeout: 30)
         #expect(rig.printStates == ["preheating", "printing", "finished"], "the print went on undisturbed")
         #expect(!rig.simulator.transcript.contains("Resend:"))
+    }
+
+    /// `ota_install = on_request`: an `ota/update` is kept as the available update, which Home
+    /// Assistant's firmware entity shows as the latest version and installs with its install
+    /// command when `home_ota_install` allows it.
+    @Test func anAvailableUpdateIsInstalledFromHomeAssistant() throws {
+        let home = try HomeBroker()
+        let rig = try OtaTests.Rig(config: home.config + ["ota_install = on_request", "home_ota_install = yes"])
+        let components = try #require(try home.retainedDiscovery()["cmps"] as? [String: [String: Any]])
+        #expect(components["firmware"]?["command_topic"] as? String == "octoPrint/hass/set/install")
+        #expect(components["firmware"]?["payload_install"] as? String == "install")
+        try home.waitForFirmware(latest: "1.0.0", installing: false)
+
+        let answer = try rig.update()
+        #expect(answer.json?["state"] as? String == "available" && answer.json?["code"] as? Int == 200, "\(answer.json ?? [:])")
+        let offered = try home.waitForFirmware(latest: "2.0.0", installing: false)
+        #expect(offered["installed_version"] as? String == "1.0.0")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed), "nothing is installed before it is asked")
+
+        home.client.publish("octoPrint/hass/set/install", "install")
+        try rig.harness.agent.waitForLog("Home Assistant asks ota/install")
+        try rig.waitFor("update-success")
+        let installing = try home.waitForFirmware(latest: "2.0.0", installing: true)
+        #expect(installing["update_percentage"] is Int, "the progress while installing: \(installing)")
+        try home.client.waitFor("the new installed version (so far: \(home.firmware))") {
+            $0.topic == "octoPrint/hass/update" && $0.json?["installed_version"] as? String == "2.0.0"
+                && $0.json?["latest_version"] as? String == "2.0.0" && $0.json?["in_progress"] as? Bool == false
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+        let states = rig.states
+        #expect(states.first == "available" && states.last == "update-success" && states.contains("download-success")
+                    && states.contains("updating"), "\(states)")
+    }
+
+    /// Without `home_ota_install` the install command is refused and logged, and the update
+    /// stays available, uninstalled, for another way to install it (`ota/install`).
+    @Test func anInstallFromHomeAssistantIsRefusedUnlessAllowed() throws {
+        let home = try HomeBroker()
+        let rig = try OtaTests.Rig(config: home.config + ["ota_install = on_request"])
+        let components = try #require(try home.retainedDiscovery()["cmps"] as? [String: [String: Any]])
+        #expect(components["firmware"]?["command_topic"] == nil, "no install button in Home Assistant")
+        try rig.update()
+        try home.waitForFirmware(latest: "2.0.0", installing: false)
+
+        home.client.publish("octoPrint/hass/set/install", "install")
+        try rig.harness.agent.waitForLog(
+            "ignored octoPrint/hass/set/install: installing firmware from Home Assistant is not allowed (home_ota_install = no)")
+        // The main session's next answer comes after anything the refused command could have caused.
+        #expect(try rig.harness.ask("info", "query").json?["code"] as? Int == 200)
+        #expect(rig.states == ["available"], "nothing downloaded or installed: \(rig.states)")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed))
+        #expect(home.firmware.allSatisfy { $0["in_progress"] as? Bool == false })
+
+        let install = try rig.harness.ask("ota", "install")
+        #expect(install.json?["state"] as? String == "downloading", "\(install.json ?? [:])")
+        try rig.waitFor("update-success")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+        let again = try rig.harness.ask("ota", "install")
+        #expect(again.json?["code"] as? Int == 409 && (again.json?["msg"] as? String)?.contains("no firmware update is available") == true,
+                "installed once: \(again.json ?? [:])")
     }
 }

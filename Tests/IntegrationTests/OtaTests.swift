@@ -97,6 +97,9 @@ import TestSupport
         let record = try String(contentsOfFile: rig.record, encoding: .utf8)
         #expect(record.contains("\"version\":\"2.0.0\"") && record.contains("\"previous_version\":\"1.0.0\""))
         #expect(rig.noPartialImage, "the image is removed once installed")
+        let install = try rig.harness.ask("ota", "install")
+        #expect(install.json?["code"] as? Int == 409, "nothing waits with ota_install = now")
+        #expect((install.json?["msg"] as? String)?.contains("with ota_install = now, ota/update installs at once") == true)
     }
 
     @Test func aFailingInstallerIsReportedWithItsMessage() throws {

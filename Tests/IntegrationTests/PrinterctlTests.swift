@@ -118,6 +118,45 @@ import TestSupport
         #expect(removed.status == 0 && !FileManager.default.fileExists(atPath: root + "/my cube.gcode"), "\(removed)")
     }
 
+    /// `discover` asks SSDP and mDNS together and lists a printer found both ways once, merged
+    /// by address: the agent's SSDP answer in LAN mode, and a real mDNS responder
+    /// (python-zeroconf, `Tests/Fixtures/mdns/announce.py`) announcing the OctoPrint API at the
+    /// same address with the TXT records the printer's Avahi file has.
+    @Test func discoverMergesTheSsdpAndMdnsAnswersOfOnePrinter() throws {
+        let rig = try LanRig()
+        let python = try ClientDriver.venvPython("mdns").get()
+        let files = try TemporaryDirectory()
+        let announcer = try ChildProcess(python, [Fixture.folder.appendingPathComponent("mdns/announce.py").path, "Kobra Test",
+                                                  "127.0.0.1", "8080", "path=/", "version=1.10.3", "api=0.1", "uuid=abc-123",
+                                                  "model=Kobra 2 Pro", "vendor=Anycubic"],
+                                         stdout: files.path + "/out", stderr: files.path + "/err")
+        defer { announcer.send(SIGTERM) }
+        try waitUntil("the service announced", timeout: 30) {
+            ((try? String(contentsOfFile: files.path + "/out", encoding: .utf8)) ?? "").contains("announced")
+        }
+        let api = ["name": "Kobra Test", "host": "printer-under-test.local", "port": "8080", "path": "/",
+                                  "version": "1.10.3", "api": "0.1", "uuid": "abc-123", "model": "Kobra 2 Pro", "vendor": "Anycubic"]
+
+        // Asked at the printer's address: both answer, one printer.
+        let asked = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])
+        let printers = try #require(asked.value as? [[String: Any]], "\(asked)")
+        #expect(printers.count == 1, "\(asked)")
+        let printer = try #require(printers.first)
+        #expect(Set(printer["found"] as? [String] ?? []) == ["ssdp", "mdns"] && printer["ip"] as? String == "127.0.0.1", "\(asked)")
+        #expect(printer["cn"] as? String == AgentProcess.deviceId && printer["modelId"] as? String == AgentProcess.modelId, "\(asked)")
+        #expect((printer["mdns"] as? [String: Any])?.mapValues { "\($0)" } == api, "\(asked)")
+        #expect((printer["mdns"] as? [String: Any])?["port"] is Int, "\(asked)")
+        let human = try PrinterctlRun.run(["discover", "--address", "127.0.0.1", "--port", "\(rig.ssdpPort)", "--wait", "2"])
+        #expect(human.out.hasPrefix("127.0.0.1  ") && human.out.contains("device \(AgentProcess.deviceId)")
+                && human.out.hasSuffix("OctoPrint API on port 8080\n") && human.out.split(separator: "\n").count == 1, "\(human)")
+
+        // Through the mDNS group (multicast, looped back by this machine's interface).
+        let group = try PrinterctlRun.run(["discover", "--port", "\(rig.ssdpPort)", "--wait", "2", "--json"])
+        let announced = (group.value as? [[String: Any]] ?? []).first { $0["ip"] as? String == "127.0.0.1" }
+        #expect(announced?["found"] as? [String] == ["mdns"], "the multicast query is answered: \(group)")
+        #expect((announced?["mdns"] as? [String: Any])?["uuid"] as? String == "abc-123", "\(group)")
+    }
+
     @Test func everyFailureIsOneLineAndItsOwnExitStatus() throws {
         let harness = try Harness()
         let options = Self.brokerOptions(harness.broker)
@@ -155,6 +194,51 @@ import TestSupport
         let down = try PrinterctlRun.run(["status"] + options)
         #expect(down.status == 3 && down.err.hasPrefix("printerctl: cannot reach the broker mqtt://127.0.0.1:"), "\(down)")
         #expect(down.err.split(separator: "\n").count == 1)
+    }
+
+    /// `ota` follows the installation to its end, as `watch` follows a print: the progress,
+    /// then the new version (0) or the failure (2); `--no-wait` returns with the answer; with
+    /// `ota_install = on_request` the update waits for `ota --install`.
+    @Test func otaFollowsTheInstallationToItsEnd() throws {
+        let rig = try OtaTests.Rig()
+        let options = Self.brokerOptions(rig.harness.broker)
+        let image = [rig.server.url(for: "fw-2.0.0.swu"), "--version", "2.0.0", "--size", "\(rig.image.count)"]
+
+        let early = try PrinterctlRun.run(["ota"] + image + ["--md5", String(repeating: "1", count: 32), "--no-wait"] + options)
+        #expect(early.status == 0 && early.out == "firmware 2.0.0: downloading\n", "\(early)")
+        try rig.waitFor("download-failed")
+        let bad = try PrinterctlRun.run(["ota"] + image + ["--md5", String(repeating: "1", count: 32)] + options)
+        #expect(bad.status == 2 && bad.err.hasPrefix("printerctl: firmware 2.0.0: download-failed: ") && bad.err.contains("MD5"), "\(bad)")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed))
+
+        let good = try PrinterctlRun.run(["ota"] + image + ["--md5", rig.md5, "--json"] + options)
+        #expect(good.status == 0, "\(good)")
+        let states = good.objects.compactMap { $0["state"] as? String }
+        #expect(states.first == "downloading" && states.contains("updating") && states.last == "update-success", "\(good)")
+        #expect(good.objects.last?["progress"] as? Int == 100 && good.objects.last?["version"] as? String == "2.0.0", "\(good)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
+
+        let usage = try PrinterctlRun.run(["ota", "--install", "--version", "2.0.0"] + options, timeout: 10)
+        #expect(usage.status == 64 && usage.err.contains("--install takes no URL"), "\(usage)")
+    }
+
+    @Test func otaInstallsTheAvailableUpdateOnRequest() throws {
+        let rig = try OtaTests.Rig(config: ["ota_install = on_request"])
+        let options = Self.brokerOptions(rig.harness.broker)
+        let none = try PrinterctlRun.run(["ota", "--install"] + options)
+        #expect(none.status == 1 && none.err.contains("(code 409): no firmware update is available"), "\(none)")
+
+        let offered = try PrinterctlRun.run(["ota", rig.server.url(for: "fw-2.0.0.swu"), "--version", "2.0.0", "--size",
+                                             "\(rig.image.count)", "--md5", rig.md5] + options)
+        #expect(offered.status == 0 && offered.out.contains("firmware 2.0.0 is available"), "\(offered)")
+        #expect(!FileManager.default.fileExists(atPath: rig.installed), "kept, not installed")
+
+        let installed = try PrinterctlRun(["ota", "--install"] + options, terminal: true).finish()
+        #expect(installed.status == 0, "\(installed)")
+        #expect(installed.out.contains("\r\u{1B}[2Kfirmware 2.0.0  "), "the bar is redrawn in place: \(installed.out.debugDescription)")
+        #expect(installed.out.contains("\u{1B}[32m[##############################]\u{1B}[0m  100%  installed"), "\(installed.out.debugDescription)")
+        #expect(installed.out.contains("firmware 2.0.0 installed: it is active after the printer restarts"), "\(installed)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: rig.installed)) == rig.image)
     }
 }
 

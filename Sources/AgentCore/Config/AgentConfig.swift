@@ -14,6 +14,15 @@ public enum MQTTVersion: String, Equatable {
     case v5 = "5"
 }
 
+/// When a firmware update that `ota/update` announces is installed.
+public enum OtaInstallMode: String, Equatable {
+    /// At once, as the stock firmware does.
+    case now
+    /// Kept as the available update, and installed only when `ota/install` asks (Home
+    /// Assistant's install command, `printerctl ota --install`).
+    case onRequest = "on_request"
+}
+
 /// The motion controller the agent drives.
 public enum ControllerKind: String, Equatable {
     /// None: print commands answer 503 (a file server only).
@@ -81,6 +90,8 @@ public struct AgentConfig: Equatable {
     public var otaPublicKey: String? = nil
     /// Whether `force_update` may install during a print.
     public var otaAllowForce = false
+    /// Whether `ota/update` installs at once or keeps the update until `ota/install`.
+    public var otaInstall = OtaInstallMode.now
     /// The file holding the peripheral (motion controller) firmware version, when there is one.
     public var peripheralVersionFile: String? = nil
     public var printerName: String? = nil

@@ -59,6 +59,10 @@ public enum ConfigKeys {
         ("ota_installer", { config, value throws(ConfigError) in config.otaInstaller = value }),
         ("ota_public_key", { config, value throws(ConfigError) in config.otaPublicKey = try directory(value) }),
         ("ota_allow_force", { config, value throws(ConfigError) in config.otaAllowForce = try boolean(value) }),
+        ("ota_install", { config, value throws(ConfigError) in
+            guard let mode = OtaInstallMode(rawValue: value) else { throw ConfigError("", "ota_install must be now or on_request, not \"\(value)\"") }
+            config.otaInstall = mode
+        }),
         ("peripheral_version_file", { config, value throws(ConfigError) in config.peripheralVersionFile = try directory(value) }),
         ("lan_mode", { config, value throws(ConfigError) in config.lanMode = try boolean(value) }),
         ("lan_listen", { config, value throws(ConfigError) in config.lanListen = try ipv4(value) }),

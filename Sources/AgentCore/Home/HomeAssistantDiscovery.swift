@@ -21,10 +21,12 @@ public struct HomeAssistantDiscovery {
         public var lights: [LightType]
         /// Whether the G-code console lets `M112` through (the emergency stop button).
         public var emergencyStop: Bool
+        /// Whether the firmware entity may install the available update (`home_ota_install`).
+        public var firmwareInstall: Bool
 
         /// Creates the description.
         public init(deviceId: String, name: String, model: String, firmwareVersion: String?, agentVersion: String,
-                    lights: [LightType], emergencyStop: Bool) {
+                    lights: [LightType], emergencyStop: Bool, firmwareInstall: Bool) {
             self.deviceId = deviceId
             self.name = name
             self.model = model
@@ -32,6 +34,7 @@ public struct HomeAssistantDiscovery {
             self.agentVersion = agentVersion
             self.lights = lights
             self.emergencyStop = emergencyStop
+            self.firmwareInstall = firmwareInstall
         }
     }
 
@@ -122,10 +125,7 @@ public struct HomeAssistantDiscovery {
             ]))),
             component("pause", "switch", "Pause", state, "paused", [("command_topic", .string(commandPrefix + "pause"))]),
             button("cancel", "Cancel print", icon: "mdi:stop"),
-            ("firmware", .object(JSONObject([
-                ("platform", .string("update")), ("name", .string("Firmware")), ("unique_id", .string(uniqueId("firmware"))),
-                ("state_topic", .string(feed.updateTopic)), ("device_class", .string("firmware")),
-            ]))),
+            ("firmware", .object(firmware)),
         ]
         if device.emergencyStop { all.append(button("emergency_stop", "Emergency stop", icon: "mdi:alert-octagon")) }
         for light in device.lights {
@@ -136,6 +136,19 @@ public struct HomeAssistantDiscovery {
             ]))))
         }
         return JSONObject(all)
+    }
+
+    /// The update entity: the OTA state, and the install command when the configuration allows it.
+    private var firmware: JSONObject {
+        var entity = JSONObject([
+            ("platform", .string("update")), ("name", .string("Firmware")), ("unique_id", .string(uniqueId("firmware"))),
+            ("state_topic", .string(feed.updateTopic)), ("device_class", .string("firmware")),
+        ])
+        if device.firmwareInstall {
+            entity["command_topic"] = .string(commandPrefix + "install")
+            entity["payload_install"] = .string(HomeAssistantCommand.installPayload)
+        }
+        return entity
     }
 
     private func uniqueId(_ key: String) -> String { discoveryId + "_" + key }

@@ -18,6 +18,8 @@ public struct HomeConfig: Equatable {
     public var discovery = true
     /// Home Assistant's discovery prefix.
     public var discoveryPrefix = "homeassistant"
+    /// Whether Home Assistant's firmware entity may install the available update (`ota/install`).
+    public var otaInstall = false
 
     /// The session off, the plugin's topic base, discovery on under `homeassistant`.
     public init() {}
@@ -34,6 +36,7 @@ public struct HomeConfig: Equatable {
         ("home_discovery_prefix", { config, value throws(ConfigError) in
             config.home.discoveryPrefix = try topicLevels(value, key: "home_discovery_prefix")
         }),
+        ("home_ota_install", { config, value throws(ConfigError) in config.home.otaInstall = try ConfigKeys.boolean(value) }),
     ]
 
     /// A topic base: topic levels ending in `/` (one is added when missing).

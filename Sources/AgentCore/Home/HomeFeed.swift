@@ -58,7 +58,7 @@ public struct HomeFeed {
         // An event comes with the state it led to, whenever the state document last went out.
         out += state(snapshot, nowMs: nowMs, epochSeconds: epochSeconds, paced: out.isEmpty)
         if old.update?.version != snapshot.update?.version || old.update?.percent != snapshot.update?.percent
-            || old.installedVersion != snapshot.installedVersion {
+            || old.installedVersion != snapshot.installedVersion || old.availableVersion != snapshot.availableVersion {
             out.append(firmware(snapshot))
         }
         return out
@@ -231,10 +231,11 @@ public struct HomeFeed {
     }
 
     /// The firmware document of Home Assistant's update entity: the installed version, the
-    /// update on its way as the latest, whether it is installing and how far.
+    /// update on its way (else the one available) as the latest, whether it is installing and how far.
     private func firmware(_ snapshot: HomeSnapshot) -> Publication {
+        let latest = snapshot.update?.version ?? snapshot.availableVersion ?? snapshot.installedVersion
         var document = JSONObject([("installed_version", .string(snapshot.installedVersion)),
-                                   ("latest_version", .string(snapshot.update?.version ?? snapshot.installedVersion)),
+                                   ("latest_version", .string(latest)),
                                    ("in_progress", .bool(snapshot.update != nil))])
         if let percent = snapshot.update?.percent { document["update_percentage"] = .int(percent) }
         return Publication(topic: updateTopic, payload: JSONCodec.print(.object(document)), retain: true)

@@ -14,8 +14,10 @@ public struct HomeSnapshot {
     public var fileSize: Int64? = nil
     /// The heaters and fan.
     public var readings = ControllerReadings()
-    /// The firmware version installed now.
+    /// The firmware version installed now (the one an update installed, before the reboot).
     public var installedVersion = ""
+    /// The version of the update available to install (`ota_install = on_request`), if any.
+    public var availableVersion: String? = nil
     /// The firmware update on its way: its version and how far it is (percent), if any.
     public var update: (version: String, percent: Int)? = nil
 

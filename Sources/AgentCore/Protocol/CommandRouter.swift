@@ -8,13 +8,13 @@ public final class CommandRouter {
     /// nothing (the acknowledgement of its msgid is still sent).
     public typealias Handler = (Command) -> Report?
 
-    /// The types and actions of `docs/protocol.md`.
+    /// The types and actions of `docs/protocol.md` (with the agent's own `ota/install` and `gcode/send`).
     public static let protocolCommands: [(type: String, actions: [String])] = [
         ("status", ["query"]),
         ("info", ["query"]),
         ("print", ["start", "pause", "resume", "stop", "cancel", "update", "query", "getSliceParam", "localtasktrans"]),
         ("file", ["listLocal", "listUdisk", "deleteLocal", "deleteUdisk", "deleteBatch", "fileDetails"]),
-        ("ota", ["reportVersion", "update"]),
+        ("ota", ["reportVersion", "update", "install"]),
         ("tempature", ["query", "set"]),
         ("fan", ["query", "set", "setSpeed"]),
         ("light", ["control", "query"]),
