@@ -114,6 +114,18 @@ import TestSupport
         #expect(OctoRig.status(stored) == 201, "the next upload goes through: \(stored)")
     }
 
+    /// A hundred clients holding idle connections to the API's port: the API still answers
+    /// (the open `/api/version` and a route behind the key), and so do the MQTT commands.
+    @Test func idleConnectionsDoNotStopTheApiOrMQTT() throws {
+        let octo = try OctoRig()
+        try IdleConnections.check(port: octo.port, harness: octo.rig.harness, server: "the API") { timeout in
+            let version = try octo.request("GET", "/api/version", timeout: timeout)
+            let job = try octo.request("GET", "/api/job", timeout: timeout)
+            return (version.json["server"] as? String == "1.10.3" && job.json["state"] as? String == "Operational",
+                    "GET /api/version: \(version.status) \(version.text); GET /api/job: \(job.status) \(job.text.prefix(200))")
+        }
+    }
+
     /// One upload at a time, whichever server it comes through: while a LAN upload runs, the
     /// API's is refused with 409, and goes through once the LAN one has ended.
     @Test func oneUploadAtATimeAcrossLanModeAndTheApi() throws {

@@ -33,13 +33,14 @@ final class OctoRig {
     /// Every name in the storage root, hidden ones included, sorted.
     var rootNames: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() }
 
-    /// Sends `method` `path` with the right key (unless `key` says another, or nil for none).
+    /// Sends `method` `path` with the right key (unless `key` says another, or nil for none),
+    /// failing when no answer comes within `timeout` seconds.
     func request(_ method: String, _ path: String, key: String?? = .none, headers: [String: String] = [:],
-                 body: Data? = nil) throws -> LoopbackHttp.Answer {
+                 body: Data? = nil, timeout: TimeInterval = 15) throws -> LoopbackHttp.Answer {
         var all = headers
         let given: String? = key ?? self.key
         if let given { all["X-Api-Key"] = given }
-        return try LoopbackHttp.request(port: port, method, path, headers: all, body: body)
+        return try LoopbackHttp.request(port: port, method, path, headers: all, body: body, timeout: timeout)
     }
 
     /// The state word of `GET /api/job`.
@@ -71,3 +72,4 @@ final class OctoRig {
         return (try? JSONSerialization.jsonObject(with: Data(answer[start.upperBound...].utf8))) as? [String: Any] ?? [:]
     }
 }
+
