@@ -264,6 +264,17 @@ static inline int agent_file_info_at(int dirfd, const char *name, int nofollow, 
     return 0;
 }
 
+/// The owner and permission bits of the file at `path` (a link followed), for a file
+/// replaced by another that must keep them (StateFile.rewrite). Returns 0, or -1 with errno.
+static inline int agent_owner_and_mode(const char *path, unsigned int *uid, unsigned int *gid, unsigned int *mode) {
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+    *mode = st.st_mode & 07777;
+    return 0;
+}
+
 // Unix stream sockets (Sources/AgentPlatform/UnixSocket.swift)
 
 /// The longest path a Unix socket address holds (sun_path less its terminating NUL).

@@ -73,3 +73,35 @@ final class OctoRig {
     }
 }
 
+/// An agent with the OctoPrint-compatible API on (on a free loopback port) and no
+/// controller, configured by a file with the test printer's identity: for the agent's own
+/// commands (`--print-identity`, `--rotate-api-key`) and the packaging's scripts beside the
+/// running API.
+final class ApiAgent {
+    /// The API's port.
+    let port: Int
+    let storage: TemporaryDirectory
+    /// The configuration file.
+    let config: String
+    let harness: Harness
+
+    /// Starts the agent and waits until the API listens.
+    init() throws {
+        port = try FreePort.find()
+        storage = try TemporaryDirectory()
+        config = try storage.write("agent.conf", ["model_id = \(AgentProcess.modelId)", "device_id = \(AgentProcess.deviceId)",
+                                                  "state_dir = \(storage.path)/state", "http_api = yes",
+                                                  "http_api_listen = 127.0.0.1", "http_api_port = \(port)"]
+                                                    .joined(separator: "\n") + "\n")
+        harness = try Harness(agentArguments: ["-c", config, "--storage", storage.path])
+        try harness.agent.waitForLog("OctoPrint-compatible API on")
+    }
+
+    /// The file the agent keeps its API key in.
+    var keyFile: String { storage.path + "/state/api-key" }
+
+    /// The API key in that file now.
+    func key() throws -> String {
+        try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
