@@ -5,15 +5,17 @@ import TestSupport
 import FoundationXML
 #endif
 
-/// The mDNS announcement of the OctoPrint-compatible API: `packaging/avahi/octoprint-service`
-/// writes the Avahi service file from what the agent says of itself, and it announces what
-/// the running API answers.
+/// The mDNS announcement of the OctoPrint-compatible API: `packaging/discovery/octoprint-service`
+/// (which every init script runs) writes the Avahi service file from what the agent says of
+/// itself, and it announces what the running API answers. packaging/test runs it through the
+/// unit, the SysV script and the procd script.
 @Suite struct OctoDiscoveryTests {
     @Test func theServiceFileAnnouncesTheRunningApi() throws {
         let api = try ApiAgent()
         let (port, storage, config) = (api.port, api.storage, api.config)
-        let script = ClientDriver.repository.appendingPathComponent("packaging/avahi/octoprint-service").path
+        let script = ClientDriver.repository.appendingPathComponent("packaging/discovery/octoprint-service").path
         let out = storage.path + "/avahi/printer-agent-octoprint.service"
+        try FileManager.default.createDirectory(atPath: storage.path + "/avahi", withIntermediateDirectories: true)
         let run = try ChildProcess(script, ["--from-agent", config, "--out", out],
                                    environment: ["PRINTER_AGENT": try Executables.agent()],
                                    stdout: storage.path + "/script.out", stderr: storage.path + "/script.err")
