@@ -1,8 +1,8 @@
 # Makefile: the install layout of the printer agent, and the packages made from it.
 #
 #   make install DESTDIR=/tmp/root ARCH=armv7   the device binary, configuration, man page,
-#                                               web page, systemd unit and SysV init script
-#                                               (below)
+#                                               web page, the API's mDNS announcement script,
+#                                               systemd unit and SysV init script (below)
 #   make install-bin | install-systemd | install-sysv | install-procd
 #                                               one part of it (Buildroot and OpenWrt install
 #                                               only the init system they use)
@@ -88,6 +88,7 @@ install-bin: check-arch $(BINARY)
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/printer-agent.8.gz
 	install -d $(DESTDIR)$(DATADIR)/www
 	install -m 0644 $(WWW_FILES) $(DESTDIR)$(DATADIR)/www/
+	$(call install_edited,packaging/discovery/octoprint-service,$(DESTDIR)$(DATADIR)/octoprint-service,0755)
 
 install-systemd:
 	$(call install_edited,packaging/systemd/printer-agent.service,$(DESTDIR)$(SYSTEMDUNITDIR)/printer-agent.service,0644)
@@ -137,7 +138,7 @@ deb:
 
 # The tree `make install` reads, with the device binaries of every architecture built.
 DIST_FILES := Makefile Sources/PrinterAgent/AgentVersion.swift etc/agent.conf $(WWW_FILES) \
-	packaging/printer-agent.8 packaging/systemd packaging/sysv packaging/openwrt/printer-agent.init \
+	packaging/printer-agent.8 packaging/discovery packaging/systemd packaging/sysv packaging/openwrt/printer-agent.init \
 	packaging/lan-broker packaging/openwrt/printer-agent-lan-broker.init \
 	$(foreach arch,$(ARCHES),out/$(arch)/printer-agent)
 

@@ -26,11 +26,17 @@ public struct StateFile {
     }
 
     /// Replaces the file's contents with `text`, making the directory first when needed; the
-    /// file gets `mode` (0600: only the agent's user reads it).
-    public func write(_ text: String, mode: UInt32 = 0o600) throws(SystemError) {
+    /// file gets `mode` (0600: only the agent's user reads it), and `owner` when given.
+    public func write(_ text: String, mode: UInt32 = 0o600, owner: (uid: UInt32, gid: UInt32)? = nil) throws(SystemError) {
         if mkdir(directory, 0o700) != 0, agent_errno() != EEXIST { throw SystemError.fromErrno("mkdir " + directory) }
         let temporary = directory + "/." + name + ".tmp"
         let fd = try retryingEINTR("open " + temporary) { agent_openat_mode(AT_FDCWD, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        if let owner, fchown(fd, owner.uid, owner.gid) != 0 || fchmod(fd, mode) != 0 {
+            let failure = SystemError.fromErrno("chown " + temporary)
+            _ = close(fd)
+            _ = temporary.withCString { unlink($0) }
+            throw failure
+        }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { CLibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)
@@ -42,6 +48,17 @@ public struct StateFile {
             _ = fsync(dir)
             _ = close(dir)
         }
+    }
+
+    /// Replaces the file's contents with `text` as `write` does, keeping its owner and
+    /// permissions (a file rewritten by root stays the agent's user's). Fails, changing
+    /// nothing, when the file is missing.
+    public func rewrite(_ text: String) throws(SystemError) {
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        var mode: UInt32 = 0
+        guard agent_owner_and_mode(path, &uid, &gid, &mode) == 0 else { throw SystemError.fromErrno("stat " + path) }
+        try write(text, mode: mode, owner: (uid, gid))
     }
 
     /// The secret word of `length` letters and digits kept in the file (a token, a key):

@@ -266,6 +266,30 @@ static inline int agent_file_info_at(int dirfd, const char *name, int nofollow, 
     return 0;
 }
 
+/// The owner and permission bits of the file at `path` (a link followed), for a file
+/// replaced by another that must keep them (StateFile.rewrite). statx(2) first, as in
+/// agent_file_info_at: armv7's 32-bit `struct stat` fails with EOVERFLOW on a file system
+/// with 64-bit inode numbers. Returns 0, or -1 with errno.
+static inline int agent_owner_and_mode(const char *path, unsigned int *uid, unsigned int *gid, unsigned int *mode) {
+#if defined(SYS_statx) && defined(STATX_UID)
+    struct statx sx;
+    memset(&sx, 0, sizeof sx);
+    if (syscall(SYS_statx, AT_FDCWD, path, 0, STATX_UID | STATX_GID | STATX_MODE, &sx) == 0) {
+        *uid = sx.stx_uid;
+        *gid = sx.stx_gid;
+        *mode = sx.stx_mode & 07777;
+        return 0;
+    }
+    if (errno != ENOSYS && errno != EPERM) return -1;
+#endif
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    *uid = st.st_uid;
+    *gid = st.st_gid;
+    *mode = st.st_mode & 07777;
+    return 0;
+}
+
 // Unix stream sockets (Sources/AgentPlatform/UnixSocket.swift)
 
 /// The longest path a Unix socket address holds (sun_path less its terminating NUL).

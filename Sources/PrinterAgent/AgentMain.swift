@@ -22,7 +22,7 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     case .version:
         StandardStreams.out("printer-agent \(AgentVersion.current)\n")
         return 0
-    case .run, .checkConfig, .printIdentity, .approveApp:
+    case .run, .checkConfig, .printIdentity, .approveApp, .rotateApiKey:
         break
     }
     let startup: Startup
@@ -51,6 +51,15 @@ public func runAgent(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
             return 1
         }
         StandardStreams.out("approval of \(code) handed to the agent: the application gets the key at its next poll\n")
+        return 0
+    case .rotateApiKey:
+        do {
+            let (key, file) = try OctoApiService.rotateKey(startup.config)
+            StandardStreams.out("http_api_key = \(key)    (\(file)): the old key is refused from now on; give every client the new one\n")
+        } catch {
+            StandardStreams.err("printer-agent: \(error.message)\n")
+            return 1
+        }
         return 0
     default:
         break

@@ -24,7 +24,10 @@ final class OctoApiService {
     static let maxListingDepth = 8
 
     private let server: HttpServer
-    private let key: String
+    /// The file the key is kept in, read again at each request that needs the key.
+    private let keyFile: StateFile
+    /// The key as last read from `keyFile`.
+    private var key: String
     private let commands: CommandService
     private let storage: StorageRoot
     private let approvals: StateFile
@@ -46,6 +49,7 @@ final class OctoApiService {
     init(config: AgentConfig, identity: Identity, commands: CommandService, uploads: UploadSlot, reactor: Reactor,
          logger: Logger) throws(SystemError) {
         key = try Self.key(config)
+        keyFile = StateFile(directory: config.stateDirectory, name: Self.keyFileName)
         self.uploads = uploads
         self.commands = commands
         storage = StorageRoot(path: config.storageLocal, label: "the printer's storage")
@@ -77,6 +81,28 @@ final class OctoApiService {
     /// The API key kept in the state directory, made there when missing.
     static func key(_ config: AgentConfig) throws(SystemError) -> String {
         try StateFile(directory: config.stateDirectory, name: keyFileName).keptWord(length: keyLength)
+    }
+
+    /// Replaces the kept key with a new random one, written as `StateFile.rewrite` does (the
+    /// same owner and permissions, atomically), and returns it with the file's path. A running
+    /// agent reads the file at each request (`currentKey`), so the old key is refused at once.
+    /// Refused when there is no key yet: the agent makes the first one, as its own user.
+    static func rotateKey(_ config: AgentConfig) throws(SystemError) -> (key: String, file: String) {
+        let file = StateFile(directory: config.stateDirectory, name: keyFileName)
+        guard file.word(length: keyLength) != nil else {
+            throw SystemError(call: "rotate " + file.path, message: "there is no API key in \(file.path) to replace: the agent makes the first one when it starts with http_api on")
+        }
+        let made = LanCrypto.randomWord(keyLength)
+        try file.rewrite(made + "\n")
+        return (made, file.path)
+    }
+
+    /// The key in force: the file's as it is now (`--rotate-api-key` may have replaced it), or
+    /// the last one read while the file cannot be read (removed, say: the agent makes a new
+    /// one at its next start).
+    private func currentKey() -> String {
+        if let kept = keyFile.word(length: Self.keyLength) { key = kept }
+        return key
     }
 
     /// The UUID the API and the discovery announce for the printer of `identity`.
@@ -170,7 +196,7 @@ final class OctoApiService {
             guard let given else {
                 return .respond(Self.error(403, "this request needs the API key (header X-Api-Key): printer-agent --print-identity shows it"))
             }
-            guard AsciiText.equalInConstantTime(Array(given.utf8), Array(key.utf8)) else {
+            guard AsciiText.equalInConstantTime(Array(given.utf8), Array(currentKey().utf8)) else {
                 logger.log(.warning, "API request with a wrong key from \(request.peerAddress ?? "unknown"): \(request.method) \(request.path)")
                 return .respond(Self.error(403, "wrong API key: printer-agent --print-identity shows the right one"))
             }
@@ -480,7 +506,7 @@ final class OctoApiService {
         }
         switch appKeys.poll(token: token, now: reactor.now) {
         case .waiting: return Self.json(202, .object(JSONObject([("message", .string("Awaiting decision"))])))
-        case .approved: return Self.json(200, .object(JSONObject([("api_key", .string(key))])))
+        case .approved: return Self.json(200, .object(JSONObject([("api_key", .string(currentKey()))])))
         case .unknown: return Self.error(404, "no such request: it was never made, was denied or timed out")
         }
     }

@@ -49,6 +49,7 @@ struct CommandLineOptionsTests {
         (["--check-config"], CommandLineOptions.Mode.checkConfig), (["--print-identity"], .printIdentity),
         (["-h"], .help), (["--help"], .help), (["--version"], .version),
         (["-c", "/x.conf", "--check-config", "-v"], .checkConfig), (["--approve-app", "K3J9x2QD"], .approveApp("K3J9x2QD")),
+        (["-c", "/x.conf", "--rotate-api-key"], .rotateApiKey),
     ])
     func modes(arguments: [String], mode: CommandLineOptions.Mode) throws {
         #expect(try parse(arguments).mode == mode)
@@ -110,7 +111,7 @@ struct CommandLineOptionsTests {
 
     @Test func usageMentionsEveryOption() {
         for option in ["--config", "--broker", "--model-id", "--device-id", "--identity", "--storage", "--verbose",
-                       "--check-config", "--print-identity", "--version", "--help"] {
+                       "--check-config", "--print-identity", "--approve-app", "--rotate-api-key", "--version", "--help"] {
             #expect(CommandLineOptions.usage.contains(option), "\(option)")
         }
     }

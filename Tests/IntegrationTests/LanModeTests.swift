@@ -176,28 +176,9 @@ import TestSupport
 
     @Test func idleConnectionsDoNotStopTheAgentAnsweringMQTT() throws {
         let rig = try LanRig()
-        var idle: [RawConnection] = []
-        for _ in 0..<100 { idle.append(try RawConnection(port: rig.port)) }
-        let answer = try rig.harness.ask("status", "query")
-        #expect(answer.json?["code"] as? Int == 200, "MQTT commands are answered with 100 idle HTTP connections open")
-        idle.removeAll()
-        // Each attempt gets a few seconds, so one connection lost on a loaded machine does not
-        // use up the wait; the wait stays shorter than the server's 30 s idle timeout, so it is
-        // the closes the server notices, not its timeout.
-        var last = "no attempt"
-        do {
-            try waitUntil("the LAN server to answer again", timeout: 20) {
-                do {
-                    let answer = try rig.request("GET", "/info", timeout: 3)
-                    last = "status \(answer.status)"
-                    return answer.status == 200
-                } catch {
-                    last = "\(error)"
-                    return false
-                }
-            }
-        } catch {
-            throw TestFailure("\(error); the last attempt: \(last); the agent's log ends:\n\(rig.harness.agent.log.suffix(3000))")
+        try IdleConnections.check(port: rig.port, harness: rig.harness, server: "the LAN server") { timeout in
+            let answer = try rig.request("GET", "/info", timeout: timeout)
+            return (answer.status == 200, "GET /info: status \(answer.status)")
         }
     }
 }

@@ -115,6 +115,59 @@ import TestSupport
         #expect(OctoRig.status(stored) == 201, "the next upload goes through: \(stored)")
     }
 
+    /// `printer-agent --rotate-api-key` while the agent runs: a new key in the file, with the
+    /// old file's owner and permissions; the running agent (the same process) refuses the old
+    /// key at once and takes the new one; `--print-identity` shows it. Without a key yet it is
+    /// refused and makes none.
+    @Test func aRotatedKeyReplacesTheOldOneWithoutARestart() throws {
+        let api = try ApiAgent()
+        let (port, config, file) = (api.port, api.config, api.keyFile)
+        let old = try api.key()
+        // As a package leaves it: the agent's user's (here nobody's), readable by its group.
+        try FileManager.default.setAttributes([.ownerAccountID: 65534, .groupOwnerAccountID: 65534, .posixPermissions: 0o640],
+                                              ofItemAtPath: file)
+        let job = { (key: String) throws -> Int in try LoopbackHttp.request(port: port, "GET", "/api/job", headers: ["X-Api-Key": key]).status }
+        #expect(try job(old) == 200)
+
+        let rotated = try AgentProcess.runToEnd(["-c", config, "--rotate-api-key"])
+        #expect(rotated.status == 0, "\(rotated.err)")
+        let new = try api.key()
+        #expect(new.count == 32 && new != old && new.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) })
+        #expect(rotated.out.hasPrefix("http_api_key = \(new) "), "the new key is printed: \(rotated.out)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        #expect(attributes[.ownerAccountID] as? Int == 65534 && attributes[.groupOwnerAccountID] as? Int == 65534)
+        #expect(attributes[.posixPermissions] as? Int == 0o640, "the old file's permissions are kept")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: api.storage.path + "/state").filter { $0.hasPrefix(".") } == [],
+                "no temporary file left")
+
+        let refused = try LoopbackHttp.request(port: port, "GET", "/api/job", headers: ["X-Api-Key": old])
+        #expect(refused.status == 403 && refused.text.contains("wrong API key"), "the old key is refused at once: \(refused.text)")
+        #expect(try job(new) == 200, "the new key is taken")
+        #expect(try LoopbackHttp.request(port: port, "GET", "/api/version").status == 200)
+        #expect(api.harness.agent.log.components(separatedBy: "OctoPrint-compatible API on").count == 2, "the agent was not restarted")
+        #expect(try api.harness.ask("info", "query").json?["code"] as? Int == 200, "the agent still runs and answers")
+        let identity = try AgentProcess.runToEnd(["-c", config, "--print-identity"])
+        #expect(identity.out.contains("http_api_key = \(new)"), "--print-identity shows the new key: \(identity.out)")
+
+        let empty = try TemporaryDirectory()
+        let fresh = try empty.write("agent.conf", "model_id = \(AgentProcess.modelId)\ndevice_id = \(AgentProcess.deviceId)\nstate_dir = \(empty.path)/state\n")
+        let missing = try AgentProcess.runToEnd(["-c", fresh, "--rotate-api-key"])
+        #expect(missing.status == 1 && missing.err.contains("there is no API key in \(empty.path)/state/api-key"), "\(missing.err)")
+        #expect(!FileManager.default.fileExists(atPath: empty.path + "/state/api-key"), "no key made")
+    }
+
+    /// A hundred clients holding idle connections to the API's port: the API still answers
+    /// (the open `/api/version` and a route behind the key), and so do the MQTT commands.
+    @Test func idleConnectionsDoNotStopTheApiOrMQTT() throws {
+        let octo = try OctoRig()
+        try IdleConnections.check(port: octo.port, harness: octo.rig.harness, server: "the API") { timeout in
+            let version = try octo.request("GET", "/api/version", timeout: timeout)
+            let job = try octo.request("GET", "/api/job", timeout: timeout)
+            return (version.json["server"] as? String == "1.10.3" && job.json["state"] as? String == "Operational",
+                    "GET /api/version: \(version.status) \(version.text); GET /api/job: \(job.status) \(job.text.prefix(200))")
+        }
+    }
+
     /// One upload at a time, whichever server it comes through: while a LAN upload runs, the
     /// API's is refused with 409, and goes through once the LAN one has ended.
     @Test func oneUploadAtATimeAcrossLanModeAndTheApi() throws {

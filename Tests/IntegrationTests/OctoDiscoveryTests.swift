@@ -5,21 +5,17 @@ import TestSupport
 import FoundationXML
 #endif
 
-/// The mDNS announcement of the OctoPrint-compatible API: `packaging/avahi/octoprint-service`
-/// writes the Avahi service file from what the agent says of itself, and it announces what
-/// the running API answers.
+/// The mDNS announcement of the OctoPrint-compatible API: `packaging/discovery/octoprint-service`
+/// (which every init script runs) writes the Avahi service file from what the agent says of
+/// itself, and it announces what the running API answers. packaging/test runs it through the
+/// unit, the SysV script and the procd script.
 @Suite struct OctoDiscoveryTests {
     @Test func theServiceFileAnnouncesTheRunningApi() throws {
-        let port = try FreePort.find()
-        let storage = try TemporaryDirectory()
-        let config = try storage.write("agent.conf", ["model_id = \(AgentProcess.modelId)", "device_id = \(AgentProcess.deviceId)",
-                                                      "state_dir = \(storage.path)/state", "http_api = yes",
-                                                      "http_api_listen = 127.0.0.1", "http_api_port = \(port)"]
-                                                        .joined(separator: "\n") + "\n")
-        let harness = try Harness(agentArguments: ["-c", config, "--storage", storage.path])
-        try harness.agent.waitForLog("OctoPrint-compatible API on")
-        let script = ClientDriver.repository.appendingPathComponent("packaging/avahi/octoprint-service").path
+        let api = try ApiAgent()
+        let (port, storage, config) = (api.port, api.storage, api.config)
+        let script = ClientDriver.repository.appendingPathComponent("packaging/discovery/octoprint-service").path
         let out = storage.path + "/avahi/printer-agent-octoprint.service"
+        try FileManager.default.createDirectory(atPath: storage.path + "/avahi", withIntermediateDirectories: true)
         let run = try ChildProcess(script, ["--from-agent", config, "--out", out],
                                    environment: ["PRINTER_AGENT": try Executables.agent()],
                                    stdout: storage.path + "/script.out", stderr: storage.path + "/script.err")
@@ -36,7 +32,7 @@ import FoundationXML
             let parts = (record.stringValue ?? "").split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { txt[parts[0]] = parts[1] }
         }
-        let key = try String(contentsOfFile: storage.path + "/state/api-key", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = try api.key()
         let version = try LoopbackHttp.request(port: port, "GET", "/api/version").json
         let settings = try LoopbackHttp.request(port: port, "GET", "/api/settings", headers: ["X-Api-Key": key]).json
         let discovery = (settings["plugins"] as? [String: Any])?["discovery"] as? [String: Any]

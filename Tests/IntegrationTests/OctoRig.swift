@@ -36,13 +36,14 @@ final class OctoRig {
     /// Every name in the storage root, hidden ones included, sorted.
     var rootNames: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted() }
 
-    /// Sends `method` `path` with the right key (unless `key` says another, or nil for none).
+    /// Sends `method` `path` with the right key (unless `key` says another, or nil for none),
+    /// failing when no answer comes within `timeout` seconds.
     func request(_ method: String, _ path: String, key: String?? = .none, headers: [String: String] = [:],
-                 body: Data? = nil) throws -> LoopbackHttp.Answer {
+                 body: Data? = nil, timeout: TimeInterval = 15) throws -> LoopbackHttp.Answer {
         var all = headers
         let given: String? = key ?? self.key
         if let given { all["X-Api-Key"] = given }
-        return try LoopbackHttp.request(port: port, method, path, headers: all, body: body)
+        return try LoopbackHttp.request(port: port, method, path, headers: all, body: body, timeout: timeout)
     }
 
     /// The state word of `GET /api/job`.
@@ -72,5 +73,38 @@ final class OctoRig {
     static func body(_ answer: String) -> [String: Any] {
         guard let start = answer.range(of: "\r\n\r\n") else { return [:] }
         return (try? JSONSerialization.jsonObject(with: Data(answer[start.upperBound...].utf8))) as? [String: Any] ?? [:]
+    }
+}
+
+/// An agent with the OctoPrint-compatible API on (on a free loopback port) and no
+/// controller, configured by a file with the test printer's identity: for the agent's own
+/// commands (`--print-identity`, `--rotate-api-key`) and the packaging's scripts beside the
+/// running API.
+final class ApiAgent {
+    /// The API's port.
+    let port: Int
+    let storage: TemporaryDirectory
+    /// The configuration file.
+    let config: String
+    let harness: Harness
+
+    /// Starts the agent and waits until the API listens.
+    init() throws {
+        port = try FreePort.find()
+        storage = try TemporaryDirectory()
+        config = try storage.write("agent.conf", ["model_id = \(AgentProcess.modelId)", "device_id = \(AgentProcess.deviceId)",
+                                                  "state_dir = \(storage.path)/state", "http_api = yes",
+                                                  "http_api_listen = 127.0.0.1", "http_api_port = \(port)"]
+                                                    .joined(separator: "\n") + "\n")
+        harness = try Harness(agentArguments: ["-c", config, "--storage", storage.path])
+        try harness.agent.waitForLog("OctoPrint-compatible API on")
+    }
+
+    /// The file the agent keeps its API key in.
+    var keyFile: String { storage.path + "/state/api-key" }
+
+    /// The API key in that file now.
+    func key() throws -> String {
+        try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -20,6 +20,8 @@ S = "${WORKDIR}/printer-agent-${PV}"
 # download, and libmicrohttpd, opened when LAN mode starts (so they are named here). It needs glibc 2.36 or newer (Yocto 4.1 "langdale" or later).
 DEPENDS = "mosquitto openssl curl libmicrohttpd cjson udev zlib"
 RDEPENDS:${PN} += "libcurl libmicrohttpd"
+# With http_api on, the unit and the init script announce the API through Avahi when it is there.
+RSUGGESTS:${PN} = "avahi-daemon"
 COMPATIBLE_HOST = "(arm|aarch64|x86_64).*-linux.*"
 
 inherit systemd update-rc.d useradd
@@ -59,7 +61,8 @@ do_install() {
 
 FILES:${PN} = "${bindir}/printer-agent ${sysconfdir}/printer-agent/agent.conf \
 ${sysconfdir}/default/printer-agent ${INIT_D_DIR}/printer-agent \
-${systemd_system_unitdir}/printer-agent.service ${datadir}/printer-agent/systemd ${datadir}/printer-agent/www"
+${systemd_system_unitdir}/printer-agent.service ${datadir}/printer-agent/systemd ${datadir}/printer-agent/www \
+${datadir}/printer-agent/octoprint-service"
 FILES:${PN}-doc = "${mandir}/man8/printer-agent.8.gz"
 FILES:${PN}-lan-broker = "${datadir}/printer-agent/lan-broker ${sysconfdir}/default/printer-agent-lan-broker \
 ${INIT_D_DIR}/printer-agent-lan-broker ${systemd_system_unitdir}/printer-agent-lan-broker.service"

@@ -14,6 +14,8 @@ public struct CommandLineOptions: Equatable {
         case version
         /// Approve the application whose app-key request has this code (OctoPrint API), then exit.
         case approveApp(String)
+        /// Replace the OctoPrint API's key with a new one, print it, then exit.
+        case rotateApiKey
     }
 
     /// The default configuration file; the agent runs on defaults when it does not exist.
@@ -61,6 +63,7 @@ public struct CommandLineOptions: Equatable {
                         throw ConfigError("command line", "--approve-app needs the code the agent logged (letters and digits), not \"\(code)\"")
                     }
                     options.mode = .approveApp(code)
+                case "--rotate-api-key": options.mode = .rotateApiKey
                 case "-h", "--help": options.mode = .help
                 case "--version": options.mode = .version
                 default: throw ConfigError("command line", "unknown option \"\(argument)\" (see --help)")
@@ -103,6 +106,8 @@ public struct CommandLineOptions: Equatable {
                             http_api is on), then exit
       --approve-app CODE    let the application that asked for the API key with CODE
                             (shown in the log) have it, then exit
+      --rotate-api-key      replace the API key with a new one (the running agent refuses
+                            the old one from then on), print it, then exit
       --version             print the version, then exit
       -h, --help            print this text, then exit
 
