@@ -4,7 +4,7 @@
 /// before stays.
 enum DnsSd {
     /// The OctoPrint API's service type, which the printer announces through Avahi
-    /// (packaging/avahi/octoprint-service).
+    /// (packaging/discovery/octoprint-service).
     static let octoprint = "_octoprint._tcp.local"
     /// The mDNS group and port.
     static let group = "224.0.0.251"

@@ -1,5 +1,5 @@
 """Announces one `_octoprint._tcp` service over mDNS with python-zeroconf, as Avahi does for
-the printer from packaging/avahi/octoprint-service's file, until SIGTERM.
+the printer from packaging/discovery/octoprint-service's file, until SIGTERM.
 
     announce.py NAME ADDRESS PORT KEY=VALUE...
 
