@@ -8,9 +8,9 @@ import AgentPlatform
 /// through the command router as the broker's commands do (so the Anycubic clients see them
 /// in the reports), uploads through `FileUpload` into the same sandbox. The USB stick is
 /// OctoPrint's `sdcard` origin: listed, printed from and deleted, never written. Every route but
-/// `/api/version`, the app-key flow (but its decisions and the list of waiting requests) and the web page's files (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer`
-/// or `?apikey=`); a wrong
-/// or missing key is answered 403 before anything is done.
+/// `/api/version`, an application's side of the app-key flow and the web page's files
+/// (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer` or `?apikey=`);
+/// a wrong or missing key is answered 403 before anything is done.
 final class OctoApiService {
     /// The file in the state directory that keeps the API key.
     static let keyFileName = "api-key"
@@ -144,12 +144,12 @@ final class OctoApiService {
             return body { [unowned(unsafe) self] bytes throws(CommandFailure) in
                 let approve = try OctoRequest.decision(bytes)
                 guard decide(code: code, approve: approve, by: "with the API key") else {
-                    throw CommandFailure(ReplyCode(404), "no application waits with the code \(StoragePath.quoted(code)): it was decided already or timed out")
+                    throw CommandFailure(ReplyCode(404), "no application waits with the code \(StoragePath.quoted(code)): none was made with it, it was decided already or it timed out")
                 }
                 return Self.noContent
             }
         }
-                keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state, ota: commands.ota.pending))) }
+        keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state, ota: commands.ota.pending))) }
         keyed("POST", "/api/login") { _ in .respond(Self.json(200, OctoDocuments.login(session: LanCrypto.randomWord(32)))) }
         keyed("GET", "/api/settings") { [unowned(unsafe) self] _ in
             .respond(Self.json(200, OctoDocuments.settings(name: commands.state.printerName, uuid: uuid)))
