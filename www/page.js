@@ -7,6 +7,7 @@ const readings = []; // {t, tool, toolTarget, bed, bedTarget}, the last MINUTES 
 let key = localStorage.getItem("printer-api-key") || "";
 let files = "";
 let stick = false; // a USB stick is in (the API's sdcard origin)
+let requests = ""; // the codes of the applications' key requests shown
 
 /** Shows `text` under the header: a refusal, or (ok) what was done. */
 function say(text, ok) {
@@ -143,6 +144,23 @@ function refresh() {
   },
     (error) => setState(error.status === 409 ? "Offline" : "?"));
   api("GET", "/api/job").then((data) => { setState(data.state); job(data); }, () => {});
+  api("GET", "/api/plugin/appkeys").then(apps, () => {});
+}
+
+/** The applications waiting for the owner's decision on their key request; hidden when none. */
+function apps(data) {
+  const pending = Object.values(data.pending), text = JSON.stringify(pending.map((p) => p.user_token));
+  if (text !== requests) { requests = text; $("app-requests").replaceChildren(...pending.map(appRow)); }
+  $("apps").hidden = !pending.length;
+}
+
+function appRow(request) {
+  const decide = (decision) => () => act("POST", "/plugin/appkeys/decision/" + encodeURIComponent(request.user_token),
+    { decision }, (decision ? "Approved " : "Denied ") + request.app_id);
+  const row = tableRow([[request.app_id], ["code " + request.user_token, "size"]],
+    [["Approve", decide(true)], ["Deny", decide(false), "danger"]]);
+  row.dataset.code = request.user_token;
+  return row;
 }
 
 /** The files, every folder's too, and the USB stick's (origin sdcard), with a print and a delete button each. */
@@ -166,20 +184,27 @@ function listFiles() {
 }
 
 function fileRow(entry) {
-  const row = document.createElement("tr"), url = "/api/files/" + entry.origin + "/" + entry.path.split("/").map(encodeURIComponent).join("/");
+  const url = "/api/files/" + entry.origin + "/" + entry.path.split("/").map(encodeURIComponent).join("/");
+  const size = entry.size >= 1048576 ? (entry.size / 1048576).toFixed(1) + " MiB" : Math.ceil(entry.size / 1024) + " KiB";
+  const row = tableRow([[entry.path], [size, "size"]], [
+    ["Print", () => act("POST", url, { command: "select", print: true }, "Printing " + entry.path)],
+    ["Delete", () => confirm("Delete " + entry.path + "?") &&
+      api("DELETE", url).then(() => { say("Deleted " + entry.path, true); listFiles(); }, (error) => say(error.message)), "danger"]]);
   row.dataset.path = entry.path;
+  return row;
+}
+
+/** A table row of `cells` ([text, class]) and, in its last cell, `buttons` ([label, onclick, class]). */
+function tableRow(cells, buttons) {
+  const row = document.createElement("tr");
   const cell = (text, cls) => { const td = row.insertCell(); td.textContent = text; if (cls) td.className = cls; return td; };
-  cell(entry.path);
-  cell(entry.size >= 1048576 ? (entry.size / 1048576).toFixed(1) + " MiB" : Math.ceil(entry.size / 1024) + " KiB", "size");
+  cells.forEach(([text, cls]) => cell(text, cls));
   const actions = cell("", "actions");
-  const button = (label, run, cls) => {
+  buttons.forEach(([label, run, cls]) => {
     const b = document.createElement("button");
     b.type = "button"; b.textContent = label; b.onclick = run; if (cls) b.className = cls;
     actions.append(b, " ");
-  };
-  button("Print", () => act("POST", url, { command: "select", print: true }, "Printing " + entry.path));
-  button("Delete", () => confirm("Delete " + entry.path + "?") &&
-    api("DELETE", url).then(() => { say("Deleted " + entry.path, true); listFiles(); }, (error) => say(error.message)), "danger");
+  });
   return row;
 }
 

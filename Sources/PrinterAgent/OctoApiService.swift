@@ -8,9 +8,9 @@ import AgentPlatform
 /// through the command router as the broker's commands do (so the Anycubic clients see them
 /// in the reports), uploads through `FileUpload` into the same sandbox. The USB stick is
 /// OctoPrint's `sdcard` origin: listed, printed from and deleted, never written. Every route but
-/// `/api/version`, the app-key flow and the web page's files (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer`
-/// or `?apikey=`); a wrong
-/// or missing key is answered 403 before anything is done.
+/// `/api/version`, an application's side of the app-key flow and the web page's files
+/// (`WebPageFiles`) needs the API key (`X-Api-Key`, `Authorization: Bearer` or `?apikey=`);
+/// a wrong or missing key is answered 403 before anything is done.
 final class OctoApiService {
     /// The file in the state directory that keeps the API key.
     static let keyFileName = "api-key"
@@ -123,7 +123,8 @@ final class OctoApiService {
 
     // MARK: Routes
 
-    /// The route table: the version and the app-key flow open, everything else behind the key.
+    /// The route table: the version and the app-key flow open, everything else (the owner's
+    /// decisions on app-key requests too) behind the key.
     private func registerRoutes() {
         server.route("GET", "/api/version") { _ in .respond(Self.json(200, OctoDocuments.version())) }
         server.route("GET", "/plugin/appkeys/probe") { _ in .respond(HttpResponse(status: 204, contentType: "text/plain", body: [])) }
@@ -133,6 +134,20 @@ final class OctoApiService {
         }
         server.route("GET", under: "/plugin/appkeys/request/") { [unowned(unsafe) self] request in
             .respond(pollAppKey(request.path(below: "/plugin/appkeys/request/")))
+        }
+        keyed("GET", "/api/plugin/appkeys") { [unowned(unsafe) self] _ in
+            takeApprovalFile()
+            return .respond(Self.json(200, OctoDocuments.appKeys(waiting: appKeys.waiting(now: reactor.now), now: reactor.now)))
+        }
+        keyed("POST", "/plugin/appkeys/decision/", prefix: true) { [unowned(unsafe) self] request in
+            let code = request.path(below: "/plugin/appkeys/decision/")
+            return body { [unowned(unsafe) self] bytes throws(CommandFailure) in
+                let approve = try OctoRequest.decision(bytes)
+                guard decide(code: code, approve: approve, by: "with the API key") else {
+                    throw CommandFailure(ReplyCode(404), "no application waits with the code \(StoragePath.quoted(code)): none was made with it, it was decided already or it timed out")
+                }
+                return Self.noContent
+            }
         }
         keyed("GET", "/api/server") { [unowned(unsafe) self] _ in .respond(Self.json(200, OctoDocuments.server(commands.state, ota: commands.ota.pending))) }
         keyed("POST", "/api/login") { _ in .respond(Self.json(200, OctoDocuments.login(session: LanCrypto.randomWord(32)))) }
@@ -476,7 +491,7 @@ final class OctoApiService {
     // MARK: Application keys
 
     /// `POST /plugin/appkeys/request`: a request recorded, 201 with its poll URL; the
-    /// owner is told in the log how to approve it.
+    /// owner is told in the log how to approve it (the web page lists it too).
     private func requestAppKey(_ bytes: [UInt8], base: String) throws(CommandFailure) -> HttpResponse {
         let app = try OctoRequest.appName(bytes)
         let token = LanCrypto.randomWord(32)
@@ -495,20 +510,32 @@ final class OctoApiService {
     /// `GET /plugin/appkeys/request/<token>`: 202 while waiting, the key once approved, 404
     /// for an unknown or timed-out request.
     private func pollAppKey(_ token: String) -> HttpResponse {
-        if let bytes = approvals.read(limit: 64) {
-            approvals.remove()
-            let code = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            if let app = appKeys.approve(code: code, now: reactor.now) {
-                logger.log(.info, "application \(StoragePath.quoted(app)) approved on the printer")
-            } else {
-                logger.log(.warning, "--approve-app \(StoragePath.quoted(code)): no application waits with that code")
-            }
-        }
+        takeApprovalFile()
         switch appKeys.poll(token: token, now: reactor.now) {
         case .waiting: return Self.json(202, .object(JSONObject([("message", .string("Awaiting decision"))])))
         case .approved: return Self.json(200, .object(JSONObject([("api_key", .string(currentKey()))])))
         case .unknown: return Self.error(404, "no such request: it was never made, was denied or timed out")
         }
+    }
+
+    /// Approves the request whose code `printer-agent --approve-app <code>` left in the
+    /// approval file, if it did, and removes the file.
+    private func takeApprovalFile() {
+        guard let bytes = approvals.read(limit: 64) else { return }
+        approvals.remove()
+        let code = String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        if !decide(code: code, approve: true, by: "on the printer") {
+            logger.log(.warning, "--approve-app \(StoragePath.quoted(code)): no application waits with that code")
+        }
+    }
+
+    /// The owner's decision on the request waiting with `code`, made `by` the printer's
+    /// command or the API (the web page): approved, its next poll gets the key; denied, it
+    /// ends (its poll answers 404). Logged; false when no request waits with that code.
+    private func decide(code: String, approve: Bool, by: String) -> Bool {
+        guard let app = appKeys.decide(code: code, approve: approve, now: reactor.now) else { return false }
+        logger.log(.info, "application \(StoragePath.quoted(app)) \(approve ? "approved" : "denied") \(by)")
+        return true
     }
 
     // MARK: Helpers

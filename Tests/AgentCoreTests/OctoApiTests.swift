@@ -11,9 +11,12 @@ struct OctoApiTests {
         var requests = AppKeyRequests(autoApprove: false)
         try requests.request(app: "Home Assistant", token: "T1", code: "C1", now: 0)
         #expect(requests.poll(token: "T1", now: 1_000) == .waiting)
-        #expect(requests.approve(code: "wrong", now: 1_000) == nil, "a wrong code approves nothing")
+        #expect(requests.decide(code: "wrong", approve: true, now: 1_000) == nil, "a wrong code approves nothing")
         #expect(requests.poll(token: "T1", now: 1_000) == .waiting)
-        #expect(requests.approve(code: "C1", now: 2_000) == "Home Assistant")
+        #expect(requests.waiting(now: 1_000).map(\.code) == ["C1"], "the request waits for the owner")
+        #expect(requests.decide(code: "C1", approve: true, now: 2_000) == "Home Assistant")
+        #expect(requests.waiting(now: 2_000).isEmpty, "an approved request no longer waits")
+        #expect(requests.decide(code: "C1", approve: false, now: 2_000) == nil, "a decided request is not decided again")
         #expect(requests.poll(token: "C1", now: 2_000) == .unknown, "the code is not the poll token")
         #expect(requests.poll(token: "T1", now: 3_000) == .approved)
         #expect(requests.poll(token: "T1", now: 3_000) == .unknown, "the key is handed out once")
@@ -23,13 +26,25 @@ struct OctoApiTests {
         var requests = AppKeyRequests(autoApprove: false)
         try requests.request(app: "app", token: "T", code: "C", now: 0)
         #expect(requests.poll(token: "T", now: AppKeyRequests.lifetimeMs) == .waiting)
-        #expect(requests.approve(code: "C", now: AppKeyRequests.lifetimeMs + 1) == nil, "too late to approve")
+        #expect(requests.decide(code: "C", approve: true, now: AppKeyRequests.lifetimeMs + 1) == nil, "too late to approve")
         #expect(requests.poll(token: "T", now: AppKeyRequests.lifetimeMs + 1) == .unknown)
+    }
+
+    @Test func aDeniedRequestEnds() throws {
+        var requests = AppKeyRequests(autoApprove: false)
+        try requests.request(app: "First", token: "T1", code: "C1", now: 0)
+        try requests.request(app: "Second", token: "T2", code: "C2", now: 10)
+        #expect(requests.waiting(now: 20).map(\.app) == ["First", "Second"], "oldest first")
+        #expect(requests.decide(code: "C1", approve: false, now: 30) == "First")
+        #expect(requests.poll(token: "T1", now: 40) == .unknown, "a denied request's poll finds nothing")
+        #expect(requests.waiting(now: 40).map(\.app) == ["Second"], "the other request still waits")
+        #expect(requests.poll(token: "T2", now: 40) == .waiting)
     }
 
     @Test func autoApprovalApprovesAtOnce() throws {
         var requests = AppKeyRequests(autoApprove: true)
         try requests.request(app: "app", token: "T", code: "C", now: 0)
+        #expect(requests.waiting(now: 0).isEmpty, "nothing waits for the owner")
         #expect(requests.poll(token: "T", now: 0) == .approved)
     }
 
@@ -64,6 +79,23 @@ struct OctoApiTests {
         for bad in ["", "[]", "{}", "{\"command\":1}", "{\"command\":\"restart\"}", "{\"command\":\"pause\",\"action\":\"up\"}"] {
             #expect(throws: CommandFailure.self, "\(bad)") { try OctoRequest.jobCommand(Self.bytes(bad)) }
         }
+    }
+
+    @Test func decisionsAreRead() throws {
+        #expect(try OctoRequest.decision(Self.bytes("{\"decision\":true}")) == true)
+        #expect(try OctoRequest.decision(Self.bytes("{\"decision\":false}")) == false)
+        #expect(try OctoRequest.decision(Self.bytes("{\"decision\":\"yes\"}")) == true, "OctoPrint's string flags")
+        for bad in ["{}", "{\"decision\":null}", "{\"decision\":1}", "[true]", "yes"] {
+            #expect(throws: CommandFailure.self, "\(bad)") { try OctoRequest.decision(Self.bytes(bad)) }
+        }
+    }
+
+    @Test func pendingRequestsAreListedAsOctoPrintDoes() throws {
+        var requests = AppKeyRequests(autoApprove: false)
+        try requests.request(app: "Home Assistant", token: "T1", code: "C1", now: 1_000)
+        let document = OctoDocuments.appKeys(waiting: requests.waiting(now: 43_500), now: 43_500)
+        #expect(JSONCodec.print(document) == "{\"keys\":[],\"pending\":{\"C1\":{\"app_id\":\"Home Assistant\",\"user_id\":null,\"user_token\":\"C1\",\"age\":42}}}",
+                "the poll token is never listed")
     }
 
     @Test func fileAndPrinterCommandsAreRead() throws {

@@ -99,12 +99,13 @@ enum ClientDriver {
     static let browserPython = venvPython("browser")
 
     /// The steps of `page_drive.py`.
-    static let pageSteps = ["key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
+    static let pageSteps = ["key", "app-request", "app-approve", "app-deny", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print"]
 
     /// The steps of `page_drive.py` with `--usb`.
     static let pageUsbSteps = ["key", "usb-list", "usb-print", "usb-delete"]
 
-    /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, uploads `upload`
+    /// Runs `page_drive.py`: headless Chromium opens `url`, is given `key`, approves one
+    /// application's key request and denies another's, uploads `upload`
     /// (a path), prints, pauses, resumes, stops and deletes it, and follows a print another
     /// client starts, saving a screenshot of each step in `screens`; with `usb` (a file on the
     /// USB stick), lists, prints and deletes that file instead.

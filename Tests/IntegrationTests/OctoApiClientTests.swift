@@ -71,16 +71,27 @@ import TestSupport
     }
 
     /// pyoctoprintapi, as Home Assistant's integration runs it: the app-key flow, approved by
-    /// the owner on the printer (`printer-agent --approve-app` with the code of the log), then
+    /// the owner on the printer (`printer-agent --approve-app` with the code of the log) or
+    /// with the API key (the request found in `GET /api/plugin/appkeys` and approved with
+    /// `POST /plugin/appkeys/decision/<code>`, as the web page does), then
     /// with the key it got: server, discovery UUID (stable: made from the device id), webcam,
     /// printer, new heater targets, and a print a slicer started, paused, resumed and cancelled.
-    @Test func homeAssistantLibraryGetsAKeyAndFollowsAPrint() throws {
+    @Test(arguments: ["on the printer", "with the API key"])
+    func homeAssistantLibraryGetsAKeyAndFollowsAPrint(approvedBy: String) throws {
         let octo = try OctoRig()
         let answer = try octo.slicerUpload(Fixture.folder.appendingPathComponent("cube.gcode").path, as: "ha-cube.gcode", print: true)
         #expect(OctoRig.status(answer) == 201, "\(answer)")
         let config = octo.rig.agentArguments[1]
         let steps = try ClientDriver.runOctoPrint("pyoctoprintapi", port: octo.port) {
             try octo.rig.harness.agent.waitForLog("printer-agent --approve-app ", timeout: 30)
+            if approvedBy == "with the API key" {
+                let pending = try octo.request("GET", "/api/plugin/appkeys").json["pending"] as? [String: [String: Any]] ?? [:]
+                let code = try #require(pending.first { $0.value["app_id"] as? String == "Home Assistant" }?.key, "\(pending)")
+                let decided = try octo.request("POST", "/plugin/appkeys/decision/" + code, headers: ["Content-Type": "application/json"],
+                                               body: Data("{\"decision\":true}".utf8))
+                #expect(decided.status == 204, "\(decided.text)")
+                return
+            }
             let log = octo.rig.harness.agent.log
             guard let range = log.range(of: "--approve-app ") else { return }
             let code = String(log[range.upperBound...].prefix { $0.isLetter || $0.isNumber })
@@ -99,7 +110,7 @@ import TestSupport
         let received = octo.rig.simulator.commandsReceived
         #expect(received.contains { $0.hasPrefix("M104 S205") } && received.contains { $0.hasPrefix("M140 S65") },
                 "the new targets reached the board")
-        #expect(octo.rig.harness.agent.log.contains("approved on the printer"))
+        #expect(octo.rig.harness.agent.log.contains("approved " + approvedBy))
     }
 
     /// The version 3 UUID of the MD5 of `deviceId`.

@@ -18,6 +18,7 @@ import TestSupport
             ("GET", "/api/files/local/cube.gcode"), ("POST", "/api/files/local/cube.gcode"),
             ("DELETE", "/api/files/local/cube.gcode"), ("GET", "/api/files/sdcard"), ("POST", "/api/files/sdcard"),
             ("GET", "/api/files/sdcard/cube.gcode"), ("POST", "/api/files/sdcard/cube.gcode"), ("DELETE", "/api/files/sdcard/cube.gcode"),
+            ("GET", "/api/plugin/appkeys"), ("POST", "/plugin/appkeys/decision/ABCD1234"),
         ]
         let job = Data("{\"command\":\"select\",\"print\":true}".utf8)
         for (method, path) in keyed {

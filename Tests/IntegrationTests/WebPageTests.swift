@@ -38,7 +38,9 @@ import TestSupport
     }
 
     /// In Chromium: the page asks for the key (a wrong one is refused, saying where the right
-    /// one is), then shows the printer Operational with its temperatures and version; new
+    /// one is), then shows the printer Operational with its temperatures and version; an
+    /// application's key request shows in its box, and Approve gives the polling application
+    /// the key (Deny, on another, ends its request: 404); new
     /// targets and the fan's commands reach the board (M106 and M107 allowed on the
     /// console); a file uploaded with the progress bar shows in the list;
     /// its Print button starts the print (Printing, the file and its progress); Pause, Resume
@@ -60,6 +62,12 @@ import TestSupport
                 "a wrong key is refused saying where the right one is")
         print("WebPageTests: the page loaded in \((details["key"]?["load_ms"] as? Double).map { Int($0) } ?? -1) ms")
         #expect((details["key"]?["version"] as? String)?.contains("agent ") == true, "the version line shows")
+        #expect((details["app-request"]?["row"] as? String)?.contains("Page Test App") == true, "the request is listed")
+        #expect(details["app-request"]?["poll"] as? Int == 202, "the application waits")
+        #expect(details["app-approve"]?["api_key"] as? String == octo.key, "Approve gives the application the key")
+        #expect(details["app-approve"]?["message"] as? String == "Approved Page Test App")
+        #expect(details["app-deny"]?["poll"] as? Int == 404, "Deny ends the request")
+        #expect(octo.rig.harness.agent.log.contains("application \"Page Test App\" approved with the API key"))
         #expect(details["upload"]?["progress"] as? Double == 100, "the progress bar is full")
         #expect(details["upload"]?["stored_size"] as? Int == (try Fixture.data("cube.gcode")).count,
                 "the uploaded file is stored whole")

@@ -1,9 +1,11 @@
 /// The application-key requests of OctoPrint's app-key flow (`/plugin/appkeys/request`), as
 /// Home Assistant's OctoPrint integration uses it: an application asks for the key and gets
-/// a token to poll with; the printer's owner approves the request by its short code (on the
-/// printer: `printer-agent --approve-app <code>`), or every request is approved at once when
-/// configured; the next poll then hands out the API key, once. A request not approved within
-/// `lifetimeMs` is forgotten (its poll answers 404, as OctoPrint's does).
+/// a token to poll with; the printer's owner approves or denies the request by its short code
+/// (on the printer: `printer-agent --approve-app <code>`; with the API key:
+/// `POST /plugin/appkeys/decision/<code>`, the web page's buttons), or every request is
+/// approved at once when configured; the next poll then hands out the API key, once. A
+/// request denied, or not approved within `lifetimeMs`, is forgotten (its poll answers 404,
+/// as OctoPrint's does).
 public struct AppKeyRequests {
     /// The most requests waiting at once; more are refused until one ends.
     public static let maxPending = 8
@@ -52,13 +54,21 @@ public struct AppKeyRequests {
         pending.append(Pending(token: token, code: code, app: app, madeMs: now, approved: autoApprove))
     }
 
-    /// Approves the request whose code is `code`; returns its application's name, or nil
-    /// when no waiting request has that code.
-    public mutating func approve(code: String, now: Int64) -> String? {
+    /// Approves (`approve`) or denies (forgets) the request waiting with the code `code`;
+    /// returns its application's name, or nil when no request waits with that code (none was
+    /// made, it was decided already or it timed out).
+    public mutating func decide(code: String, approve: Bool, now: Int64) -> String? {
         expire(now: now)
-        guard let index = pending.firstIndex(where: { $0.code == code }) else { return nil }
-        pending[index].approved = true
-        return pending[index].app
+        guard let index = pending.firstIndex(where: { $0.code == code && !$0.approved }) else { return nil }
+        let app = pending[index].app
+        if approve { pending[index].approved = true } else { pending.remove(at: index) }
+        return app
+    }
+
+    /// The requests still waiting for the owner's decision, oldest first.
+    public mutating func waiting(now: Int64) -> [Pending] {
+        expire(now: now)
+        return pending.filter { !$0.approved }
     }
 
     /// What the request polled with `token` has come to.

@@ -39,6 +39,21 @@ public enum OctoDocuments {
         ]))
     }
 
+    /// `GET /api/plugin/appkeys`, as OctoPrint's app-key plugin answers it: `keys` (none: the
+    /// agent has one key, not one for each application) and `pending`, the requests `waiting`
+    /// for the owner's decision keyed by the code that decides them (OctoPrint's `user_token`),
+    /// each with `app_id`, `user_id` (null: any user may decide) and `user_token`, and the
+    /// agent's own `age`, the seconds since the request was made at `now`.
+    public static func appKeys(waiting: [AppKeyRequests.Pending], now: Int64) -> JSONValue {
+        let pending = waiting.map { request in
+            (request.code, JSONValue.object(JSONObject([
+                ("app_id", .string(request.app)), ("user_id", .null), ("user_token", .string(request.code)),
+                ("age", .int(Int((now - request.madeMs) / 1000))),
+            ])))
+        }
+        return .object(JSONObject([("keys", .array([])), ("pending", .object(JSONObject(pending)))]))
+    }
+
     /// The UUID OctoPrint's discovery plugin announces (`plugins.discovery.upnpUuid`, the
     /// mDNS `uuid`): version 3, from the MD5 of the device id, so it stays the same.
     public static func uuid(deviceIdMD5: [UInt8]) -> String { MessageID.uuid(from: deviceIdMD5, version: 3) }

@@ -2,7 +2,7 @@ import AgentJSON
 
 /// The request bodies of the OctoPrint-compatible API, read and checked: the commands of
 /// `POST /api/job`, `POST /api/files/local/<path>`, `POST /api/printer/command`,
-/// `/api/printer/tool` and `bed`, and the app-key request. Every failure is a `badRequest` with a sentence saying what to send.
+/// `/api/printer/tool` and `bed`, and the app-key request and decision. Every failure is a `badRequest` with a sentence saying what to send.
 public enum OctoRequest {
     /// What `POST /api/job` asks for.
     public enum JobCommand: Equatable {
@@ -60,11 +60,26 @@ public enum OctoRequest {
             throw CommandFailure(.badRequest, "\"command\" must be select, not " + StoragePath.quoted(command)
                                  + " (slice, copy and move are not supported)")
         }
-        switch body["print"] {
-        case nil, .null?: return false
+        return try yesOrNo("print", in: body) ?? false
+    }
+
+    /// `{"decision": true|false}` of `POST /plugin/appkeys/decision/<code>`: whether the
+    /// owner approves the application's request.
+    public static func decision(_ bytes: [UInt8]) throws(CommandFailure) -> Bool {
+        guard let decision = try yesOrNo("decision", in: try object(bytes)) else {
+            throw CommandFailure(.badRequest, "send {\"decision\": true} to approve the application, or false to deny it")
+        }
+        return decision
+    }
+
+    /// The field `name` of `body` as OctoPrint reads a yes-or-no: a JSON boolean, or a string
+    /// `flag` reads; nil when it is missing or null.
+    static func yesOrNo(_ name: String, in body: JSONValue) throws(CommandFailure) -> Bool? {
+        switch body[name] {
+        case nil, .null?: return nil
         case .bool(let value)?: return value
         case .string(let text)?: return flag(text)
-        case let other?: throw CommandFailure(.badRequest, "\"print\" is " + other.typeName + ", expected true or false")
+        case let other?: throw CommandFailure(.badRequest, "\"" + name + "\" is " + other.typeName + ", expected true or false")
         }
     }
 

@@ -9,7 +9,11 @@ pin is in Tests/Fixtures/browser/requirements.txt), on Debian's chromium and chr
 Steps: ``key`` (the page asks for the key; a wrong one is refused and asked again; the
 right one is typed in, the page shows the printer
 Operational with its temperatures; ``load_ms`` is the page's load time, from the request to
-the load event), ``upload`` (a file chosen and uploaded: the progress bar
+the load event), ``app-request`` (an application asks for the API key through OctoPrint's
+app-key flow, as Home Assistant does: the page lists it under "Applications asking for
+access"), ``app-approve`` (its Approve button: the application's poll gets the key, the box
+is hidden), ``app-deny`` (another application's request denied: its poll is 404),
+``upload`` (a file chosen and uploaded: the progress bar
 full, the file in the list), ``print`` (its Print button: the state becomes Printing, the job's
 file and progress show), ``pause`` and ``resume`` (the buttons: Paused, then Printing), and
 ``console`` (a line sent: the API's answer shown, here a refusal),
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import traceback
+import urllib.error
 import urllib.request
 from typing import Any, Callable
 
@@ -41,7 +46,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-STEPS = ("key", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
+STEPS = ("key", "app-request", "app-approve", "app-deny", "targets", "fan", "upload", "print", "pause", "resume", "console", "stop", "delete", "outside-print")
 USB_STEPS = ("key", "usb-list", "usb-print", "usb-delete")
 
 
@@ -124,6 +129,47 @@ def main() -> int:
         return {"usb_shown": driver.find_element(By.ID, "usb").is_displayed(),"load_ms": load_ms, "wrong_key": refusal, "state": text("state"), "nozzle": text("tool-temp"), "bed": text("bed-temp"), "title": text("name"),
                 "version": text("version"), "stored_key": driver.execute_script(
                     "return localStorage.getItem('printer-api-key')")}
+
+    def app_key_request(app: str) -> str:
+        """An application's key request, with no key, as Home Assistant sends it: its poll token."""
+        request = urllib.request.Request(args.url.rstrip("/") + "/plugin/appkeys/request", method="POST",
+                                         data=json.dumps({"app": app}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=args.timeout) as answer:
+            return json.loads(answer.read())["app_token"]
+
+    def app_poll(token: str) -> tuple[int, Any]:
+        """The application's poll: its status and JSON body."""
+        try:
+            with urllib.request.urlopen(args.url.rstrip("/") + "/plugin/appkeys/request/" + token,
+                                        timeout=args.timeout) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, None
+
+    def app_row(app: str) -> Any:
+        return wait.until(lambda d: next((r for r in d.find_elements(By.CSS_SELECTOR, "#app-requests tr")
+                                          if r.find_element(By.TAG_NAME, "td").text == app), False))
+
+    tokens: dict[str, str] = {}
+
+    def app_request() -> dict[str, Any]:
+        tokens["approved"] = app_key_request("Page Test App")
+        row = app_row("Page Test App")
+        return {"row": row.text, "shown": driver.find_element(By.ID, "apps").is_displayed(),
+                "poll": app_poll(tokens["approved"])[0]}
+
+    def app_decide(app: str, token: str, button: str) -> dict[str, Any]:
+        app_row(app).find_element(By.XPATH, f".//button[text()='{button}']").click()
+        status, body = wait.until(lambda _: (lambda polled: polled if polled[0] != 202 else False)(app_poll(token)))
+        wait.until(lambda d: not d.find_element(By.ID, "apps").is_displayed())
+        return {"poll": status, "api_key": (body or {}).get("api_key"), "message": text("message")}
+
+    def app_approve() -> dict[str, Any]:
+        return app_decide("Page Test App", tokens["approved"], "Approve")
+
+    def app_deny() -> dict[str, Any]:
+        token = app_key_request("Unwanted App")
+        return app_decide("Unwanted App", token, "Deny")
 
     def upload() -> dict[str, Any]:
         driver.find_element(By.ID, "upload-file").send_keys(os.path.abspath(args.upload))
@@ -223,7 +269,7 @@ def main() -> int:
             for title, run in zip(USB_STEPS, (key, usb_list, usb_print, usb_delete)):
                 step(title, run)
             return 0
-        for title, run in zip(STEPS, (key, targets, fan, upload, print_file, button_to("pause", "Paused"),
+        for title, run in zip(STEPS, (key, app_request, app_approve, app_deny, targets, fan, upload, print_file, button_to("pause", "Paused"),
                                       button_to("resume", "Printing"), console, stop, delete, outside_print)):
             step(title, run)
     finally:

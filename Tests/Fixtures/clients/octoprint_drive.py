@@ -14,7 +14,7 @@ instead: the stick's files, NAME's entry, NAME selected with print=true, the job
 with its origin, cancelled, NAME deleted, and an upload to ``sdcard`` (refused: its status).
 ``pyoctoprintapi`` (the library of Home Assistant's OctoPrint integration), without a key:
 the app-key flow Home Assistant runs (probe, request, poll until the printer's owner approves
-it: the test does, on the printer), then with the key it got: server, the discovery UUID, the
+it: the test does, on the printer or with the API key), then with the key it got: server, the discovery UUID, the
 webcam settings, the printer's temperatures and state, new tool and bed targets, the job (a slicer's upload started it
 before), pause, resume and cancel, as Home Assistant's buttons send them.
 
