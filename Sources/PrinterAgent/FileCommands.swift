@@ -68,7 +68,7 @@ final class FileCommands {
                 throw StorageError(error)
             }
             let paged = command.data["page"] != nil || command.data["limit"] != nil
-            let entries = location == .udisk && usbRoot() == nil ? [] : try root(location).list(directory)
+            let entries = try storage(location)?.list(directory) ?? []
             return .success(command, state: "done",
                             data: FileListing.reportData(entries, page: page, location: location.word, paged: paged))
         } catch {
@@ -190,17 +190,20 @@ final class FileCommands {
         onRemoved(directory.isRoot ? name : directory.relativeText + "/" + name, storage.path == local.path ? .local : .udisk)
     }
 
+    /// The storage a command names, nil for the USB stick when none is inserted.
+    private func storage(_ location: Location) -> StorageRoot? {
+        switch location {
+        case .local: return local
+        case .udisk: return usbRoot().map { StorageRoot(path: $0, label: "the USB stick") }
+        }
+    }
+
     /// The storage a command names: 503 for the USB stick when none is inserted.
     private func root(_ location: Location) throws(StorageError) -> StorageRoot {
-        switch location {
-        case .local:
-            return local
-        case .udisk:
-            guard let path = usbRoot() else {
-                throw StorageError(StorageError.unavailableCode, "no USB stick is inserted")
-            }
-            return StorageRoot(path: path, label: "the USB stick")
+        guard let storage = storage(location) else {
+            throw StorageError(StorageError.unavailableCode, "no USB stick is inserted")
         }
+        return storage
     }
 
     /// `data.path` checked, or the root when it is absent or null.
