@@ -82,6 +82,11 @@ public struct StorageRoot {
         self.label = label
     }
 
+    /// The USB stick mounted at `mountPoint`, as every message names it.
+    public static func usbStick(_ mountPoint: String) -> StorageRoot {
+        StorageRoot(path: mountPoint, label: "the USB stick")
+    }
+
     /// Whether the root exists and is a directory this process can open.
     public var isAvailable: Bool {
         guard let root = try? openRoot() else { return false }

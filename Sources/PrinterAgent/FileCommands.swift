@@ -194,7 +194,7 @@ final class FileCommands {
     private func storage(_ location: Location) -> StorageRoot? {
         switch location {
         case .local: return local
-        case .udisk: return usbRoot().map { StorageRoot(path: $0, label: "the USB stick") }
+        case .udisk: return usbRoot().map(StorageRoot.usbStick)
         }
     }
 

@@ -306,7 +306,7 @@ final class OctoApiService {
     private func storage(_ source: PrintSource) -> StorageRoot? {
         switch source {
         case .local: return storage
-        case .udisk: return commands.usbRoot().map { StorageRoot(path: $0, label: "the USB stick") }
+        case .udisk: return commands.usbRoot().map(StorageRoot.usbStick)
         }
     }
 

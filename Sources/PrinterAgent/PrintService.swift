@@ -423,7 +423,7 @@ final class PrintService {
             return local
         case .udisk:
             guard let path = usbRoot() else { throw CommandFailure(.unavailable, "no USB stick is inserted") }
-            return StorageRoot(path: path, label: "the USB stick")
+            return .usbStick(path)
         }
     }
 }
